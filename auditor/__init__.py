@@ -1,0 +1,1 @@
+"""Label Auditor: the Django project (settings, URLs) and its apps."""

@@ -1,0 +1,66 @@
+"""The two roles of the site and the checks every view makes with them.
+
+Roles are Django groups, so an admin can grant them in the Django admin; superusers count as admins.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, User
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+
+ADMIN_GROUP = "admin"
+ANNOTATOR_GROUP = "annotator"
+ROLE_GROUPS = (ADMIN_GROUP, ANNOTATOR_GROUP)
+
+
+def _group_names(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_role_group_names", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+        user._role_group_names = cached  # type: ignore[union-attr]
+    return cached
+
+
+def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or ADMIN_GROUP in _group_names(user)))
+
+
+def is_annotator(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(user.is_authenticated and (is_admin(user) or ANNOTATOR_GROUP in _group_names(user)))
+
+
+def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Logged-out users go to the login page; logged-in non-admins get 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_admin(request.user):
+            raise PermissionDenied("This page is for admins.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@transaction.atomic
+def create_or_reset_user(username: str, *, role: str, password: str | None = None) -> tuple[User, str]:
+    """Create the user (or reset its password) with the given role; returns (user, password)."""
+    if role not in ROLE_GROUPS:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLE_GROUPS)}")
+    password = password or secrets.token_urlsafe(12)
+    user, _ = User.objects.get_or_create(username=username)
+    user.set_password(password)
+    user.is_staff = role == ADMIN_GROUP  # admins may also use the Django admin (schedules, raw rows)
+    user.save()
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user, password

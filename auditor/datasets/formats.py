@@ -1,0 +1,322 @@
+"""Readers for the labels files we import: generic csv, MagnaTagATune and MTG-Jamendo.
+
+Pure Python (no Django): each reader streams the file and returns `ParsedLabels`, or raises
+`LabelFileError` listing every problem found (file, line, field), so nothing is written on bad input.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FORMATS = ("csv", "mtat", "jamendo")
+MAX_REPORTED_PROBLEMS = 25
+MAX_TAG_NAME_LENGTH = 200
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+
+# csv.field_size_limit defaults to 128 KiB; a tags cell is never near that, but long rows of
+# MagnaTagATune's 188 columns are fine either way.
+
+
+@dataclass
+class LabelRow:
+    line: int
+    path: str
+    tag_indices: tuple[int, ...]  # indices into ParsedLabels.tags of the tags given as present
+
+
+@dataclass
+class ParsedLabels:
+    source: str
+    file_format: str
+    tags: list[str]
+    rows: list[LabelRow]
+    tag_descriptions: dict[str, str] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+
+
+class LabelFileError(ValueError):
+    """The labels file cannot be imported; `problems` says where and why, one line each."""
+
+    def __init__(self, source: str, problems: list[str], total: int | None = None) -> None:
+        self.source = source
+        self.problems = problems
+        self.total = total if total is not None else len(problems)
+        more = f"\n  … and {self.total - len(problems)} more" if self.total > len(problems) else ""
+        listed = "\n".join(f"  {p}" for p in problems)
+        noun = "problem" if self.total == 1 else "problems"
+        super().__init__(f"{source}: {self.total} {noun}, nothing was imported:\n{listed}{more}")
+
+
+class _Problems:
+    """Collects problems up to a limit, counting the rest."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.items: list[str] = []
+        self.total = 0
+
+    def add(self, message: str) -> None:
+        self.total += 1
+        if len(self.items) < MAX_REPORTED_PROBLEMS:
+            self.items.append(message)
+
+    def raise_if_any(self) -> None:
+        if self.total:
+            raise LabelFileError(self.source, self.items, self.total)
+
+
+def read_labels(path: str | Path, file_format: str) -> ParsedLabels:
+    """Parse a labels file of the given format (csv, mtat or jamendo)."""
+    path = Path(path)
+    if file_format not in FORMATS:
+        raise LabelFileError(path.name, [f"unknown format {file_format!r}; expected one of {', '.join(FORMATS)}"])
+    if not path.is_file():
+        raise LabelFileError(str(path), ["file not found"])
+    reader = {"csv": _read_csv, "mtat": _read_mtat, "jamendo": _read_jamendo}[file_format]
+    return reader(path)
+
+
+def normalize_clip_path(raw: str) -> tuple[str, str]:
+    """Return (normalized relative path, problem); problem is '' when the path is acceptable."""
+    value = raw.strip()
+    if not value:
+        return "", "empty path"
+    if "\x00" in value:
+        return "", "path contains a NUL character"
+    if value.startswith(("/", "\\")) or _WINDOWS_DRIVE.match(value):
+        return "", f"absolute path {value!r}; paths must be relative to the audio root"
+    normalized = posixpath.normpath(value)
+    if normalized == ".." or normalized.startswith("../"):
+        return "", f"path {value!r} escapes the audio root"
+    if normalized == ".":
+        return "", f"path {value!r} names the audio root itself, not a file"
+    return normalized, ""
+
+
+def check_tag_name(name: str) -> str:
+    """Return a problem with a tag name, or ''."""
+    if not name:
+        return "empty tag name"
+    if len(name) > MAX_TAG_NAME_LENGTH:
+        return f"tag name longer than {MAX_TAG_NAME_LENGTH} characters: {name[:40]!r}…"
+    return ""
+
+
+def _decoded_lines(path: Path, problems: _Problems) -> Iterator[str]:
+    """Yield the file's lines decoded as UTF-8 (a BOM is allowed); stop at the first bad byte."""
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                problems.add(
+                    f"line {number}: not UTF-8 (byte {exc.start + 1} is 0x{raw[exc.start]:02x}); "
+                    "save the file as UTF-8"
+                )
+                return
+
+
+class _RowCollector:
+    """Shared bookkeeping: tag name → index, duplicate paths, rows."""
+
+    def __init__(self, problems: _Problems) -> None:
+        self.problems = problems
+        self.tags: list[str] = []
+        self.tag_index: dict[str, int] = {}
+        self.descriptions: dict[str, str] = {}
+        self.rows: list[LabelRow] = []
+        self.first_line_of_path: dict[str, int] = {}
+
+    def tag(self, name: str) -> int:
+        index = self.tag_index.get(name)
+        if index is None:
+            index = self.tag_index[name] = len(self.tags)
+            self.tags.append(name)
+        return index
+
+    def add(self, line: int, raw_path: str, tag_indices: tuple[int, ...], *, path_field: str) -> None:
+        path, problem = normalize_clip_path(raw_path)
+        if problem:
+            self.problems.add(f"line {line}, field {path_field!r}: {problem}")
+            return
+        first = self.first_line_of_path.get(path)
+        if first is not None:
+            self.problems.add(f"line {line}, field {path_field!r}: duplicate path {path!r} (first on line {first})")
+            return
+        self.first_line_of_path[path] = line
+        self.rows.append(LabelRow(line, path, tag_indices))
+
+    def result(self, source: str, file_format: str, notices: list[str] | None = None) -> ParsedLabels:
+        self.problems.raise_if_any()
+        if not self.rows:
+            raise LabelFileError(source, ["no clips: the file has a header but no rows"])
+        return ParsedLabels(source, file_format, self.tags, self.rows, self.descriptions, notices or [])
+
+
+def _header_problem_for_tag_columns(columns: list[str], problems: _Problems) -> None:
+    seen: set[str] = set()
+    for position, name in enumerate(columns, start=1):
+        problem = check_tag_name(name)
+        if problem:
+            problems.add(f"line 1, column {position}: {problem}")
+        elif name in seen:
+            problems.add(f"line 1, column {position}: duplicate column {name!r}")
+        seen.add(name)
+
+
+def _binary_tags(
+    values: list[str], columns: list[int], names: list[str], line: int, problems: _Problems
+) -> tuple[int, ...]:
+    """Indices (into `names`) of the 0/1 columns that hold 1; problems for anything else."""
+    present = []
+    for tag_position, column in enumerate(columns):
+        value = values[column].strip()
+        if value == "1":
+            present.append(tag_position)
+        elif value != "0":
+            problems.add(f"line {line}, field {names[tag_position]!r}: expected 0 or 1, got {value!r}")
+    return tuple(present)
+
+
+def _read_csv(path: Path) -> ParsedLabels:
+    problems = _Problems(path.name)
+    reader = csv.reader(_decoded_lines(path, problems))
+    header = next(reader, None)
+    if header is None:
+        problems.add("the file is empty; expected a header row")
+        problems.raise_if_any()
+    header = [name.strip() for name in header or []]
+    if "path" not in header:
+        problems.add("line 1: missing column 'path'")
+        problems.raise_if_any()
+    path_column = header.index("path")
+    rows = _RowCollector(problems)
+    notices: list[str] = []
+
+    if "tags" in header:
+        tags_column = header.index("tags")
+        ignored = [name for name in header if name not in ("path", "tags")]
+        if ignored:
+            notices.append(f"columns ignored (the 'tags' column holds the labels): {', '.join(ignored)}")
+        for values in reader:
+            line = reader.line_num
+            if not any(v.strip() for v in values):
+                continue  # blank line
+            if len(values) != len(header):
+                problems.add(f"line {line}: {len(values)} fields, the header has {len(header)}")
+                continue
+            indices = []
+            cell = values[tags_column].strip()
+            for name in (part.strip() for part in cell.split(";")) if cell else ():
+                problem = check_tag_name(name)
+                if problem:
+                    problems.add(f"line {line}, field 'tags': {problem} in {cell!r}")
+                    continue
+                indices.append(rows.tag(name))
+            rows.add(line, values[path_column], tuple(sorted(set(indices))), path_field="path")
+        return rows.result(path.name, "csv", notices)
+
+    tag_columns = [i for i, name in enumerate(header) if name != "path"]
+    tag_names = [header[i] for i in tag_columns]
+    if not tag_columns:
+        problems.add("line 1: no tag columns; expected a 'tags' column or one 0/1 column per tag")
+    _header_problem_for_tag_columns(tag_names, problems)
+    problems.raise_if_any()
+    for name in tag_names:
+        rows.tag(name)
+    for values in reader:
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            problems.add(f"line {line}: {len(values)} fields, the header has {len(header)}")
+            continue
+        present = _binary_tags(values, tag_columns, tag_names, line, problems)
+        rows.add(line, values[path_column], present, path_field="path")
+    return rows.result(path.name, "csv", notices)
+
+
+def _read_mtat(path: Path) -> ParsedLabels:
+    """MagnaTagATune annotations_final.csv: tab-separated, quoted; clip_id, 188 tag columns, mp3_path."""
+    problems = _Problems(path.name)
+    reader = csv.reader(_decoded_lines(path, problems), delimiter="\t", quotechar='"')
+    header = [name.strip() for name in next(reader, None) or []]
+    for required in ("clip_id", "mp3_path"):
+        if required not in header:
+            problems.add(f"line 1: missing column {required!r} (is this MagnaTagATune's annotations_final.csv?)")
+    problems.raise_if_any()
+    path_column = header.index("mp3_path")
+    tag_columns = [i for i, name in enumerate(header) if name not in ("clip_id", "mp3_path")]
+    tag_names = [header[i] for i in tag_columns]
+    _header_problem_for_tag_columns(tag_names, problems)
+    problems.raise_if_any()
+    rows = _RowCollector(problems)
+    for name in tag_names:
+        rows.tag(name)
+    for values in reader:
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            problems.add(f"line {line}: {len(values)} fields, the header has {len(header)}")
+            continue
+        present = _binary_tags(values, tag_columns, tag_names, line, problems)
+        rows.add(line, values[path_column], present, path_field="mp3_path")
+    return rows.result(path.name, "mtat")
+
+
+JAMENDO_COLUMNS = ["TRACK_ID", "ARTIST_ID", "ALBUM_ID", "PATH", "DURATION"]
+
+
+def _read_jamendo(path: Path) -> ParsedLabels:
+    """MTG-Jamendo autotagging*.tsv: TRACK_ID ARTIST_ID ALBUM_ID PATH DURATION, then category---tag fields."""
+    problems = _Problems(path.name)
+    lines = _decoded_lines(path, problems)
+    header = next(lines, "").rstrip("\r\n").split("\t")
+    if [h.strip() for h in header[:5]] != JAMENDO_COLUMNS:
+        problems.add(
+            "line 1: expected the header TRACK_ID, ARTIST_ID, ALBUM_ID, PATH, DURATION, TAGS "
+            f"(tab-separated), got {', '.join(h.strip() for h in header[:6])!r}"
+        )
+        problems.raise_if_any()
+    rows = _RowCollector(problems)
+    for line, text in enumerate(lines, start=2):
+        text = text.rstrip("\r\n")
+        if not text.strip():
+            continue
+        fields = text.split("\t")
+        while fields and not fields[-1].strip():
+            fields.pop()  # trailing tabs
+        if len(fields) < 5:
+            problems.add(f"line {line}: {len(fields)} fields; expected at least 5 (TRACK_ID … DURATION)")
+            continue
+        try:
+            float(fields[4])
+        except ValueError:
+            problems.add(f"line {line}, field 'DURATION': expected seconds, got {fields[4]!r}")
+        indices = []
+        for position, raw_tag in enumerate(fields[5:], start=6):
+            name = raw_tag.strip()
+            category, sep, tag = name.partition("---")
+            if not name:
+                problems.add(f"line {line}, field {position} (TAGS): empty tag name")
+                continue
+            if not sep or not category or not tag:
+                problems.add(f"line {line}, field {position} (TAGS): expected 'category---tag', got {name!r}")
+                continue
+            problem = check_tag_name(name)
+            if problem:
+                problems.add(f"line {line}, field {position} (TAGS): {problem}")
+                continue
+            indices.append(rows.tag(name))
+            rows.descriptions.setdefault(name, f"{tag} ({category})")
+        rows.add(line, fields[3], tuple(sorted(set(indices))), path_field="PATH")
+    return rows.result(path.name, "jamendo")

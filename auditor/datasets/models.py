@@ -1,0 +1,173 @@
+"""Datasets, their tags and clips, the current labels and the append-only label history.
+
+Labels are sparse: a `Label` row exists for a given positive and for any pair a person has
+verified; a (clip, tag) pair without a row is a given negative. That keeps 1,000,000 clips x 50 tags
+at the size of what was given and what was changed, not 50 million rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+
+dataset_name_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$",
+    "Use letters, digits, '.', '_' or '-' (at most 100, starting with a letter or digit).",
+)
+
+
+class Dataset(models.Model):
+    name = models.CharField(max_length=100, unique=True, validators=[dataset_name_validator])
+    audio_root = models.CharField(max_length=1024, help_text="Absolute folder the clip paths are under.")
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    # How much a wrong label on this tag matters; multiplies the issue score in the review queue.
+    weight = models.FloatField(default=1.0, validators=[MinValueValidator(0.0)])
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dataset", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "name"], name="tag_unique_name_in_dataset"),
+            models.CheckConstraint(condition=models.Q(weight__gte=0), name="tag_weight_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportBatch(models.Model):
+    """One import of a labels file that changed something; unchanged re-imports leave no batch."""
+
+    FORMAT_CHOICES = [("csv", "CSV"), ("mtat", "MagnaTagATune"), ("jamendo", "MTG-Jamendo")]
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="imports")
+    labels_file = models.CharField(max_length=1024)
+    file_format = models.CharField(max_length=16, choices=FORMAT_CHOICES)
+    sha256 = models.CharField(max_length=64)
+    rows = models.PositiveIntegerField()
+    clips_added = models.PositiveIntegerField(default=0)
+    tags_added = models.PositiveIntegerField(default=0)
+    labels_added = models.PositiveIntegerField(default=0)
+    labels_removed = models.PositiveIntegerField(default=0)
+    unreadable = models.PositiveIntegerField(default=0)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} import {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Clip(models.Model):
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="clips")
+    path = models.CharField(max_length=1024, help_text="Relative to the dataset's audio root, '/'-separated.")
+    duration = models.FloatField(null=True, blank=True, help_text="Seconds.")
+    sample_rate = models.PositiveIntegerField(null=True, blank=True)
+    readable = models.BooleanField(default=True)
+    unreadable_reason = models.TextField(blank=True)
+    import_batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dataset", "id"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "path"], name="clip_unique_path_in_dataset")]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class Label(models.Model):
+    """The current label of a (clip, tag) pair that is given positive or was verified by a person."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="labels")
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="labels")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="labels")
+    present = models.BooleanField()
+    # A person decided this pair; re-imports do not overwrite it.
+    verified = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clip", "tag"], name="label_unique_pair"),
+            # A row that is neither positive nor verified carries nothing: it must not exist.
+            models.CheckConstraint(
+                condition=models.Q(present=True) | models.Q(verified=True), name="label_row_carries_information"
+            ),
+        ]
+        indexes = [models.Index(fields=["dataset", "tag"])]
+
+    def __str__(self) -> str:
+        return f"{self.clip_id}/{self.tag_id}={int(self.present)}"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise ValidationError("Label history is append-only: rows cannot be updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValidationError("Label history is append-only: rows cannot be deleted.")
+
+
+class LabelChange(models.Model):
+    """One change of a (clip, tag) label: who or what, from what to what, when and why.
+
+    Append-only: a revert is a new row. The first import of a clip is not a change (its batch is on
+    the clip); every later difference is.
+    """
+
+    class Source(models.TextChoices):
+        IMPORT = "import", "import"
+        REVIEW = "review", "review"
+        ADMIN = "admin", "admin"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="label_changes")
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="label_changes")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="label_changes")
+    before = models.BooleanField()
+    after = models.BooleanField()
+    source = models.CharField(max_length=16, choices=Source.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    import_batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL)
+    # The review that resolved the item, once reviews exist (the review queue issue adds the link).
+    review_id = models.BigIntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["clip", "tag"]), models.Index(fields=["dataset", "tag", "created_at"])]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError("Label history is append-only: rows cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValidationError("Label history is append-only: rows cannot be deleted.")
+
+    def __str__(self) -> str:
+        return f"{self.clip_id}/{self.tag_id}: {int(self.before)}→{int(self.after)} ({self.source})"

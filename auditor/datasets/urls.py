@@ -1,0 +1,9 @@
+from django.urls import path
+
+from auditor.datasets import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("datasets/<str:name>/", views.dataset_detail, name="dataset-detail"),
+    path("datasets/<str:name>/labels.csv", views.dataset_export, name="dataset-export"),
+]

@@ -1,0 +1,1 @@
+"""The machine learning of Label Auditor: audio, features, models, scoring. No Django imports."""

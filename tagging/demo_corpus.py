@@ -1,0 +1,230 @@
+"""A synthetic, weakly-labelled multi-label music corpus with known truth.
+
+Each clip is a mix of instrument voices (`tagging.synth`) in one style; its true tags are the
+sources present, a tempo tag and genre-like tags that are functions of the mix. The noisy labels are
+made the way weak labelling makes them (Choi et al. 2018): each true tag is *missed* with the tag's
+own rate (1 − tagability, 5%–60% here), and a false tag is added rarely.
+
+Deterministic for a seed: clip i depends only on (seed, i), so a larger corpus starts with the
+clips of a smaller one.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from tagging.synth import MAJOR, MINOR, VOICES, Score
+
+
+@dataclass(frozen=True)
+class DemoTag:
+    name: str
+    description: str
+    missing_rate: float  # P(not given | truly present)
+
+
+# Sources first, then the tempo tag, then the genre-like tags.
+DEMO_TAGS: tuple[DemoTag, ...] = (
+    DemoTag("drums", "A drum kit: kick, snare and hi-hat.", 0.05),
+    DemoTag("bass", "A low bass line following the chords.", 0.45),
+    DemoTag("piano", "Struck piano chords or broken chords, decaying.", 0.20),
+    DemoTag("guitar", "Strummed plucked-string chords.", 0.15),
+    DemoTag("strings", "A bowed string section holding chords, slow attack, vibrato.", 0.35),
+    DemoTag("synth", "A square-wave synthesizer arpeggio with a filter sweep.", 0.30),
+    DemoTag("flute", "A breathy high melody.", 0.50),
+    DemoTag("vocals", "A singing voice (vowels with vibrato).", 0.08),
+    DemoTag("rain", "Rain: a hiss of noise with droplets.", 0.25),
+    DemoTag("crackle", "Vinyl crackle: clicks, pops and hiss.", 0.60),
+    DemoTag("fast", "Tempo of 130 beats per minute or more, with a rhythm section to carry it.", 0.40),
+    DemoTag("instrumental", "No vocals.", 0.30),
+    DemoTag("rock", "Drums, bass and guitar together.", 0.10),
+    DemoTag("electronic", "Drums and synthesizer, no guitar.", 0.20),
+    DemoTag("ambient", "No drums; sustained strings, synth or rain.", 0.55),
+    DemoTag("acoustic", "No drums or synthesizer; guitar, piano, strings or flute.", 0.40),
+)
+TAG_NAMES = tuple(tag.name for tag in DEMO_TAGS)
+FALSE_POSITIVE_RATE = 0.005  # P(given | absent), the same for every tag
+
+# P(source present | style), and the style's tempo range.
+STYLES: dict[str, tuple[dict[str, float], tuple[float, float]]] = {
+    "rock": (dict(drums=.95, bass=.85, guitar=.9, piano=.15, strings=.05, synth=.1, flute=.02, vocals=.65,
+                  rain=.04, crackle=.06), (105, 180)),
+    "electronic": (dict(drums=.9, bass=.8, guitar=.05, piano=.15, strings=.15, synth=.95, flute=.05, vocals=.35,
+                        rain=.1, crackle=.15), (110, 175)),
+    "ambient": (dict(drums=.05, bass=.2, guitar=.1, piano=.25, strings=.6, synth=.55, flute=.25, vocals=.15,
+                     rain=.45, crackle=.2), (60, 100)),
+    "acoustic": (dict(drums=.1, bass=.3, guitar=.7, piano=.5, strings=.35, synth=.02, flute=.3, vocals=.5,
+                      rain=.05, crackle=.12), (70, 140)),
+    "pop": (dict(drums=.6, bass=.6, guitar=.4, piano=.45, strings=.3, synth=.4, flute=.1, vocals=.8,
+                 rain=.05, crackle=.05), (90, 150)),
+}  # fmt: skip
+RHYTHM_SOURCES = ("drums", "bass", "guitar", "synth")
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    index: int
+    path: str  # relative to the corpus' audio folder
+    style: str
+    tempo: float
+    sources: tuple[str, ...]
+    true_tags: tuple[str, ...]
+    given_tags: tuple[str, ...]
+
+
+def true_tags_of(sources: set[str], tempo: float) -> list[str]:
+    """The full true tag set of a mix: its sources plus the derived tempo and genre-like tags."""
+    has = sources.__contains__
+    derived = {
+        "fast": tempo >= 130 and any(has(s) for s in RHYTHM_SOURCES),
+        "instrumental": not has("vocals"),
+        "rock": has("drums") and has("bass") and has("guitar"),
+        "electronic": has("drums") and has("synth") and not has("guitar"),
+        "ambient": not has("drums") and (has("strings") or has("synth") or has("rain")),
+        "acoustic": not has("drums") and not has("synth") and any(has(s) for s in ("guitar", "piano", "strings", "flute")),
+    }  # fmt: skip
+    return [name for name in TAG_NAMES if name in sources or derived.get(name, False)]
+
+
+def weak_labels(
+    true_tags: list[str], rng: np.random.Generator, missing_rates: Mapping[str, float], false_positive_rate: float
+) -> list[str]:
+    """Given tags: each true tag missed with its rate, each absent tag added with `false_positive_rate`."""
+    draws = rng.random(len(TAG_NAMES))
+    truth = set(true_tags)
+    return [
+        name
+        for name, draw in zip(TAG_NAMES, draws)
+        if (draw >= missing_rates[name] if name in truth else draw < false_positive_rate)
+    ]
+
+
+def clip_spec(
+    seed: int, index: int, *, missing_rates: Mapping[str, float], false_positive_rate: float = FALSE_POSITIVE_RATE
+) -> ClipSpec:
+    """What clip `index` of corpus `seed` holds and how it is labelled (no audio rendered)."""
+    rng = np.random.default_rng([seed, index, 0])
+    style = str(rng.choice(list(STYLES)))
+    probabilities, (slowest, fastest) = STYLES[style]
+    sources = {name for name, p in probabilities.items() if rng.random() < p}
+    if not sources & {"drums", "bass", "piano", "guitar", "strings", "synth", "flute", "vocals"}:
+        sources.add(str(rng.choice(["piano", "guitar", "strings", "synth"])))  # something musical
+    tempo = float(rng.uniform(slowest, fastest))
+    true_tags = true_tags_of(sources, tempo)
+    given = weak_labels(true_tags, np.random.default_rng([seed, index, 2]), missing_rates, false_positive_rate)
+    path = f"{index // 1000:03d}/clip_{index:06d}.wav"
+    ordered_sources = tuple(name for name in TAG_NAMES if name in sources)
+    return ClipSpec(index, path, style, tempo, ordered_sources, tuple(true_tags), tuple(given))
+
+
+def render_clip(spec: ClipSpec, seed: int, *, duration: float, sample_rate: int) -> np.ndarray:
+    """The clip's audio: its sources mixed at random levels over a faint noise floor, peak ≤ 0.9."""
+    rng = np.random.default_rng([seed, spec.index, 1])
+    n_samples = int(duration * sample_rate)
+    minor = rng.random() < 0.4
+    progression = tuple(int(d) for d in rng.choice([0, 3, 4, 5, 1], size=4))
+    score = Score(sample_rate, n_samples, spec.tempo, int(rng.integers(45, 57)), MINOR if minor else MAJOR,
+                  progression)  # fmt: skip
+    mix = np.zeros(n_samples, np.float32)
+    for name in spec.sources:
+        voice = VOICES[name](score, rng)
+        level = 10 ** (rng.uniform(-12.0, 0.0) / 20)  # some sources sit low in the mix
+        mix += level * voice / (np.abs(voice).max() + 1e-9)
+    mix += 10 ** (-55 / 20) * rng.standard_normal(n_samples).astype(np.float32)
+    return (mix * (0.9 * 10 ** (rng.uniform(-6.0, 0.0) / 20) / (np.abs(mix).max() + 1e-9))).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    clips: int = 300
+    seed: int = 0
+    duration: float = 5.0
+    sample_rate: int = 16000
+    missing_rates: tuple[tuple[str, float], ...] = tuple((t.name, t.missing_rate) for t in DEMO_TAGS)
+    false_positive_rate: float = FALSE_POSITIVE_RATE
+
+    def __post_init__(self) -> None:
+        if self.clips < 1:
+            raise ValueError("clips must be at least 1")
+        if not 0.5 <= self.duration <= 60:
+            raise ValueError("duration must be between 0.5 and 60 seconds")
+        if not 8000 <= self.sample_rate <= 48000:
+            raise ValueError("sample_rate must be between 8000 and 48000")
+        rates = dict(self.missing_rates)
+        unknown = set(rates) - set(TAG_NAMES)
+        if unknown:
+            raise ValueError(f"unknown tags in missing rates: {', '.join(sorted(unknown))}")
+        if any(not 0 <= r <= 1 for r in rates.values()) or not 0 <= self.false_positive_rate <= 1:
+            raise ValueError("rates must be between 0 and 1")
+
+    def with_missing_rates(self, overrides: Mapping[str, float]) -> CorpusConfig:
+        rates = dict(self.missing_rates) | dict(overrides)
+        return CorpusConfig(self.clips, self.seed, self.duration, self.sample_rate, tuple(rates.items()),
+                            self.false_positive_rate)  # fmt: skip
+
+    def specs(self) -> Iterator[ClipSpec]:
+        rates = dict(self.missing_rates)
+        for index in range(self.clips):
+            yield clip_spec(self.seed, index, missing_rates=rates, false_positive_rate=self.false_positive_rate)
+
+
+def _write_clip(args: tuple[ClipSpec, int, float, int, str]) -> None:
+    spec, seed, duration, sample_rate, audio_dir = args
+    target = Path(audio_dir) / spec.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    audio = render_clip(spec, seed, duration=duration, sample_rate=sample_rate)
+    soundfile.write(target, audio, sample_rate, subtype="PCM_16")
+
+
+def make_demo_corpus(
+    out_dir: str | Path,
+    config: CorpusConfig = CorpusConfig(),
+    *,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[ClipSpec]:
+    """Write `out_dir/audio/…`, `labels.csv` (noisy), `truth.json`, `tags.csv` and `corpus.json`."""
+    out = Path(out_dir)
+    audio_dir = out / "audio"
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    specs = list(config.specs())
+    jobs = [(spec, config.seed, config.duration, config.sample_rate, str(audio_dir)) for spec in specs]
+    workers = workers or os.cpu_count() or 1
+    if workers == 1:
+        for done, job in enumerate(jobs, start=1):
+            _write_clip(job)
+            if progress:
+                progress(done, len(jobs))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for done, _ in enumerate(pool.map(_write_clip, jobs, chunksize=8), start=1):
+                if progress:
+                    progress(done, len(jobs))
+
+    with (out / "labels.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["path", *TAG_NAMES])
+        for spec in specs:
+            writer.writerow([spec.path, *("1" if t in spec.given_tags else "0" for t in TAG_NAMES)])
+    with (out / "tags.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["tag", "description"])
+        writer.writerows((tag.name, tag.description) for tag in DEMO_TAGS)
+    (out / "truth.json").write_text(json.dumps({s.path: list(s.true_tags) for s in specs}, indent=0))
+    corpus = {
+        "clips": config.clips, "seed": config.seed, "duration": config.duration,
+        "sample_rate": config.sample_rate, "missing_rates": dict(config.missing_rates),
+        "false_positive_rate": config.false_positive_rate,
+        "note": "truth.json holds the true tags, for tests and benchmarks only; the app never reads it.",
+    }  # fmt: skip
+    (out / "corpus.json").write_text(json.dumps(corpus, indent=2))
+    return specs

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from django.contrib.auth.models import User
+from django.test import Client
+
+from auditor.accounts.roles import ADMIN_GROUP, ANNOTATOR_GROUP, create_or_reset_user
+from auditor.datasets.models import Clip, Dataset, ImportBatch, Label, LabelChange, Tag
+
+
+def write_audio(path: Path, seconds: float = 0.25, sample_rate: int = 8000, frequency: float = 440.0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = np.arange(int(seconds * sample_rate)) / sample_rate
+    tone = (0.3 * np.sin(2 * np.pi * frequency * t)).astype(np.float32)
+    if path.suffix == ".mp3":
+        soundfile.write(path, tone, sample_rate, format="MP3", subtype="MPEG_LAYER_III")
+    else:
+        soundfile.write(path, tone, sample_rate, subtype="PCM_16")
+    return path
+
+
+def write_rows(path: Path, rows: Iterable[Sequence[str]], delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, delimiter=delimiter, quoting=quoting).writerows(rows)
+    return path
+
+
+@pytest.fixture
+def audio_root(tmp_path: Path) -> Path:
+    """A folder with a.wav, b.wav, c.wav and sub/d.wav."""
+    root = tmp_path / "audio"
+    for name in ("a.wav", "b.wav", "c.wav", "sub/d.wav"):
+        write_audio(root / name)
+    return root
+
+
+@pytest.fixture
+def row_counts() -> Callable[[], dict[str, int]]:
+    """Rows in every table an import writes to."""
+
+    def counts() -> dict[str, int]:
+        models = (Dataset, Tag, Clip, Label, LabelChange, ImportBatch)
+        return {m.__name__: m.objects.count() for m in models}
+
+    return counts
+
+
+def _client_for(username: str, role: str) -> Client:
+    user, password = create_or_reset_user(username, role=role)
+    client = Client()
+    assert client.login(username=user.username, password=password)
+    return client
+
+
+@pytest.fixture
+def admin_client(db) -> Client:  # noqa: ARG001 - needs the database
+    return _client_for("alice-admin", ADMIN_GROUP)
+
+
+@pytest.fixture
+def annotator_client(db) -> Client:  # noqa: ARG001
+    return _client_for("bob-annotator", ANNOTATOR_GROUP)
+
+
+@pytest.fixture
+def outsider_client(db) -> Client:  # noqa: ARG001
+    User.objects.create_user("carol", password="carol-password-123")
+    client = Client()
+    assert client.login(username="carol", password="carol-password-123")
+    return client

@@ -1,0 +1,15 @@
+"""Test settings: the real settings module, fed the environment a test run needs.
+
+Tests run against DATABASE_URL when it is set (CI: PostgreSQL), else SQLite.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
+os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="label-auditor-tests-"))
+os.environ.setdefault("HTTPS", "0")
+
+from auditor.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
