@@ -121,9 +121,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "static"
-# Demo and debug serve static files straight from the source folders (no collectstatic step).
+# Demo and debug serve static files straight from the source folders (no collectstatic step);
+# production serves what `manage.py collectstatic` gathered into STATIC_ROOT.
 WHITENOISE_USE_FINDERS = DEMO or DEBUG
+STATIC_ROOT = None if WHITENOISE_USE_FINDERS else DATA_DIR / "static"
 
 # HTTPS hardening: on unless this is a local demo/debug run or HTTPS=0 (e.g. a trusted LAN).
 HTTPS = env_bool("HTTPS", not (DEMO or DEBUG))

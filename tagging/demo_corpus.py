@@ -90,7 +90,8 @@ def true_tags_of(sources: set[str], tempo: float) -> list[str]:
         "rock": has("drums") and has("bass") and has("guitar"),
         "electronic": has("drums") and has("synth") and not has("guitar"),
         "ambient": not has("drums") and (has("strings") or has("synth") or has("rain")),
-        "acoustic": not has("drums") and not has("synth") and any(has(s) for s in ("guitar", "piano", "strings", "flute")),
+        "acoustic": not has("drums") and not has("synth")
+        and any(has(s) for s in ("guitar", "piano", "strings", "flute")),
     }  # fmt: skip
     return [name for name in TAG_NAMES if name in sources or derived.get(name, False)]
 
@@ -103,7 +104,7 @@ def weak_labels(
     truth = set(true_tags)
     return [
         name
-        for name, draw in zip(TAG_NAMES, draws)
+        for name, draw in zip(TAG_NAMES, draws, strict=True)
         if (draw >= missing_rates[name] if name in truth else draw < false_positive_rate)
     ]
 

@@ -25,7 +25,9 @@ def write_audio(path: Path, seconds: float = 0.25, sample_rate: int = 8000, freq
     return path
 
 
-def write_rows(path: Path, rows: Iterable[Sequence[str]], delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL) -> Path:
+def write_rows(
+    path: Path, rows: Iterable[Sequence[str]], delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL
+) -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh, delimiter=delimiter, quoting=quoting).writerows(rows)
     return path

@@ -13,3 +13,5 @@ os.environ.setdefault("HTTPS", "0")
 from auditor.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+WHITENOISE_USE_FINDERS = True  # static files from the source folders, no collectstatic
+STATIC_ROOT = None

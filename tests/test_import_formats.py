@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from auditor.datasets.importing import import_dataset
 from auditor.datasets.models import Clip, Dataset, Label, Tag
-from tests.conftest import write_rows, write_audio
+from tests.conftest import write_audio, write_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -54,11 +54,16 @@ def test_it_imports_magnatagatune_annotations(tmp_path: Path) -> None:
     write_audio(root / "f/american_bach-01-bwv54-0-29.mp3", sample_rate=16000)
     write_audio(root / "0/artist-song-30-59.mp3", sample_rate=16000)
     header = ["clip_id", "no voice", "singer", "classical", "mp3_path"]
-    labels = write_rows(tmp_path / "annotations_final.csv", [
-        header,
-        ["2", "1", "0", "1", "f/american_bach-01-bwv54-0-29.mp3"],
-        ["6", "0", "1", "0", "0/artist-song-30-59.mp3"],
-    ], delimiter="\t", quoting=1)  # fmt: skip  (csv.QUOTE_ALL, as the real file)
+    labels = write_rows(
+        tmp_path / "annotations_final.csv",
+        [
+            header,
+            ["2", "1", "0", "1", "f/american_bach-01-bwv54-0-29.mp3"],
+            ["6", "0", "1", "0", "0/artist-song-30-59.mp3"],
+        ],
+        delimiter="\t",
+        quoting=1,
+    )  # fmt: skip  (csv.QUOTE_ALL, as the real file)
     import_dataset("mtat", audio_root=root, labels_file=labels, file_format="mtat")
 
     assert labels_of("mtat") == {

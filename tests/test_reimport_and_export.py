@@ -15,7 +15,12 @@ from tests.test_import_formats import labels_of
 
 pytestmark = pytest.mark.django_db
 
-ORIGINAL = [["path", "rock", "jazz", "piano"], ["a.wav", "1", "0", "1"], ["b.wav", "0", "1", "0"], ["c.wav", "0", "0", "0"]]
+ORIGINAL = [
+    ["path", "rock", "jazz", "piano"],
+    ["a.wav", "1", "0", "1"],
+    ["b.wav", "0", "1", "0"],
+    ["c.wav", "0", "0", "0"],
+]
 
 
 def test_reimporting_the_same_file_changes_nothing(tmp_path: Path, audio_root: Path, row_counts) -> None:
@@ -46,7 +51,11 @@ def test_a_changed_file_applies_only_the_differences_as_history(tmp_path: Path, 
                                   "sub/d.wav": {"jazz"}}  # fmt: skip
     history = {(c.clip.path, c.tag.name, c.before, c.after) for c in LabelChange.objects.select_related("clip", "tag")}
     # The new clip's labels are its first import, not changes.
-    assert history == {("a.wav", "piano", True, False), ("b.wav", "rock", False, True), ("b.wav", "vocals", False, True)}
+    assert history == {
+        ("a.wav", "piano", True, False),
+        ("b.wav", "rock", False, True),
+        ("b.wav", "vocals", False, True),
+    }
     batch = ImportBatch.objects.latest("created_at")
     assert all(c.source == "import" and c.import_batch == batch for c in LabelChange.objects.all())
     assert (batch.labels_added, batch.labels_removed, batch.clips_added) == (3, 1, 1)

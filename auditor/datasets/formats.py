@@ -118,8 +118,7 @@ def _decoded_lines(path: Path, problems: _Problems) -> Iterator[str]:
                 yield raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 problems.add(
-                    f"line {number}: not UTF-8 (byte {exc.start + 1} is 0x{raw[exc.start]:02x}); "
-                    "save the file as UTF-8"
+                    f"line {number}: not UTF-8 (byte {exc.start + 1} is 0x{raw[exc.start]:02x}); save the file as UTF-8"
                 )
                 return
 

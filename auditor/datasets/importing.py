@@ -137,14 +137,16 @@ def import_dataset(
     known = _known_clips(existing)
     to_probe = [row.path for row in parsed.rows if row.path not in known or not known[row.path][1]]
     say(f"probing {len(to_probe)} audio files")
-    probes = dict(zip(to_probe, probe_many([root / p for p in to_probe], workers=settings.IMPORT_PROBE_WORKERS)))
+    infos = probe_many([root / p for p in to_probe], workers=settings.IMPORT_PROBE_WORKERS)
+    probes = dict(zip(to_probe, infos, strict=True))
     new_unreadable = [(p, info.error) for p, info in probes.items() if not info.readable and p not in known]
     if new_unreadable and not skip_unreadable:
         listed = "\n".join(f"  {path}: {reason}" for path, reason in new_unreadable[:MAX_LISTED_UNREADABLE])
         more = len(new_unreadable) - MAX_LISTED_UNREADABLE
         raise ImportFailed(
             f"{labels_path.name}: {len(new_unreadable)} audio files are missing or cannot be decoded, "
-            f"nothing was imported:\n{listed}" + (f"\n  … and {more} more" if more > 0 else "")
+            f"nothing was imported:\n{listed}"
+            + (f"\n  … and {more} more" if more > 0 else "")
             + "\nFix them, or pass --skip-unreadable to import the rest and record why each was skipped."
         )
 
@@ -185,7 +187,9 @@ def _write(
     changed = report.created_dataset
 
     tag_ids = dict(dataset.tags.values_list("name", "id"))
-    new_tags = [Tag(dataset=dataset, name=t, description=descriptions.get(t, "")) for t in parsed.tags if t not in tag_ids]
+    new_tags = [
+        Tag(dataset=dataset, name=t, description=descriptions.get(t, "")) for t in parsed.tags if t not in tag_ids
+    ]
     if new_tags:
         Tag.objects.bulk_create(new_tags, batch_size=BULK_BATCH)
         tag_ids = dict(dataset.tags.values_list("name", "id"))
@@ -227,7 +231,7 @@ def _write(
         Clip.objects.bulk_create(clips, batch_size=BULK_BATCH)
         labels = [
             Label(dataset=dataset, clip_id=clip.pk, tag_id=column_tag_ids[i], present=True)
-            for clip, row in zip(clips, new_rows)
+            for clip, row in zip(clips, new_rows, strict=True)
             for i in row.tag_indices
         ]
         Label.objects.bulk_create(labels, batch_size=BULK_BATCH)

@@ -161,6 +161,9 @@ class LabelChange(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["clip", "tag"]), models.Index(fields=["dataset", "tag", "created_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.clip_id}/{self.tag_id}: {int(self.before)}→{int(self.after)} ({self.source})"
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not self._state.adding:
             raise ValidationError("Label history is append-only: rows cannot be updated.")
@@ -168,6 +171,3 @@ class LabelChange(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValidationError("Label history is append-only: rows cannot be deleted.")
-
-    def __str__(self) -> str:
-        return f"{self.clip_id}/{self.tag_id}: {int(self.before)}→{int(self.after)} ({self.source})"

@@ -25,11 +25,12 @@ def dataset_summaries() -> list[DatasetSummary]:
         tag_count=Count("tags", distinct=True),
     )
     positives = dict(
-        Label.objects.filter(present=True).values_list("dataset_id").annotate(n=Count("id")).values_list("dataset_id", "n")
+        Label.objects.filter(present=True)
+        .values_list("dataset_id")
+        .annotate(n=Count("id"))
+        .values_list("dataset_id", "n")
     )
-    return [
-        DatasetSummary(d, d.clip_count, d.unreadable_count, d.tag_count, positives.get(d.pk, 0)) for d in datasets
-    ]
+    return [DatasetSummary(d, d.clip_count, d.unreadable_count, d.tag_count, positives.get(d.pk, 0)) for d in datasets]
 
 
 def tag_table(dataset: Dataset) -> list[Tag]:

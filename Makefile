@@ -1,0 +1,34 @@
+# Label Auditor — `make demo` runs the product on embedded defaults, `make test` runs the tests.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_CLIPS ?= 300
+
+.PHONY: install demo test lint clean-demo
+
+# torch first and pinned: the CPU build from local disk; an unpinned torch pulls a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	DEMO=1 $(PY) manage.py setup_demo --clips $(DEMO_CLIPS)
+	DEMO=1 $(VENV)/bin/gunicorn auditor.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 \
+		--access-logfile - --error-logfile -
+
+test: install
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean-demo:
+	rm -rf data/demo-corpus data/auditor.sqlite3*

@@ -1,0 +1,77 @@
+"""Who may see which page, and what the dataset pages show."""
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from auditor.datasets.importing import import_dataset
+from tests.conftest import write_rows
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def dataset(tmp_path: Path, audio_root: Path):
+    labels = write_rows(tmp_path / "labels.csv", [["path", "tags"], ["a.wav", "rock;piano"], ["gone.wav", "rock"]])
+    import_dataset("music", audio_root=audio_root, labels_file=labels, skip_unreadable=True)
+
+
+@pytest.mark.parametrize("url", ["/", "/datasets/music/", "/datasets/music/labels.csv"])
+def test_anonymous_visitors_are_sent_to_the_login_page(client: Client, dataset, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+@pytest.mark.parametrize("url", ["/datasets/music/", "/datasets/music/labels.csv"])
+def test_annotators_and_users_without_a_role_cannot_see_dataset_pages(annotator_client, outsider_client, dataset, url):
+    assert annotator_client.get(url).status_code == 403
+    assert outsider_client.get(url).status_code == 403
+
+
+def test_annotators_home_does_not_list_datasets(annotator_client: Client, dataset) -> None:
+    response = annotator_client.get("/")
+    assert response.status_code == 200
+    assert b"nothing to review yet" in response.content
+    assert b"music" not in response.content
+
+
+def test_admins_see_the_datasets_with_their_counts(admin_client: Client, dataset) -> None:
+    response = admin_client.get("/")
+    assert response.status_code == 200
+    summary = response.context["summaries"][0]
+    assert (summary.dataset.name, summary.clips, summary.unreadable, summary.tags, summary.positives) == (
+        "music", 2, 1, 2, 3)  # fmt: skip
+
+
+def test_the_dataset_page_lists_tags_and_unreadable_clips(admin_client: Client, dataset) -> None:
+    response = admin_client.get("/datasets/music/")
+    assert response.status_code == 200
+    assert {tag.name: tag.positives for tag in response.context["tags"]} == {"rock": 2, "piano": 1}
+    assert b"gone.wav" in response.content and b"file not found" in response.content
+
+
+def test_admins_download_the_corrected_labels(admin_client: Client, dataset) -> None:
+    response = admin_client.get("/datasets/music/labels.csv")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode()
+    assert list(csv.reader(io.StringIO(body))) == [
+        ["path", "rock", "piano"],
+        ["a.wav", "1", "1"],
+        ["gone.wav", "1", "0"],
+    ]
+
+
+def test_an_unknown_dataset_is_404_for_admins(admin_client: Client) -> None:
+    assert admin_client.get("/datasets/nope/").status_code == 404
+
+
+def test_the_login_page_logs_in(client: Client, admin_client) -> None:
+    from auditor.accounts.roles import create_or_reset_user
+
+    _, password = create_or_reset_user("dora", role="admin")
+    response = client.post("/login/", {"username": "dora", "password": password})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/").status_code == 200

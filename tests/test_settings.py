@@ -1,0 +1,56 @@
+"""Settings come from the environment, fail loudly on bad values, and pass Django's deploy checks."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from auditor.env import env_bool, env_int, env_list
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DEMO", "HTTPS", "ALLOWED_HOSTS"}}
+    clean.update({"DJANGO_SETTINGS_MODULE": "auditor.settings", "DATA_DIR": str(tmp_path), **env})
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True)
+
+
+def test_env_bool_rejects_anything_but_a_boolean(monkeypatch) -> None:
+    monkeypatch.setenv("FLAG", "ture")
+    with pytest.raises(ImproperlyConfigured, match="FLAG='ture'"):
+        env_bool("FLAG")
+    monkeypatch.setenv("FLAG", "Yes")
+    assert env_bool("FLAG") is True
+
+
+def test_env_int_and_list(monkeypatch) -> None:
+    monkeypatch.setenv("N", "-3")
+    with pytest.raises(ImproperlyConfigured, match="at least 0"):
+        env_int("N", 1, minimum=0)
+    monkeypatch.setenv("HOSTS", "a.example, b.example,")
+    assert env_list("HOSTS", []) == ["a.example", "b.example"]
+
+
+def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
+    env = {"SECRET_KEY": "k" * 20 + "Zq8#vP2!mW7$tR4%yU6^iO1&pA3*sD5(fG9)hJ0", "ALLOWED_HOSTS": "auditor.example.org"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_it_refuses_to_start_without_a_secret_key_outside_demo(tmp_path: Path) -> None:
+    result = manage("check", env={}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_the_demo_keeps_a_generated_secret_key(tmp_path: Path) -> None:
+    assert manage("check", env={"DEMO": "1"}, tmp_path=tmp_path).returncode == 0
+    key = (tmp_path / "secret_key").read_text()
+    assert len(key) >= 50
+    assert manage("check", env={"DEMO": "1"}, tmp_path=tmp_path).returncode == 0
+    assert (tmp_path / "secret_key").read_text() == key
