@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 demo: install
-	DEMO=1 $(PY) manage.py setup_demo --clips $(DEMO_CLIPS)
+	DEMO=1 $(PY) manage.py setup_demo --clips $(DEMO_CLIPS) --url http://$(HOST):$(PORT)/
 	DEMO=1 $(VENV)/bin/gunicorn auditor.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 \
 		--access-logfile - --error-logfile -
 

@@ -155,7 +155,7 @@ def import_dataset(
     descriptions = {**parsed.tag_descriptions, **(tag_descriptions or {})}
     sha = file_sha256(labels_path)
     with transaction.atomic():
-        _write(name, root, parsed, probes, descriptions, sha, user, report)
+        _write(name, root, labels_path, parsed, probes, descriptions, sha, user, report)
     say(report.summary())
     return report
 
@@ -170,6 +170,7 @@ def _known_clips(dataset: Dataset | None) -> dict[str, tuple[int, bool]]:
 def _write(
     name: str,
     root: Path,
+    labels_path: Path,
     parsed: ParsedLabels,
     probes: dict[str, AudioInfo],
     descriptions: dict[str, str],
@@ -181,7 +182,7 @@ def _write(
     # Serialises concurrent imports of one dataset (a no-op lock on SQLite, whose writes are serial).
     Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
     batch = ImportBatch(
-        dataset=dataset, labels_file=str(Path(parsed.source)), file_format=parsed.file_format, sha256=sha,
+        dataset=dataset, labels_file=str(labels_path.resolve()), file_format=parsed.file_format, sha256=sha,
         rows=len(parsed.rows), user=user if user is not None and user.is_authenticated else None,
     )  # fmt: skip
     changed = report.created_dataset

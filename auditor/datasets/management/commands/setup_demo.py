@@ -21,6 +21,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--clips", type=int, default=300)
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--url", default="http://127.0.0.1:8000/", help="Where the site will be served.")
 
     def handle(self, *args, **options) -> None:
         call_command("migrate", interactive=False, verbosity=0)
@@ -38,6 +39,6 @@ class Command(BaseCommand):
         logins = [create_or_reset_user(name, role=role) for name, role in
                   (("admin", ADMIN_GROUP), ("annotator", ANNOTATOR_GROUP))]  # fmt: skip
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS("Demo ready. Log in at http://127.0.0.1:8000/ as:"))
+        self.stdout.write(self.style.SUCCESS(f"Demo ready. Log in at {options['url']} as:"))
         for user, password in logins:
             self.stdout.write(f"  {user.username:<10} password: {password}")
