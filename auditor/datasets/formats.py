@@ -185,6 +185,18 @@ def _binary_tags(
     return tuple(present)
 
 
+def _data_rows(reader, width: int, problems: _Problems) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of each non-blank row of a csv reader; rows of the wrong width are problems."""
+    for values in reader:
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != width:
+            problems.add(f"line {line}: {len(values)} fields, the header has {width}")
+            continue
+        yield line, values
+
+
 def _read_csv(path: Path) -> ParsedLabels:
     problems = _Problems(path.name)
     reader = csv.reader(_decoded_lines(path, problems))
@@ -205,13 +217,7 @@ def _read_csv(path: Path) -> ParsedLabels:
         ignored = [name for name in header if name not in ("path", "tags")]
         if ignored:
             notices.append(f"columns ignored (the 'tags' column holds the labels): {', '.join(ignored)}")
-        for values in reader:
-            line = reader.line_num
-            if not any(v.strip() for v in values):
-                continue  # blank line
-            if len(values) != len(header):
-                problems.add(f"line {line}: {len(values)} fields, the header has {len(header)}")
-                continue
+        for line, values in _data_rows(reader, len(header), problems):
             indices = []
             cell = values[tags_column].strip()
             for name in (part.strip() for part in cell.split(";")) if cell else ():
@@ -223,24 +229,28 @@ def _read_csv(path: Path) -> ParsedLabels:
             rows.add(line, values[path_column], tuple(sorted(set(indices))), path_field="path")
         return rows.result(path.name, "csv", notices)
 
-    tag_columns = [i for i, name in enumerate(header) if name != "path"]
-    tag_names = [header[i] for i in tag_columns]
-    if not tag_columns:
+    if len(header) < 2:
         problems.add("line 1: no tag columns; expected a 'tags' column or one 0/1 column per tag")
+        problems.raise_if_any()
+    _read_binary_columns(reader, header, path_column="path", non_tag_columns=("path",), rows=rows)
+    return rows.result(path.name, "csv", notices)
+
+
+def _read_binary_columns(
+    reader, header: list[str], *, path_column: str, non_tag_columns: tuple[str, ...], rows: _RowCollector
+) -> None:
+    """Rows of a wide file: one 0/1 column per tag (every column not in `non_tag_columns`)."""
+    problems = rows.problems
+    path_index = header.index(path_column)
+    tag_columns = [i for i, name in enumerate(header) if name not in non_tag_columns]
+    tag_names = [header[i] for i in tag_columns]
     _header_problem_for_tag_columns(tag_names, problems)
     problems.raise_if_any()
     for name in tag_names:
         rows.tag(name)
-    for values in reader:
-        line = reader.line_num
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.add(f"line {line}: {len(values)} fields, the header has {len(header)}")
-            continue
+    for line, values in _data_rows(reader, len(header), problems):
         present = _binary_tags(values, tag_columns, tag_names, line, problems)
-        rows.add(line, values[path_column], present, path_field="path")
-    return rows.result(path.name, "csv", notices)
+        rows.add(line, values[path_index], present, path_field=path_column)
 
 
 def _read_mtat(path: Path) -> ParsedLabels:
@@ -252,23 +262,8 @@ def _read_mtat(path: Path) -> ParsedLabels:
         if required not in header:
             problems.add(f"line 1: missing column {required!r} (is this MagnaTagATune's annotations_final.csv?)")
     problems.raise_if_any()
-    path_column = header.index("mp3_path")
-    tag_columns = [i for i, name in enumerate(header) if name not in ("clip_id", "mp3_path")]
-    tag_names = [header[i] for i in tag_columns]
-    _header_problem_for_tag_columns(tag_names, problems)
-    problems.raise_if_any()
     rows = _RowCollector(problems)
-    for name in tag_names:
-        rows.tag(name)
-    for values in reader:
-        line = reader.line_num
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.add(f"line {line}: {len(values)} fields, the header has {len(header)}")
-            continue
-        present = _binary_tags(values, tag_columns, tag_names, line, problems)
-        rows.add(line, values[path_column], present, path_field="mp3_path")
+    _read_binary_columns(reader, header, path_column="mp3_path", non_tag_columns=("clip_id", "mp3_path"), rows=rows)
     return rows.result(path.name, "mtat")
 
 
