@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "auditor.accounts",
     "auditor.datasets",
+    "auditor.audits",
 ]
 
 MIDDLEWARE = [

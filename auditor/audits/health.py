@@ -1,0 +1,86 @@
+"""Per-tag health: rates estimated from calibration reviews and the active model's figures."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from auditor.audits.models import ModelVersion, ReviewItem
+from auditor.datasets.models import Dataset, Label
+from tagging.calibration import RateEstimate, estimate_rates
+
+# Below this many resolved calibration reviews, a tag's rates are not trusted for scoring.
+MIN_REVIEWS_FOR_RATES = 20
+
+
+def calibration_rates(dataset: Dataset) -> dict[int, RateEstimate]:
+    """tag id → rates from its resolved calibration items (of the audit run that has the most for it).
+
+    Each audit run draws by its own design, so reviews of different runs are not pooled.
+    """
+    items = ReviewItem.objects.filter(
+        dataset=dataset, kind=ReviewItem.Kind.CALIBRATION, status=ReviewItem.Status.RESOLVED,
+        resolution__isnull=False,
+    ).values_list("tag_id", "run_id", "stratum", "stratum_size", "given", "resolution")  # fmt: skip
+    by_tag_run: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    for tag_id, run_id, stratum, size, given, resolution in items:
+        by_tag_run[(tag_id, run_id)].append((stratum, size, int(given), int(resolution)))
+    best: dict[int, list[tuple]] = {}
+    for (tag_id, _), rows in by_tag_run.items():
+        if len(rows) > len(best.get(tag_id, [])):
+            best[tag_id] = rows
+    return {
+        tag_id: estimate_rates(*zip(*rows, strict=True), seed=tag_id)  # type: ignore[call-arg]
+        for tag_id, rows in best.items()
+    }
+
+
+@dataclass
+class TagHealth:
+    tag: str
+    given_positives: int
+    noise_estimate: float | None
+    tagability: float | None
+    tagability_low: float | None
+    tagability_high: float | None
+    false_positive_rate: float | None
+    calibration_reviews: int
+    auc_given: float | None
+    auc_verified: float | None
+
+    COLUMNS = (
+        "tag", "given_positives", "noise_estimate", "tagability", "tagability_low", "tagability_high",
+        "false_positive_rate", "calibration_reviews", "auc_given", "auc_verified",
+    )  # fmt: skip
+
+    def row(self) -> list[str]:
+        def text(value) -> str:
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                return ""
+            return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+        return [text(getattr(self, column)) for column in self.COLUMNS]
+
+
+def tag_health(dataset: Dataset) -> list[TagHealth]:
+    """One entry per tag: label counts, calibration estimates and the active model's metrics."""
+    positives = defaultdict(int)
+    for tag_id in Label.objects.filter(dataset=dataset, present=True).values_list("tag_id", flat=True).iterator():
+        positives[tag_id] += 1
+    rates = calibration_rates(dataset)
+    version = ModelVersion.objects.filter(dataset=dataset, active=True).first()
+    per_tag = version.metrics.get("tags", {}) if version else {}
+    health = []
+    for tag in dataset.tags.order_by("id"):
+        rate = rates.get(tag.pk)
+        figures = per_tag.get(tag.name, {})
+        health.append(TagHealth(
+            tag=tag.name, given_positives=positives[tag.pk], noise_estimate=figures.get("noise_estimate"),
+            tagability=rate.tagability if rate else None, tagability_low=rate.tagability_low if rate else None,
+            tagability_high=rate.tagability_high if rate else None,
+            false_positive_rate=rate.false_positive_rate if rate else None,
+            calibration_reviews=rate.reviews if rate else 0,
+            auc_given=figures.get("roc_auc_given"), auc_verified=figures.get("roc_auc_verified"),
+        ))  # fmt: skip
+    return health

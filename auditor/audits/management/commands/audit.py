@@ -1,0 +1,54 @@
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from auditor.audits.management.commands._common import dataset_named
+from auditor.audits.models import AuditRun
+from auditor.audits.pipeline import RunRefused, create_run, execute_run
+from tagging.model import MODEL_CONFIGS
+
+
+def add_training_arguments(parser: CommandParser) -> None:
+    parser.add_argument("name")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=30, help="Most epochs per fold (early stopping may end sooner).")
+    parser.add_argument("--model", choices=sorted(MODEL_CONFIGS), default="small")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda.")
+    parser.add_argument(
+        "--sync", action="store_true",
+        help="Run in this process and return when done. (Until the Celery worker lands, runs are always in-process.)",
+    )  # fmt: skip
+
+
+def run_command(command: BaseCommand, kind: str, options: dict, extra: dict | None = None) -> AuditRun:
+    dataset = dataset_named(options["name"])
+    params = {"folds": options["folds"], "epochs": options["epochs"], "model": options["model"],
+              "seed": options["seed"], "device": options["device"], **(extra or {})}  # fmt: skip
+    try:
+        run = create_run(dataset, kind, params)
+    except RunRefused as exc:
+        raise CommandError(str(exc)) from None
+    command.stdout.write(f"{kind} run #{run.pk} of {dataset.name} started")
+    try:
+        run = execute_run(run.pk, echo=command.stdout.write)
+    except Exception as exc:
+        raise CommandError(f"{kind} run #{run.pk} failed: {exc}") from None
+    return run
+
+
+class Command(BaseCommand):
+    help = "Train K-fold models, score every (clip, tag) label and fill the review queue."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_training_arguments(parser)
+        parser.add_argument("--max-flagged", type=int, default=2000, help="Most flagged items to queue.")
+        parser.add_argument("--calibration-share", type=float, default=0.10,
+                            help="Share of the queue drawn at random for calibration.")  # fmt: skip
+
+    def handle(self, *args, **options) -> None:
+        run = run_command(
+            self,
+            AuditRun.Kind.AUDIT,
+            options,
+            {"max_flagged": options["max_flagged"], "calibration_share": options["calibration_share"]},
+        )
+        self.stdout.write(self.style.SUCCESS(f"audit run #{run.pk} done in {run.seconds:.0f} s: {run.message}"))

@@ -1,0 +1,140 @@
+"""Audit runs, model versions, the review items an audit makes, and the reviews people give them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from auditor.datasets.models import Clip, Dataset, Tag
+
+
+class AuditRun(models.Model):
+    """One audit (train K folds, score, fill the queue) or retraining, with its progress."""
+
+    class Kind(models.TextChoices):
+        AUDIT = "audit", "audit"
+        RETRAIN = "retrain", "retrain"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="runs")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=64, blank=True)
+    progress = models.FloatField(default=0.0)  # 0..1 over the whole run
+    message = models.CharField(max_length=300, blank=True)  # the latest progress line
+    error = models.TextField(blank=True)
+    params = models.JSONField(default=dict)  # folds, epochs, model size, seed …
+    run_dir = models.CharField(max_length=1024, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} of {self.dataset} ({self.status})"
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        return ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
+
+
+class ModelVersion(models.Model):
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="model_versions")
+    run = models.OneToOneField(AuditRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="model_version")
+    number = models.PositiveIntegerField()  # 1, 2, … within the dataset
+    config = models.JSONField(default=dict)  # feature, model and training configuration
+    metrics = models.JSONField(default=dict)  # per-tag and macro figures (see auditor.audits.metrics)
+    macro_auc_given = models.FloatField(null=True, blank=True)
+    macro_auc_verified = models.FloatField(null=True, blank=True)
+    artifact_path = models.CharField(max_length=1024)  # folder with model.json and weights
+    active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dataset", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "number"], name="model_version_unique_number"),
+            models.UniqueConstraint(
+                fields=["dataset"], condition=models.Q(active=True), name="model_version_one_active_per_dataset"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} v{self.number}"
+
+
+class ReviewItem(models.Model):
+    """A (clip, tag) question for annotators: flagged by the model, or drawn for calibration."""
+
+    class Kind(models.TextChoices):
+        FLAGGED = "flagged", "flagged"
+        CALIBRATION = "calibration", "calibration"
+        EXTERNAL = "external", "external"  # a decision recorded from elsewhere (apply_reviews)
+
+    class Status(models.TextChoices):
+        OPEN = "open", "open"
+        RESOLVED = "resolved", "resolved"
+        SUPERSEDED = "superseded", "superseded"  # replaced by a newer audit before anyone reviewed it
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="review_items")
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="review_items")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="review_items")
+    run = models.ForeignKey(AuditRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    given = models.BooleanField()  # the label when the item was made
+    probability = models.FloatField(null=True, blank=True)  # the model's P(present)
+    score = models.FloatField(default=0.0)  # P(the given label is wrong); higher = look first
+    priority = models.FloatField(default=0.0, db_index=True)  # score × the tag's weight
+    # Calibration design: the stratum, its population and this pair's inclusion probability.
+    stratum = models.CharField(max_length=16, blank=True)
+    stratum_size = models.PositiveIntegerField(null=True, blank=True)
+    inclusion_probability = models.FloatField(null=True, blank=True)
+    required_reviews = models.PositiveSmallIntegerField(default=1)
+    resolution = models.BooleanField(null=True, blank=True)  # the decided label, once resolved
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-priority", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clip", "tag"], condition=models.Q(status="open"), name="review_item_one_open_per_pair"
+            ),
+        ]
+        indexes = [models.Index(fields=["dataset", "status", "-priority"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.clip_id}/{self.tag_id} ({self.status})"
+
+
+class Review(models.Model):
+    class Decision(models.TextChoices):
+        PRESENT = "present", "present"
+        ABSENT = "absent", "absent"
+        UNSURE = "unsure", "unsure"
+
+    item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="reviews")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    source = models.CharField(max_length=16, default="web")  # web | api | file
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["item", "user"], name="review_one_per_user_and_item")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.item_id}: {self.decision}"

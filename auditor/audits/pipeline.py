@@ -1,0 +1,276 @@
+"""Running an audit or a retraining of a dataset: the glue between the database and `tagging`.
+
+audit:   features → K-fold out-of-fold probabilities → scores → model version → review queue
+retrain: the same on the current (corrected) labels, without refilling the queue.
+Artifacts are written to a temporary folder and renamed when complete, so a crash leaves no half model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from auditor.audits.data import LabelMatrix, load_label_matrix
+from auditor.audits.health import MIN_REVIEWS_FOR_RATES, calibration_rates
+from auditor.audits.models import AuditRun, ModelVersion
+from auditor.audits.progress import RunProgress
+from auditor.audits.queue import QueuePolicy, fill_queue
+from auditor.datasets.models import Dataset
+from tagging.features import FeatureCache, FeatureConfig, extract_features
+from tagging.inference import save_tagger
+from tagging.metrics import macro, per_tag_auc
+from tagging.scoring import (
+    DEFAULT_FALSE_POSITIVE_RATE,
+    cleanlab_scores,
+    estimate_tagability,
+    presence_probability,
+    wrong_label_probability,
+)  # fmt: skip
+from tagging.training import TrainConfig, out_of_fold_probabilities
+
+log = logging.getLogger(__name__)
+MIN_VERIFIED_PER_CLASS = 3  # verified positives and negatives a tag needs for a verified AUC
+
+
+class RunRefused(ValueError):
+    """The run cannot start (bad parameters, too few clips); nothing was changed."""
+
+
+@dataclass(frozen=True)
+class RunParams:
+    folds: int = 5
+    epochs: int = 30
+    model: str = "small"
+    seed: int = 0
+    device: str = "auto"
+    max_flagged: int = 2000
+    calibration_share: float = 0.10
+
+    @classmethod
+    def from_dict(cls, values: dict) -> RunParams:
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise RunRefused(f"unknown parameters: {', '.join(sorted(unknown))}")
+        params = cls(**values)
+        if not 2 <= params.folds <= 20:
+            raise RunRefused(f"folds must be between 2 and 20, got {params.folds}")
+        if not 1 <= params.epochs <= 500:
+            raise RunRefused(f"epochs must be between 1 and 500, got {params.epochs}")
+        try:
+            params.train_config()
+            params.queue_policy()
+        except ValueError as exc:
+            raise RunRefused(str(exc)) from None
+        return params
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(model=self.model, max_epochs=self.epochs, seed=self.seed, device=self.device)
+
+    def queue_policy(self) -> QueuePolicy:
+        return QueuePolicy(max_flagged=self.max_flagged, calibration_share=self.calibration_share)
+
+
+def create_run(dataset: Dataset, kind: str, params: dict, user: AbstractBaseUser | None = None) -> AuditRun:
+    """A queued run, after checking its parameters and that the dataset can be trained on."""
+    checked = RunParams.from_dict(params)
+    readable = dataset.clips.filter(readable=True).count()
+    if readable < max(10, 2 * checked.folds):
+        raise RunRefused(f"dataset {dataset.name!r} has {readable} readable clips; an audit needs at least "
+                         f"{max(10, 2 * checked.folds)}")  # fmt: skip
+    if not dataset.tags.filter(active=True).exists():
+        raise RunRefused(f"dataset {dataset.name!r} has no active tags")
+    return AuditRun.objects.create(
+        dataset=dataset, kind=kind, params=asdict(checked),
+        requested_by=user if user is not None and user.is_authenticated else None,
+    )  # fmt: skip
+
+
+def execute_run(run_id: int, *, echo: Callable[[str], None] | None = None) -> AuditRun:
+    """Claim the queued run and carry it out; a failure marks it failed with the error and re-raises.
+
+    Claiming is a conditional update, so a second worker given the same run does nothing.
+    """
+    claimed = AuditRun.objects.filter(pk=run_id, status=AuditRun.Status.QUEUED).update(
+        status=AuditRun.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(), error=""
+    )
+    run = AuditRun.objects.select_related("dataset").get(pk=run_id)
+    if not claimed:
+        log.info("run %s is %s; not starting it again", run_id, run.status)
+        return run
+    progress = RunProgress(run, echo)
+    try:
+        _carry_out(run, RunParams.from_dict(run.params), progress)
+    except Exception as exc:
+        AuditRun.objects.filter(pk=run.pk).update(
+            status=AuditRun.Status.FAILED, finished_at=timezone.now(),
+            error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=8)}",
+        )  # fmt: skip
+        raise
+    AuditRun.objects.filter(pk=run.pk).update(
+        status=AuditRun.Status.SUCCEEDED, progress=1.0, finished_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+    run.refresh_from_db()
+    return run
+
+
+def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
+    dataset = run.dataset
+    matrix = load_label_matrix(dataset)
+    feature_config = FeatureConfig()
+    cache = FeatureCache(Path(settings.DATA_DIR) / "features", feature_config)
+    errors = extract_features(
+        matrix.audio_paths,
+        cache,
+        progress=lambda done, total: progress("features", done / total, f"{done}/{total} clips"),
+    )
+    usable = np.array([not e for e in errors])
+    skipped = [(str(p), e) for p, e in zip(matrix.audio_paths, errors, strict=True) if e]
+    matrix = matrix.subset(usable)
+    if len(matrix.clip_ids) < max(10, 2 * params.folds):
+        raise RunRefused(f"only {len(matrix.clip_ids)} clips gave features; {len(skipped)} were skipped")
+    features = [cache.load(p) for p in matrix.audio_paths]
+
+    config = params.train_config()
+    oof = out_of_fold_probabilities(
+        features, matrix.given, feature_config, config, folds=params.folds, certain=matrix.verified, progress=progress
+    )
+    progress("scoring", 0.0, "estimating tag rates and scoring labels")
+    tagability, false_positive, rate_source = _tag_rates(dataset, matrix, oof.probabilities)
+    presence = presence_probability(oof.probabilities, tagability, false_positive)
+    score = wrong_label_probability(matrix.given, oof.probabilities, tagability=tagability,
+                                    false_positive_rate=false_positive)  # fmt: skip
+    cleanlab = cleanlab_scores(matrix.given, presence)
+    metrics = _metrics(
+        matrix, oof.probabilities, presence, tagability, false_positive, rate_source, cleanlab.noise_rate
+    )
+    metrics["skipped_clips"] = skipped[:100]
+    metrics["skipped_count"] = len(skipped)
+
+    run_dir = Path(settings.DATA_DIR) / "runs" / dataset.name / f"{run.pk:06d}-{run.kind}"
+    temporary = run_dir.with_name(run_dir.name + ".tmp")
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir(parents=True)
+    (temporary / "config.json").write_text(json.dumps(
+        {"run": run.pk, "kind": run.kind, "params": asdict(params), "features": asdict(feature_config),
+         "training": asdict(config)}, indent=2))  # fmt: skip
+    with (temporary / "epochs.jsonl").open("w") as fh:
+        for fold, history in enumerate(oof.histories):
+            for entry in history:
+                fh.write(json.dumps({"fold": fold, **entry}) + "\n")
+    (temporary / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    np.savez_compressed(temporary / "scores.npz", clip_ids=matrix.clip_ids, tag_ids=matrix.tag_ids,
+                        p_given=oof.probabilities, presence=presence, score=score, fold=oof.fold_of_clip)  # fmt: skip
+    save_tagger(temporary / "tagger", oof.models, oof.positive_weights, config.negative_weight,
+                tags=matrix.tag_names, features=feature_config, tagability=tagability,
+                false_positive_rate=false_positive)  # fmt: skip
+    shutil.rmtree(run_dir, ignore_errors=True)
+    os.replace(temporary, run_dir)
+
+    with transaction.atomic():
+        version = _new_version(run, params, feature_config, config, metrics, run_dir)
+        AuditRun.objects.filter(pk=run.pk).update(run_dir=str(run_dir))
+        if run.kind == AuditRun.Kind.AUDIT:
+            progress("queue", 0.0, "filling the review queue")
+            filled = fill_queue(run, matrix, presence=presence, score=score, policy=params.queue_policy(),
+                                seed=params.seed + run.pk)  # fmt: skip
+            summary = (f"v{version.number}: {filled.flagged} flagged and {filled.calibration} calibration items "
+                       f"queued ({filled.superseded} unreviewed items replaced)")  # fmt: skip
+        else:
+            summary = f"v{version.number}: macro AUC {metrics['macro']['roc_auc_given']:.3f} against the given labels"
+    if skipped:
+        summary += f"; {len(skipped)} clips skipped (no features)"
+    progress("queue", 1.0, summary)
+
+
+def _tag_rates(dataset: Dataset, matrix: LabelMatrix, p_given: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Tagability and false-positive rate per tag: from calibration reviews where there are enough, else
+    estimated from the model's scores."""
+    tagability = estimate_tagability(matrix.given, p_given)
+    false_positive = np.full(len(matrix.tag_ids), DEFAULT_FALSE_POSITIVE_RATE)
+    source = ["model"] * len(matrix.tag_ids)
+    reviewed = calibration_rates(dataset)
+    for j, tag_id in enumerate(matrix.tag_ids):
+        rate = reviewed.get(int(tag_id))
+        if rate is not None and rate.reviews >= MIN_REVIEWS_FOR_RATES and not np.isnan(rate.tagability):
+            tagability[j] = max(rate.tagability, 0.05)
+            if not np.isnan(rate.false_positive_rate):
+                false_positive[j] = min(max(rate.false_positive_rate, 0.001), 0.5)
+            source[j] = "calibration reviews"
+    return tagability, false_positive, source
+
+
+def _metrics(matrix: LabelMatrix, p_given: np.ndarray, presence: np.ndarray, tagability: np.ndarray,
+             false_positive: np.ndarray, rate_source: list[str], noise: np.ndarray) -> dict:  # fmt: skip
+    """Per-tag and macro ROC-AUC / PR-AUC of out-of-fold probabilities, against given and verified labels."""
+    roc_given, pr_given = per_tag_auc(matrix.given, p_given)
+    roc_verified, pr_verified = per_tag_auc(matrix.given, presence, mask=matrix.verified,
+                                            min_count=MIN_VERIFIED_PER_CLASS)  # fmt: skip
+
+    def number(value: float) -> float | None:
+        return None if np.isnan(value) else round(float(value), 6)
+
+    tags = {
+        name: {
+            "given_positives": int(matrix.given[:, j].sum()),
+            "verified": int(matrix.verified[:, j].sum()),
+            "roc_auc_given": number(roc_given[j]),
+            "pr_auc_given": number(pr_given[j]),
+            "roc_auc_verified": number(roc_verified[j]),
+            "pr_auc_verified": number(pr_verified[j]),
+            "noise_estimate": number(noise[j]),
+            "tagability_used": number(tagability[j]),
+            "false_positive_rate_used": number(false_positive[j]),
+            "rate_source": rate_source[j],
+        }  # fmt: skip
+        for j, name in enumerate(matrix.tag_names)
+    }
+    return {
+        "clips": len(matrix.clip_ids),
+        "tags": tags,
+        "macro": {
+            "roc_auc_given": number(macro(roc_given)),
+            "pr_auc_given": number(macro(pr_given)),
+            "roc_auc_verified": number(macro(roc_verified)),
+            "pr_auc_verified": number(macro(pr_verified)),
+        },  # fmt: skip
+    }
+
+
+def _new_version(run: AuditRun, params: RunParams, feature_config: FeatureConfig, config: TrainConfig,
+                 metrics: dict, run_dir: Path) -> ModelVersion:  # fmt: skip
+    dataset = run.dataset
+    number = (ModelVersion.objects.filter(dataset=dataset).aggregate(n=Max("number"))["n"] or 0) + 1
+    active = ModelVersion.objects.select_for_update().filter(dataset=dataset, active=True).first()
+    version = ModelVersion(
+        dataset=dataset, run=run, number=number, metrics=metrics, artifact_path=str(run_dir / "tagger"),
+        config={"params": asdict(params), "features": asdict(feature_config), "training": asdict(config)},
+        macro_auc_given=metrics["macro"]["roc_auc_given"], macro_auc_verified=metrics["macro"]["roc_auc_verified"],
+    )  # fmt: skip
+    # An audit's model serves its own queue, so it becomes active; a retraining replaces the active model
+    # only if it is not worse against the verified labels.
+    promote = run.kind == AuditRun.Kind.AUDIT or active is None or _not_worse(version, active)
+    if promote and active is not None:
+        ModelVersion.objects.filter(pk=active.pk).update(active=False)
+    version.active = promote
+    version.save()
+    return version
+
+
+def _not_worse(candidate: ModelVersion, active: ModelVersion) -> bool:
+    if candidate.macro_auc_verified is None or active.macro_auc_verified is None:
+        return True
+    return candidate.macro_auc_verified >= active.macro_auc_verified

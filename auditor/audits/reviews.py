@@ -1,0 +1,133 @@
+"""Recording reviews and resolving items: the one place a review changes a label."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from auditor.audits.models import Review, ReviewItem
+from auditor.datasets.labels import set_verified_label
+from auditor.datasets.models import Clip, Dataset, Label, LabelChange, Tag
+
+DECISIONS = {"present": Review.Decision.PRESENT, "absent": Review.Decision.ABSENT, "unsure": Review.Decision.UNSURE}
+
+
+class ReviewRefused(ValueError):
+    """The review cannot be recorded; nothing was written."""
+
+
+@transaction.atomic
+def record_review(item: ReviewItem, user: AbstractBaseUser, decision: str, *, source: str = "web") -> Review:
+    """Record `user`'s decision on `item` and resolve the item when its reviews agree.
+
+    Submitting the same answer twice records one review; a different answer from the same person is
+    refused (they undo first). An item resolves once it has `required_reviews` present/absent answers
+    that agree; a disagreement keeps it open for one more reviewer.
+    """
+    if decision not in DECISIONS:
+        raise ReviewRefused(f"decision {decision!r}: expected one of {', '.join(DECISIONS)}")
+    item = ReviewItem.objects.select_for_update().get(pk=item.pk)
+    existing = Review.objects.filter(item=item, user=user).first()
+    if existing is not None:
+        if existing.decision == decision:
+            return existing
+        raise ReviewRefused(f"{user} already answered {existing.decision!r} on this item")
+    if item.status != ReviewItem.Status.OPEN:
+        raise ReviewRefused(f"the item is {item.status}; it takes no more reviews")
+    review = Review.objects.create(item=item, user=user, decision=decision, source=source)
+    decisive = list(item.reviews.exclude(decision=Review.Decision.UNSURE).values_list("decision", flat=True))
+    if len(decisive) >= item.required_reviews:
+        if len(set(decisive)) == 1:
+            _resolve(item, decisive[0] == Review.Decision.PRESENT, review, user)
+        else:
+            item.required_reviews = len(decisive) + 1
+            item.save(update_fields=["required_reviews"])
+    return review
+
+
+def _resolve(item: ReviewItem, present: bool, review: Review, user: AbstractBaseUser) -> None:
+    item.status, item.resolution, item.resolved_at = ReviewItem.Status.RESOLVED, present, timezone.now()
+    item.save(update_fields=["status", "resolution", "resolved_at"])
+    set_verified_label(item.clip, item.tag, present, source=LabelChange.Source.REVIEW, user=user, review_id=review.pk,
+                       reason=f"{item.kind} item #{item.pk} resolved")  # fmt: skip
+
+
+@dataclass
+class AppliedReviews:
+    recorded: int
+    unchanged: int  # the same answer was already there
+    items_created: int  # pairs that had no open item
+
+
+def apply_reviews_file(dataset: Dataset, path: str | Path, user: AbstractBaseUser) -> AppliedReviews:
+    """Record decisions made elsewhere: a csv `path,tag,decision` (present|absent|unsure).
+
+    Every row is checked before anything is written; a pair without an open item gets one (kind
+    external), so each decision still leaves a review and, when decisive, a verified label.
+    """
+    path = Path(path)
+    rows = _read_decisions(dataset, path)
+    result = AppliedReviews(0, 0, 0)
+    with transaction.atomic():
+        for line, clip, tag, decision in rows:
+            latest = Review.objects.filter(item__clip=clip, item__tag=tag, user=user).order_by("-created_at").first()
+            if latest is not None and latest.decision == decision:
+                result.unchanged += 1  # the file was applied before: the same answer counts once
+                continue
+            item = ReviewItem.objects.filter(clip=clip, tag=tag, status=ReviewItem.Status.OPEN).first()
+            if item is None:
+                given = Label.objects.filter(clip=clip, tag=tag, present=True).exists()
+                item = ReviewItem.objects.create(dataset=dataset, clip=clip, tag=tag, kind=ReviewItem.Kind.EXTERNAL,
+                                                 given=given)  # fmt: skip
+                result.items_created += 1
+            try:
+                record_review(item, user, decision, source="file")
+            except ReviewRefused as exc:
+                raise ReviewRefused(f"{path.name}: line {line}: {exc}; nothing was applied") from None
+            result.recorded += 1
+    return result
+
+
+def _read_decisions(dataset: Dataset, path: Path) -> list[tuple[int, Clip, Tag, str]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ReviewRefused(f"{path.name}: not UTF-8; save the file as UTF-8") from None
+    except OSError as exc:
+        raise ReviewRefused(f"{path}: {exc.strerror}") from None
+    reader = csv.DictReader(text.splitlines())
+    missing = {"path", "tag", "decision"} - set(reader.fieldnames or [])
+    if missing:
+        raise ReviewRefused(f"{path.name}: line 1: missing columns {', '.join(sorted(missing))}")
+    clips = dict(dataset.clips.values_list("path", "id"))
+    tags = {tag.name: tag for tag in dataset.tags.all()}
+    problems, rows, seen = [], [], {}
+    raw_rows = list(reader)
+    clip_objects = Clip.objects.in_bulk([clips[r["path"].strip()] for r in raw_rows if r["path"].strip() in clips])
+    for line, row in enumerate(raw_rows, start=2):
+        clip_path, tag_name, decision = ((row.get(k) or "").strip() for k in ("path", "tag", "decision"))
+        if clip_path not in clips:
+            problems.append(f"line {line}, field 'path': no clip {clip_path!r} in dataset {dataset.name!r}")
+        if tag_name not in tags:
+            problems.append(f"line {line}, field 'tag': no tag {tag_name!r} in dataset {dataset.name!r}")
+        if decision not in DECISIONS:
+            problems.append(f"line {line}, field 'decision': expected present, absent or unsure, got {decision!r}")
+        if (clip_path, tag_name) in seen:
+            problems.append(
+                f"line {line}: ({clip_path}, {tag_name}) already decided on line {seen[(clip_path, tag_name)]}"
+            )
+        seen[(clip_path, tag_name)] = line
+        if clip_path in clips and tag_name in tags and decision in DECISIONS:
+            rows.append((line, clip_objects[clips[clip_path]], tags[tag_name], decision))
+    if problems:
+        listed = "\n".join(f"  {p}" for p in problems[:25])
+        more = f"\n  … and {len(problems) - 25} more" if len(problems) > 25 else ""
+        raise ReviewRefused(f"{path.name}: {len(problems)} problems, nothing was applied:\n{listed}{more}")
+    if not rows:
+        raise ReviewRefused(f"{path.name}: no decisions in the file")
+    return rows

@@ -1,0 +1,105 @@
+"""Which given labels are probably wrong: cleanlab's multi-label scores and a weak-label posterior.
+
+All functions take `given` (clips × tags, 0/1 as labelled) and out-of-fold probabilities, and return
+arrays of the same shape; "score" is always *higher = more likely wrong*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from cleanlab.multilabel_classification.filter import find_multilabel_issues_per_class
+from cleanlab.multilabel_classification.rank import get_label_quality_scores_per_class
+
+DEFAULT_FALSE_POSITIVE_RATE = 0.01
+_EPSILON = 1e-6
+
+
+def as_label_lists(given: np.ndarray) -> list[list[int]]:
+    """cleanlab's multi-label format: for each clip, the list of tag indices given."""
+    return [list(np.flatnonzero(row)) for row in given]
+
+
+def _mixture_proportion(positives: np.ndarray, unlabelled: np.ndarray, *, delta: float = 0.1) -> float:
+    """Share of `unlabelled` scores drawn from the positives' distribution (best-bin estimation).
+
+    Garg et al., "Mixture Proportion Estimation and PU Learning: A Modern Approach" (NeurIPS 2021):
+    above a high enough threshold nearly every unlabelled score comes from a hidden positive, so the ratio
+    of the two survival functions there estimates the proportion; the threshold minimises an upper bound.
+    """
+    if positives.size == 0 or unlabelled.size == 0:
+        return 0.0
+    thresholds = np.unique(positives)
+    sorted_p, sorted_u = np.sort(positives), np.sort(unlabelled)
+    above_p = 1.0 - np.searchsorted(sorted_p, thresholds, side="left") / positives.size
+    above_u = 1.0 - np.searchsorted(sorted_u, thresholds, side="left") / unlabelled.size
+    slack_p = np.sqrt(np.log(4 / delta) / (2 * positives.size))
+    slack_u = np.sqrt(np.log(4 / delta) / (2 * unlabelled.size))
+    usable = above_p - slack_p > 0
+    if not usable.any():
+        return float(min(1.0, above_u[0] / above_p[0]))
+    bound = (above_u[usable] + 1.01 * slack_u) / (above_p[usable] - slack_p)
+    best = int(np.argmin(bound))
+    return float(min(1.0, above_u[usable][best] / above_p[usable][best]))
+
+
+def estimate_tagability(given: np.ndarray, p_given: np.ndarray, *, floor: float = 0.05) -> np.ndarray:
+    """Per tag P(given | present), before any calibration review.
+
+    The given negatives' model scores are a mixture of true negatives and missed positives, and the
+    missed positives score like the given ones (tags are missed at random). The mixture proportion
+    gives the number of missed positives M, and tagability = given positives / (given positives + M).
+    Calibration reviews replace this with an unbiased estimate (`tagging.calibration`).
+    """
+    estimates = np.ones(given.shape[1])
+    for tag in range(given.shape[1]):
+        is_given = given[:, tag] > 0
+        n_given = int(is_given.sum())
+        if n_given == 0:
+            continue
+        missed = _mixture_proportion(p_given[is_given, tag], p_given[~is_given, tag]) * (~is_given).sum()
+        estimates[tag] = n_given / (n_given + missed)
+    return np.clip(estimates, floor, 1.0)
+
+
+def presence_probability(p_given: np.ndarray, tagability: np.ndarray, false_positive_rate: np.ndarray) -> np.ndarray:
+    """P(present | clip) from P(given | clip) = c·π + f·(1 − π)."""
+    c, f = np.asarray(tagability)[None, :], np.asarray(false_positive_rate)[None, :]
+    return np.clip((p_given - f) / np.maximum(c - f, _EPSILON), 0.0, 1.0)
+
+
+def wrong_label_probability(
+    given: np.ndarray, p_given: np.ndarray, *, tagability: np.ndarray, false_positive_rate: np.ndarray
+) -> np.ndarray:
+    """P(the given label is wrong | clip), under weak labelling with per-tag rates.
+
+    Given negative: P(present | not given) = π(1 − c) / (1 − g).
+    Given positive: P(absent | given) = f(1 − π) / g.
+    Comparable across tags, which a per-tag ranking is not: a missed tag with low tagability counts more.
+    """
+    c = np.asarray(tagability)[None, :]
+    f = np.asarray(false_positive_rate)[None, :]
+    presence = presence_probability(p_given, tagability, false_positive_rate)
+    g = np.clip(c * presence + f * (1 - presence), _EPSILON, 1 - _EPSILON)
+    missed = presence * (1 - c) / (1 - g)
+    spurious = f * (1 - presence) / g
+    return np.clip(np.where(given > 0, spurious, missed), 0.0, 1.0)
+
+
+@dataclass
+class CleanlabResult:
+    quality: np.ndarray  # (clips, tags) label quality, lower = more likely wrong
+    issues: np.ndarray  # (clips, tags) bool, cleanlab's per-class label issues
+    noise_rate: np.ndarray  # (tags,) share of the tag's pairs cleanlab flags
+
+
+def cleanlab_scores(given: np.ndarray, pred_probs: np.ndarray, *, adjust_pred_probs: bool = True) -> CleanlabResult:
+    """cleanlab 2.9 multi-label per-class quality scores and issues (n_jobs=1: measured faster here)."""
+    labels = as_label_lists(given)
+    probabilities = np.clip(pred_probs, _EPSILON, 1 - _EPSILON)
+    quality = np.asarray(
+        get_label_quality_scores_per_class(labels=labels, pred_probs=probabilities, adjust_pred_probs=adjust_pred_probs)
+    )
+    issues = np.asarray(find_multilabel_issues_per_class(labels=labels, pred_probs=probabilities, n_jobs=1))
+    return CleanlabResult(quality, issues, issues.mean(axis=0))

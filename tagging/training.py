@@ -1,0 +1,292 @@
+"""Training the tagger on (noisy) given labels, and K-fold out-of-fold probabilities.
+
+Weak labels are mostly *missing* positives, so a given negative is less certain than a given
+positive: its loss is down-weighted (`negative_weight`). The probabilities this produces are then
+mapped back to P(given | clip) by `undo_loss_weighting`, for scoring.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from sklearn.model_selection import KFold
+from torch import nn
+
+from tagging.features import FeatureConfig
+from tagging.metrics import macro_roc_auc
+from tagging.model import MODEL_CONFIGS, ShortChunkCNN, build_model, resolve_device
+
+Progress = Callable[[str, float, str], None]  # (stage, fraction of the stage done, message)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: str = "small"
+    max_epochs: int = 30
+    patience: int = 6  # epochs without a better validation AUC before stopping
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    weight_decay: float = 1e-3
+    validation_fraction: float = 0.15
+    negative_weight: float = 0.3
+    # Rare tags' positives weigh more: sqrt(negatives / positives), capped (0 turns it off).
+    max_positive_weight: float = 8.0
+    freq_mask: float = 0.12  # SpecAugment: widest masked share of the bands
+    time_mask: float = 0.15  # and of the frames
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.model not in MODEL_CONFIGS:
+            raise ValueError(f"unknown model {self.model!r}; expected one of {', '.join(MODEL_CONFIGS)}")
+        if self.max_epochs < 1 or self.batch_size < 2 or not 0 < self.negative_weight <= 1:
+            raise ValueError("max_epochs ≥ 1, batch_size ≥ 2 and 0 < negative_weight ≤ 1 are required")
+        if not 0 < self.validation_fraction < 0.5:
+            raise ValueError("validation_fraction must be between 0 and 0.5")
+
+
+@dataclass
+class TrainResult:
+    model: ShortChunkCNN
+    history: list[dict] = field(default_factory=list)  # one entry per epoch
+    best_epoch: int = 0
+    best_validation_auc: float = float("nan")
+    positive_weight: np.ndarray | None = None  # (tags,) loss weight of given positives
+    negative_weight: float = 1.0
+
+
+def loss_weights(labels: np.ndarray, config: TrainConfig) -> np.ndarray:
+    """(tags,) weight of a given positive; a given negative weighs `config.negative_weight`."""
+    positives = labels.sum(axis=0).astype(float)
+    negatives = len(labels) - positives
+    if config.max_positive_weight <= 1:
+        return np.ones(labels.shape[1])
+    ratio = np.sqrt(np.divide(negatives, positives, out=np.ones_like(positives), where=positives > 0))
+    return np.clip(ratio, 1.0, config.max_positive_weight)
+
+
+def undo_loss_weighting(probabilities: np.ndarray, positive_weight: np.ndarray, negative_weight: float) -> np.ndarray:
+    """Map the weighted model's output q back to P(given | clip).
+
+    Minimising BCE with positives weighted a and negatives b gives q = ag / (ag + b(1 − g));
+    so g = bq / (a(1 − q) + bq).
+    """
+    q = np.clip(probabilities, 1e-7, 1 - 1e-7)
+    a = np.asarray(positive_weight)[None, :]
+    return negative_weight * q / (a * (1.0 - q) + negative_weight * q)
+
+
+def _chunk(features: np.ndarray, start: int, frames: int) -> np.ndarray:
+    piece = features[:, start : start + frames]
+    if piece.shape[1] < frames:  # a clip shorter than the window: pad with silence (0 after log1p)
+        piece = np.pad(piece, ((0, 0), (0, frames - piece.shape[1])))
+    return piece
+
+
+def _window_starts(length: int, frames: int) -> list[int]:
+    """Half-overlapping windows covering the clip, the last one flush with its end."""
+    if length <= frames:
+        return [0]
+    starts = list(range(0, length - frames + 1, max(1, frames // 2)))
+    if starts[-1] != length - frames:
+        starts.append(length - frames)
+    return starts
+
+
+def _augment(batch: np.ndarray, rng: np.random.Generator, config: TrainConfig) -> np.ndarray:
+    """SpecAugment-style: one frequency band and one time span masked per example."""
+    n_mels, frames = batch.shape[1:]
+    widest_band, longest_span = int(config.freq_mask * n_mels), int(config.time_mask * frames)
+    for example in batch:
+        width = int(rng.integers(0, widest_band + 1))
+        start = int(rng.integers(0, max(1, n_mels - width)))
+        example[start : start + width, :] = 0.0
+        span = int(rng.integers(0, longest_span + 1))
+        start = int(rng.integers(0, max(1, frames - span)))
+        example[:, start : start + span] = 0.0
+    return batch
+
+
+def predict_probabilities(
+    model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int = 64
+) -> np.ndarray:
+    """(clips, tags) probabilities, each the mean over the clip's half-overlapping windows."""
+    model.eval()
+    windows, owner = [], []
+    for index, clip in enumerate(features):
+        for start in _window_starts(clip.shape[1], chunk_frames):
+            windows.append(_chunk(clip, start, chunk_frames))
+            owner.append(index)
+    owner_array = np.asarray(owner)
+    outputs = []
+    with torch.inference_mode(), _autocast(device):
+        for start in range(0, len(windows), batch_size):
+            batch = torch.from_numpy(np.stack(windows[start : start + batch_size]).astype(np.float32)).to(device)
+            outputs.append(torch.sigmoid(model(batch)).float().cpu().numpy())
+    per_window = np.concatenate(outputs) if outputs else np.zeros((0, model.head[-1].out_features))
+    totals = np.zeros((len(features), per_window.shape[1]))
+    np.add.at(totals, owner_array, per_window)
+    return totals / np.bincount(owner_array, minlength=len(features))[:, None]
+
+
+def _autocast(device: torch.device):
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
+
+
+def train_model(
+    features: Sequence[np.ndarray],
+    labels: np.ndarray,
+    feature_config: FeatureConfig,
+    config: TrainConfig,
+    *,
+    certain: np.ndarray | None = None,
+    progress: Progress | None = None,
+    stage: str = "training",
+) -> TrainResult:
+    """Train on `labels` (clips × tags, 0/1 as given) with early stopping on a held-out part.
+
+    `certain` (clips × tags, bool) marks labels a person verified: their negatives weigh in full.
+    """
+    if len(features) != len(labels):
+        raise ValueError(f"{len(features)} feature arrays but {len(labels)} label rows")
+    if len(features) < 10:
+        raise ValueError(f"at least 10 clips are needed to train, got {len(features)}")
+    device = _device(config)
+    rng = np.random.default_rng(config.seed)
+    torch.manual_seed(config.seed)
+    order = rng.permutation(len(features))
+    n_validation = max(2, round(config.validation_fraction * len(features)))
+    validation, training = order[:n_validation], order[n_validation:]
+
+    n_mels = features[0].shape[0]
+    model = build_model(config.model, n_mels=n_mels, n_tags=labels.shape[1]).to(device)
+    chunk_frames = model.config.chunk_frames(feature_config)
+    stacked = np.concatenate([features[i].astype(np.float32) for i in training], axis=1)
+    model.set_normalisation(torch.from_numpy(stacked.mean(axis=1)), torch.from_numpy(stacked.std(axis=1)))
+    del stacked
+
+    optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    steps_per_epoch = math.ceil(len(training) / config.batch_size)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=config.learning_rate, total_steps=config.max_epochs * steps_per_epoch, pct_start=0.2
+    )
+    loss_function = nn.BCEWithLogitsLoss(reduction="none")
+    targets = torch.from_numpy(labels.astype(np.float32))
+    positive_weight = loss_weights(labels[training], config)
+    negative = torch.full(targets.shape, config.negative_weight)
+    if certain is not None:
+        negative[torch.from_numpy(np.asarray(certain, dtype=bool))] = 1.0
+    weights = torch.where(targets > 0.5, torch.from_numpy(positive_weight.astype(np.float32))[None, :], negative)
+    validation_features = [features[i] for i in validation]
+
+    result = TrainResult(model=model, positive_weight=positive_weight, negative_weight=config.negative_weight)
+    best_state, stale = None, 0
+    for epoch in range(1, config.max_epochs + 1):
+        started = time.perf_counter()
+        model.train()
+        total_loss = 0.0
+        shuffled = training[rng.permutation(len(training))]
+        for batch_start in range(0, len(shuffled), config.batch_size):
+            indices = shuffled[batch_start : batch_start + config.batch_size]
+            if len(indices) < 2:
+                continue  # batch norm needs two examples
+            crops = []
+            for i in indices:
+                length = features[i].shape[1]
+                start = int(rng.integers(0, max(1, length - chunk_frames + 1)))
+                crops.append(_chunk(features[i], start, chunk_frames).astype(np.float32))
+            batch = torch.from_numpy(_augment(np.stack(crops), rng, config)).to(device)
+            with _autocast(device):
+                logits = model(batch)
+            loss = (loss_function(logits.float(), targets[indices].to(device)) * weights[indices].to(device)).mean()
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            scheduler.step()
+            total_loss += float(loss.detach()) * len(indices)
+
+        predicted = predict_probabilities(model, validation_features, chunk_frames, device)
+        validation_auc = macro_roc_auc(labels[validation], predicted)
+        entry = {
+            "epoch": epoch, "train_loss": total_loss / len(training), "validation_auc": validation_auc,
+            "seconds": time.perf_counter() - started,
+        }  # fmt: skip
+        result.history.append(entry)
+        improved = not math.isnan(validation_auc) and (
+            math.isnan(result.best_validation_auc) or validation_auc > result.best_validation_auc + 1e-4
+        )
+        if improved or best_state is None:
+            best_state, stale = copy.deepcopy(model.state_dict()), 0
+            result.best_epoch, result.best_validation_auc = epoch, validation_auc
+        else:
+            stale += 1
+        if progress:
+            progress(stage, epoch / config.max_epochs,
+                     f"epoch {epoch}: loss {entry['train_loss']:.4f}, validation AUC {validation_auc:.3f}")  # fmt: skip
+        if stale >= config.patience:
+            break
+    model.load_state_dict(best_state)
+    model.eval()
+    return result
+
+
+def _device(config: TrainConfig) -> torch.device:
+    return resolve_device(config.device)
+
+
+@dataclass
+class OutOfFold:
+    probabilities: np.ndarray  # (clips, tags): P(given | clip) from a model that never saw the clip
+    fold_of_clip: np.ndarray  # (clips,) fold index
+    histories: list[list[dict]]
+    models: list[ShortChunkCNN]
+    positive_weights: list[np.ndarray]  # each fold model's loss weights, to undo at inference
+    training_clips: list[np.ndarray]  # the clips each fold model was trained on
+
+
+def out_of_fold_probabilities(
+    features: Sequence[np.ndarray],
+    labels: np.ndarray,
+    feature_config: FeatureConfig,
+    config: TrainConfig,
+    *,
+    folds: int = 5,
+    certain: np.ndarray | None = None,
+    progress: Progress | None = None,
+) -> OutOfFold:
+    """K-fold cross-validation: each clip's probabilities come from the fold model that held it out."""
+    if not 2 <= folds <= len(features):
+        raise ValueError(f"folds must be between 2 and the number of clips ({len(features)}), got {folds}")
+    device = _device(config)
+    splitter = KFold(n_splits=folds, shuffle=True, random_state=config.seed)
+    probabilities = np.zeros(labels.shape, dtype=np.float64)
+    fold_of_clip = np.zeros(len(features), dtype=np.int64)
+    histories, models, positive_weights, training_clips = [], [], [], []
+    for fold, (train_index, test_index) in enumerate(splitter.split(np.arange(len(features)))):
+        fold_config = TrainConfig(**{**asdict(config), "seed": config.seed + 1000 * (fold + 1)})
+
+        def fold_progress(stage: str, fraction: float, message: str, fold: int = fold) -> None:
+            if progress:
+                progress("cross-validation", (fold + fraction) / folds, f"fold {fold + 1}/{folds}, {message}")
+
+        result = train_model(
+            [features[i] for i in train_index], labels[train_index], feature_config, fold_config,
+            certain=None if certain is None else certain[train_index], progress=fold_progress,
+        )  # fmt: skip
+        chunk_frames = result.model.config.chunk_frames(feature_config)
+        raw = predict_probabilities(result.model, [features[i] for i in test_index], chunk_frames, device)
+        probabilities[test_index] = undo_loss_weighting(raw, result.positive_weight, result.negative_weight)
+        fold_of_clip[test_index] = fold
+        histories.append(result.history)
+        models.append(result.model)
+        positive_weights.append(result.positive_weight)
+        training_clips.append(train_index)
+    return OutOfFold(probabilities, fold_of_clip, histories, models, positive_weights, training_clips)

@@ -1,0 +1,58 @@
+"""Scoring given labels: cleanlab flags a flipped label, the weak-label posterior, tagability estimates."""
+
+import numpy as np
+
+from tagging.metrics import macro, per_tag_auc
+from tagging.scoring import cleanlab_scores, estimate_tagability, wrong_label_probability
+
+
+def noisy_problem(seed: int = 0, clips: int = 2000, tags: int = 4):
+    rng = np.random.default_rng(seed)
+    truth = (rng.random((clips, tags)) < 0.2).astype(int)
+    tagability = np.array([0.9, 0.7, 0.5, 0.3])[:tags]
+    given = (truth * (rng.random((clips, tags)) < tagability)).astype(int)
+    # A model of P(given | clip) that knows the truth up to noise: g ≈ c·presence.
+    presence = np.clip(np.where(truth == 1, rng.beta(8, 2, truth.shape), rng.beta(1, 12, truth.shape)), 0, 1)
+    p_given = tagability * presence + 0.005 * (1 - presence)
+    return truth, given, p_given, tagability
+
+
+def test_cleanlab_flags_a_label_flipped_on_purpose_near_the_top() -> None:
+    rng = np.random.default_rng(4)
+    given = (rng.random((300, 3)) < 0.3).astype(int)
+    probabilities = np.clip(given * 0.85 + (1 - given) * 0.1 + rng.normal(0, 0.05, given.shape), 0.01, 0.99)
+    given[17, 1] = 1 - given[17, 1]  # the model still believes the original label
+    result = cleanlab_scores(given, probabilities)
+    score = 1 - result.quality
+    assert result.issues[17, 1]
+    assert np.argsort(-score.ravel()).tolist().index(17 * 3 + 1) < 5
+    assert result.noise_rate.shape == (3,)
+
+
+def test_tagability_is_estimated_from_the_models_scores_alone() -> None:
+    truth, given, p_given, tagability = noisy_problem()
+    estimate = estimate_tagability(given, p_given)
+    assert np.abs(estimate - tagability).max() < 0.08
+
+
+def test_the_posterior_ranks_missed_tags_of_low_tagability_first() -> None:
+    truth, given, p_given, tagability = noisy_problem(seed=1)
+    wrong = (given != truth).astype(int)
+    score = wrong_label_probability(given, p_given, tagability=tagability, false_positive_rate=np.full(4, 0.005))
+    assert score.shape == given.shape and score.min() >= 0 and score.max() <= 1
+    top = np.argsort(-score.ravel())[:200]
+    assert wrong.ravel()[top].mean() > 0.9
+    # A tag missed 70% of the time holds more of the top than one missed 10% of the time.
+    top_tags = np.unravel_index(top, given.shape)[1]
+    assert (top_tags == 3).sum() > (top_tags == 0).sum()
+
+
+def test_per_tag_auc_skips_tags_without_both_classes_and_honours_a_mask() -> None:
+    labels = np.array([[1, 0], [0, 0], [1, 0], [0, 0]])
+    probabilities = np.array([[0.9, 0.2], [0.1, 0.3], [0.8, 0.1], [0.3, 0.9]])
+    roc, pr = per_tag_auc(labels, probabilities)
+    assert roc[0] == 1.0 and pr[0] == 1.0 and np.isnan(roc[1])
+    assert macro(roc) == 1.0
+    mask = np.array([[True, True], [True, True], [False, True], [False, True]])
+    roc, _ = per_tag_auc(labels, probabilities, mask=mask)
+    assert roc[0] == 1.0

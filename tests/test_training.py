@@ -1,0 +1,101 @@
+"""The CNN learns, out-of-fold probabilities are out of sample, and a saved tagger predicts."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tagging.features import FeatureConfig
+from tagging.inference import Tagger, save_tagger
+from tagging.metrics import per_tag_auc
+from tagging.model import MODEL_CONFIGS, build_model
+from tagging.training import (
+    TrainConfig,
+    out_of_fold_probabilities,
+    predict_probabilities,
+    train_model,
+    undo_loss_weighting,
+)  # fmt: skip
+
+FEATURES = FeatureConfig(n_mels=32)
+
+
+def synthetic(clips: int, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
+    """Tag 0: energy in a high band; tag 1: a pulse every 8 frames; tag 2: noise (unlearnable)."""
+    rng = np.random.default_rng(seed)
+    labels = (rng.random((clips, 3)) < 0.4).astype(np.uint8)
+    features = []
+    for row in labels:
+        mel = rng.random((32, 150)).astype(np.float32) * 0.5
+        if row[0]:
+            mel[24:30, :] += 1.5
+        if row[1]:
+            mel[:, ::8] += 1.5
+        features.append(mel.astype(np.float16))
+    return features, labels
+
+
+def test_a_tiny_model_learns_separable_tags() -> None:
+    features, labels = synthetic(120)
+    test_features, test_labels = synthetic(60, seed=1)
+    result = train_model(features, labels, FEATURES, TrainConfig(max_epochs=8, batch_size=16, seed=3))
+    assert len(result.history) >= 1 and result.best_epoch >= 1
+    chunk = result.model.config.chunk_frames(FEATURES)
+    probabilities = predict_probabilities(result.model, test_features, chunk, torch.device("cpu"))
+    roc, _ = per_tag_auc(test_labels, probabilities)
+    assert roc[0] > 0.9 and roc[1] > 0.9
+    assert abs(roc[2] - 0.5) < 0.25  # nothing to learn there
+
+
+def test_out_of_fold_probabilities_never_come_from_a_model_that_saw_the_clip() -> None:
+    features, labels = synthetic(60)
+    oof = out_of_fold_probabilities(features, labels, FEATURES, TrainConfig(max_epochs=2, batch_size=16), folds=3)
+    assert oof.probabilities.shape == labels.shape
+    assert sorted(np.bincount(oof.fold_of_clip).tolist()) == [20, 20, 20]
+    for fold, trained_on in enumerate(oof.training_clips):
+        held_out = np.flatnonzero(oof.fold_of_clip == fold)
+        assert not set(trained_on) & set(held_out)
+        assert len(trained_on) + len(held_out) == 60
+
+
+def test_training_is_repeatable_for_a_seed() -> None:
+    features, labels = synthetic(40)
+    config = TrainConfig(max_epochs=2, batch_size=16, seed=5)
+    first = train_model(features, labels, FEATURES, config)
+    second = train_model(features, labels, FEATURES, config)
+    assert [h["train_loss"] for h in first.history] == pytest.approx([h["train_loss"] for h in second.history])
+
+
+def test_undoing_the_loss_weights_recovers_p_given() -> None:
+    g = np.array([[0.1, 0.5, 0.9]])
+    a, b = np.array([2.0, 2.0, 2.0]), 0.3
+    q = a * g / (a * g + b * (1 - g))  # what a model trained with those weights converges to
+    assert undo_loss_weighting(q, a, b) == pytest.approx(g)
+
+
+def test_a_saved_tagger_predicts_new_clips(tmp_path: Path) -> None:
+    features, labels = synthetic(60)
+    oof = out_of_fold_probabilities(features, labels, FEATURES, TrainConfig(max_epochs=3, batch_size=16), folds=2)
+    rates = {"tagability": np.array([0.9, 0.8, 0.5]), "false_positive_rate": np.full(3, 0.01)}
+    save_tagger(tmp_path / "tagger", oof.models, oof.positive_weights, 0.3, tags=["high", "pulse", "noise"],
+                features=FEATURES, **rates)  # fmt: skip
+    tagger = Tagger(tmp_path / "tagger", device="cpu")
+    new_features, new_labels = synthetic(30, seed=9)
+    presence = tagger.presence_probability(new_features)
+    assert presence.shape == (30, 3) and presence.min() >= 0 and presence.max() <= 1
+    assert per_tag_auc(new_labels, presence)[0][0] > 0.8
+
+
+def test_clips_longer_than_the_window_are_scored_by_averaging_windows() -> None:
+    from tagging.training import _window_starts
+
+    assert _window_starts(100, 128) == [0]
+    assert _window_starts(300, 128) == [0, 64, 128, 172]
+
+
+def test_both_model_sizes_build_and_run() -> None:
+    for name in MODEL_CONFIGS:
+        model = build_model(name, n_mels=96, n_tags=5).eval()
+        frames = model.config.chunk_frames(FeatureConfig())
+        assert model(torch.zeros(2, 96, frames)).shape == (2, 5)
