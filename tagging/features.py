@@ -112,6 +112,36 @@ class FeatureCache:
             raise FeatureError(f"no cached features for {audio_path}")
         return features
 
+    def load_many(self, audio_paths: Sequence[str | Path], *, memory_budget: int = 2 << 30) -> Sequence[np.ndarray]:
+        """All the files' features: in memory when they fit in `memory_budget` bytes, else read on access."""
+        lazy = LazyFeatures([self.file_for(p) for p in audio_paths])
+        if not lazy.files:
+            return []
+        estimated = sum(f.stat().st_size for f in lazy.files[:100]) / min(len(lazy.files), 100) * len(lazy.files)
+        return [lazy[i] for i in range(len(lazy))] if estimated <= memory_budget else lazy
+
+
+class LazyFeatures(Sequence):
+    """Cached feature files read when indexed: for datasets whose features do not fit in memory."""
+
+    def __init__(self, files: list[Path]) -> None:
+        self.files = files
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return LazyFeatures(self.files[index])
+        return np.load(self.files[index])
+
+
+def select(features: Sequence[np.ndarray], indices: Sequence[int]) -> Sequence[np.ndarray]:
+    """The features at `indices`, staying lazy when `features` is."""
+    if isinstance(features, LazyFeatures):
+        return LazyFeatures([features.files[i] for i in indices])
+    return [features[i] for i in indices]
+
 
 def _extract_one(args: tuple[str, str, dict]) -> str:
     """Extract and cache one file unless cached; returns '' or the reason it failed."""

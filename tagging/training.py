@@ -18,7 +18,7 @@ import torch
 from sklearn.model_selection import KFold
 from torch import nn
 
-from tagging.features import FeatureConfig
+from tagging.features import FeatureConfig, select
 from tagging.metrics import macro_roc_auc
 from tagging.model import MODEL_CONFIGS, ShortChunkCNN, build_model, resolve_device
 
@@ -116,23 +116,35 @@ def _augment(batch: np.ndarray, rng: np.random.Generator, config: TrainConfig) -
 def predict_probabilities(
     model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int = 64
 ) -> np.ndarray:
-    """(clips, tags) probabilities, each the mean over the clip's half-overlapping windows."""
+    """(clips, tags) probabilities, each the mean over the clip's half-overlapping windows.
+
+    Windows are batched as they are cut, so memory stays at one batch whatever the number of clips.
+    """
     model.eval()
-    windows, owner = [], []
+    n_tags = model.head[-1].out_features
+    totals = np.zeros((len(features), n_tags))
+    counts = np.zeros(len(features))
+    windows: list[np.ndarray] = []
+    owners: list[int] = []
+
+    def flush() -> None:
+        batch = torch.from_numpy(np.stack(windows).astype(np.float32)).to(device)
+        with torch.inference_mode(), _autocast(device):
+            probabilities = torch.sigmoid(model(batch)).float().cpu().numpy()
+        np.add.at(totals, owners, probabilities)
+        np.add.at(counts, owners, 1)
+        windows.clear()
+        owners.clear()
+
     for index, clip in enumerate(features):
         for start in _window_starts(clip.shape[1], chunk_frames):
             windows.append(_chunk(clip, start, chunk_frames))
-            owner.append(index)
-    owner_array = np.asarray(owner)
-    outputs = []
-    with torch.inference_mode(), _autocast(device):
-        for start in range(0, len(windows), batch_size):
-            batch = torch.from_numpy(np.stack(windows[start : start + batch_size]).astype(np.float32)).to(device)
-            outputs.append(torch.sigmoid(model(batch)).float().cpu().numpy())
-    per_window = np.concatenate(outputs) if outputs else np.zeros((0, model.head[-1].out_features))
-    totals = np.zeros((len(features), per_window.shape[1]))
-    np.add.at(totals, owner_array, per_window)
-    return totals / np.bincount(owner_array, minlength=len(features))[:, None]
+            owners.append(index)
+            if len(windows) == batch_size:
+                flush()
+    if windows:
+        flush()
+    return totals / np.maximum(counts, 1)[:, None]
 
 
 def _autocast(device: torch.device):
@@ -169,7 +181,9 @@ def train_model(
     n_mels = features[0].shape[0]
     model = build_model(config.model, n_mels=n_mels, n_tags=labels.shape[1]).to(device)
     chunk_frames = model.config.chunk_frames(feature_config)
-    stacked = np.concatenate([features[i].astype(np.float32) for i in training], axis=1)
+    # Per-band statistics from (at most) 512 training clips: enough for a mean and a spread.
+    sample = rng.choice(training, size=min(len(training), 512), replace=False)
+    stacked = np.concatenate([features[i].astype(np.float32) for i in sample], axis=1)
     model.set_normalisation(torch.from_numpy(stacked.mean(axis=1)), torch.from_numpy(stacked.std(axis=1)))
     del stacked
 
@@ -185,7 +199,7 @@ def train_model(
     if certain is not None:
         negative[torch.from_numpy(np.asarray(certain, dtype=bool))] = 1.0
     weights = torch.where(targets > 0.5, torch.from_numpy(positive_weight.astype(np.float32))[None, :], negative)
-    validation_features = [features[i] for i in validation]
+    validation_features = select(features, validation)
 
     result = TrainResult(model=model, positive_weight=positive_weight, negative_weight=config.negative_weight)
     best_state, stale = None, 0
@@ -200,9 +214,9 @@ def train_model(
                 continue  # batch norm needs two examples
             crops = []
             for i in indices:
-                length = features[i].shape[1]
-                start = int(rng.integers(0, max(1, length - chunk_frames + 1)))
-                crops.append(_chunk(features[i], start, chunk_frames).astype(np.float32))
+                clip = features[i]
+                start = int(rng.integers(0, max(1, clip.shape[1] - chunk_frames + 1)))
+                crops.append(_chunk(clip, start, chunk_frames).astype(np.float32))
             batch = torch.from_numpy(_augment(np.stack(crops), rng, config)).to(device)
             with _autocast(device):
                 logits = model(batch)
@@ -278,11 +292,11 @@ def out_of_fold_probabilities(
                 progress("cross-validation", (fold + fraction) / folds, f"fold {fold + 1}/{folds}, {message}")
 
         result = train_model(
-            [features[i] for i in train_index], labels[train_index], feature_config, fold_config,
+            select(features, train_index), labels[train_index], feature_config, fold_config,
             certain=None if certain is None else certain[train_index], progress=fold_progress,
         )  # fmt: skip
         chunk_frames = result.model.config.chunk_frames(feature_config)
-        raw = predict_probabilities(result.model, [features[i] for i in test_index], chunk_frames, device)
+        raw = predict_probabilities(result.model, select(features, test_index), chunk_frames, device)
         probabilities[test_index] = undo_loss_weighting(raw, result.positive_weight, result.negative_weight)
         fold_of_clip[test_index] = fold
         histories.append(result.history)

@@ -80,3 +80,18 @@ def test_extraction_runs_in_parallel_processes(tmp_path: Path) -> None:
     assert extract_features(paths, cache, workers=2, progress=lambda done, total: seen.append(done)) == [""] * 70
     assert seen[-1] == 70
     assert all(cache.get(p) is not None for p in paths)
+
+
+def test_features_that_do_not_fit_in_memory_are_read_on_access(tmp_path: Path) -> None:
+    from tagging.features import LazyFeatures, select
+
+    paths = [write_audio(tmp_path / f"{i}.wav", seconds=0.3, frequency=300 + 50 * i) for i in range(5)]
+    cache = FeatureCache(tmp_path / "cache", FeatureConfig())
+    extract_features(paths, cache)
+    in_memory = cache.load_many(paths)
+    lazy = cache.load_many(paths, memory_budget=1)
+
+    assert isinstance(in_memory, list) and isinstance(lazy, LazyFeatures)
+    assert len(lazy) == 5 and all(np.array_equal(a, b) for a, b in zip(in_memory, lazy, strict=True))
+    picked = select(lazy, [4, 1])
+    assert isinstance(picked, LazyFeatures) and np.array_equal(picked[0], in_memory[4])

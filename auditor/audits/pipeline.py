@@ -142,7 +142,7 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     matrix = matrix.subset(usable)
     if len(matrix.clip_ids) < max(10, 2 * params.folds):
         raise RunRefused(f"only {len(matrix.clip_ids)} clips gave features; {len(skipped)} were skipped")
-    features = [cache.load(p) for p in matrix.audio_paths]
+    features = cache.load_many(matrix.audio_paths)
 
     config = params.train_config()
     oof = out_of_fold_probabilities(

@@ -27,6 +27,9 @@ class RunProgress:
         self.interval = interval
         self.started = time.monotonic()
         self._last_saved = 0.0
+        self.echo_interval = 2.0
+        self._last_echo = 0.0
+        self._last_stage = ""
 
     def __call__(self, stage: str, fraction: float, message: str = "") -> None:
         low, high = STAGES.get(stage, (0.0, 1.0))
@@ -37,7 +40,8 @@ class RunProgress:
             AuditRun.objects.filter(pk=self.run.pk).update(
                 stage=stage, progress=overall, message=message[:300], heartbeat_at=timezone.now()
             )
-        if self.echo:
+        if self.echo and (stage != self._last_stage or fraction >= 1.0 or now - self._last_echo >= self.echo_interval):
+            self._last_stage, self._last_echo = stage, now
             elapsed = now - self.started
             eta = elapsed * (1 - overall) / overall if overall > 0.02 else None
             eta_text = f", ETA {eta / 60:.1f} min" if eta is not None else ""

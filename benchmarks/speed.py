@@ -1,0 +1,86 @@
+"""Speed of the tagging core's parts on this machine.
+
+    python benchmarks/speed.py
+
+- feature extraction: log-mel of generated 5 s clips in one process (× real time per core);
+- training: clip-epochs/s of the small model on one fold's worth of those features;
+- scoring: tagability estimates, the weak-label posterior and cleanlab's per-class quality scores and
+  issues for 100,000 clips × 50 tags (target: under 10 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tagging.demo_corpus import CorpusConfig, make_demo_corpus  # noqa: E402
+from tagging.features import FeatureCache, FeatureConfig, extract_features  # noqa: E402
+from tagging.scoring import (  # noqa: E402
+    DEFAULT_FALSE_POSITIVE_RATE,
+    cleanlab_scores,
+    estimate_tagability,
+    wrong_label_probability,
+)  # fmt: skip
+from tagging.training import TrainConfig, train_model  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clips", type=int, default=200)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--pairs-clips", type=int, default=100_000)
+    parser.add_argument("--pairs-tags", type=int, default=50)
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+
+    work = Path(tempfile.mkdtemp(prefix="bench-speed-"))
+    try:
+        specs = make_demo_corpus(work, CorpusConfig(clips=args.clips, seed=7), workers=0)
+        files = [work / "audio" / s.path for s in specs]
+        cache = FeatureCache(work / "features", FeatureConfig())
+        started = time.perf_counter()
+        extract_features(files, cache, workers=1)
+        seconds = time.perf_counter() - started
+        print(f"feature extraction: {args.clips} × 5 s in {seconds:.1f} s on one core = "
+              f"{args.clips * 5 / seconds:.0f}× real time per core")  # fmt: skip
+        features = [cache.load(f) for f in files]
+        labels = np.array([[t in s.given_tags for t in ("drums", "bass", "piano", "vocals")] for s in specs])
+        config = TrainConfig(max_epochs=args.epochs, patience=args.epochs)
+        started = time.perf_counter()
+        result = train_model(features, labels.astype(np.uint8), cache.config, config)
+        seconds = time.perf_counter() - started
+        trained = round(len(features) * (1 - config.validation_fraction))
+        print(f"training (small model, CPU): {trained * len(result.history) / seconds:.0f} clip-epochs/s "
+              f"({len(result.history)} epochs of {trained} clips, validation included)")  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    rng = np.random.default_rng(0)
+    shape = (args.pairs_clips, args.pairs_tags)
+    truth = rng.random(shape) < 0.1
+    given = (truth & (rng.random(shape) < 0.6)).astype(np.uint8)
+    p_given = np.clip(0.6 * np.where(truth, rng.beta(6, 2, shape), rng.beta(1, 10, shape)), 0.001, 0.999)
+    started = time.perf_counter()
+    tagability = estimate_tagability(given, p_given)
+    false_positive = np.full(args.pairs_tags, DEFAULT_FALSE_POSITIVE_RATE)
+    wrong_label_probability(given, p_given, tagability=tagability, false_positive_rate=false_positive)
+    middle = time.perf_counter()
+    cleanlab_scores(given, p_given)
+    finished = time.perf_counter()
+    ours, theirs = middle - started, finished - middle
+    print(f"scoring {args.pairs_clips:,} × {args.pairs_tags} pairs: {ours + theirs:.1f} s "
+          f"(tagability + posterior {ours:.1f} s, cleanlab quality + issues {theirs:.1f} s)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
