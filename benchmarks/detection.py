@@ -91,7 +91,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=101)
     parser.add_argument("--test-seed", type=int, default=202)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=45)
     parser.add_argument("--correct", type=float, default=0.10, help="Share of all pairs corrected from truth.")
     parser.add_argument("--work", help="Keep the corpora and database here (default: a temporary folder).")
     parser.add_argument("--markdown", help="Also write the report to this file.")

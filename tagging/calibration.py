@@ -62,13 +62,11 @@ def _allocate(budget: int, sizes: np.ndarray, spread: np.ndarray) -> np.ndarray:
                 break
         ideal = remaining * share / share.sum()
         add = np.minimum(np.floor(ideal).astype(int), room)
-        if add.sum() == 0:  # hand the rest out one by one, largest remainder first
-            for i in np.argsort(-(ideal - np.floor(ideal))):
-                if remaining and room[i] > 0:
-                    add[i] += 1
-                    remaining -= 1
-            allocation += add
-            break
+        if add.sum() == 0:  # fewer draws left than strata: one each, largest remainder first
+            for i in np.argsort(-(ideal - np.floor(ideal)))[:remaining]:
+                add[i] = 1 if room[i] > 0 else 0
+            if add.sum() == 0:
+                break
         allocation += add
         remaining -= add.sum()
     return allocation

@@ -28,7 +28,7 @@ Progress = Callable[[str, float, str], None]  # (stage, fraction of the stage do
 @dataclass(frozen=True)
 class TrainConfig:
     model: str = "small"
-    max_epochs: int = 30
+    max_epochs: int = 45
     patience: int = 6  # epochs without a better validation AUC before stopping
     batch_size: int = 32
     learning_rate: float = 3e-3
@@ -218,9 +218,10 @@ def train_model(
                 start = int(rng.integers(0, max(1, clip.shape[1] - chunk_frames + 1)))
                 crops.append(_chunk(clip, start, chunk_frames).astype(np.float32))
             batch = torch.from_numpy(_augment(np.stack(crops), rng, config)).to(device)
+            batch_targets, batch_weights = targets[indices].to(device), weights[indices].to(device)
             with _autocast(device):
                 logits = model(batch)
-            loss = (loss_function(logits.float(), targets[indices].to(device)) * weights[indices].to(device)).mean()
+            loss = (loss_function(logits.float(), batch_targets) * batch_weights).mean()
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()

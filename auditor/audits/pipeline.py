@@ -39,7 +39,7 @@ from tagging.scoring import (
     presence_probability,
     wrong_label_probability,
 )  # fmt: skip
-from tagging.training import TrainConfig, out_of_fold_probabilities
+from tagging.training import OutOfFold, TrainConfig, out_of_fold_probabilities
 
 log = logging.getLogger(__name__)
 MIN_VERIFIED_PER_CLASS = 3  # verified positives and negatives a tag needs for a verified AUC
@@ -52,7 +52,7 @@ class RunRefused(ValueError):
 @dataclass(frozen=True)
 class RunParams:
     folds: int = 5
-    epochs: int = 30
+    epochs: int = 45
     model: str = "small"
     seed: int = 0
     device: str = "auto"
@@ -159,26 +159,14 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     )
     metrics["skipped_clips"] = skipped[:100]
     metrics["skipped_count"] = len(skipped)
-
-    run_dir = Path(settings.DATA_DIR) / "runs" / dataset.name / f"{run.pk:06d}-{run.kind}"
-    temporary = run_dir.with_name(run_dir.name + ".tmp")
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir(parents=True)
-    (temporary / "config.json").write_text(json.dumps(
-        {"run": run.pk, "kind": run.kind, "params": asdict(params), "features": asdict(feature_config),
-         "training": asdict(config)}, indent=2))  # fmt: skip
-    with (temporary / "epochs.jsonl").open("w") as fh:
-        for fold, history in enumerate(oof.histories):
-            for entry in history:
-                fh.write(json.dumps({"fold": fold, **entry}) + "\n")
-    (temporary / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    np.savez_compressed(temporary / "scores.npz", clip_ids=matrix.clip_ids, tag_ids=matrix.tag_ids,
-                        p_given=oof.probabilities, presence=presence, score=score, fold=oof.fold_of_clip)  # fmt: skip
-    save_tagger(temporary / "tagger", oof.models, oof.positive_weights, config.negative_weight,
-                tags=matrix.tag_names, features=feature_config, tagability=tagability,
-                false_positive_rate=false_positive)  # fmt: skip
-    shutil.rmtree(run_dir, ignore_errors=True)
-    os.replace(temporary, run_dir)
+    run_dir = _write_run_folder(
+        run, {"run": run.pk, "kind": run.kind, "params": asdict(params), "features": asdict(feature_config),
+              "training": asdict(config)}, metrics, oof,
+        scores={"clip_ids": matrix.clip_ids, "tag_ids": matrix.tag_ids, "p_given": oof.probabilities,
+                "presence": presence, "score": score, "fold": oof.fold_of_clip},
+        tagger={"tags": matrix.tag_names, "features": feature_config, "tagability": tagability,
+                "false_positive_rate": false_positive, "negative_weight": config.negative_weight},
+    )  # fmt: skip
 
     with transaction.atomic():
         version = _new_version(run, params, feature_config, config, metrics, run_dir)
@@ -193,7 +181,27 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
             summary = f"v{version.number}: macro AUC {metrics['macro']['roc_auc_given']:.3f} against the given labels"
     if skipped:
         summary += f"; {len(skipped)} clips skipped (no features)"
-    progress("queue", 1.0, summary)
+    progress("done", 1.0, summary)
+
+
+def _write_run_folder(run: AuditRun, config: dict, metrics: dict, oof: OutOfFold, *, scores: dict,
+                      tagger: dict) -> Path:  # fmt: skip
+    """config.json, epochs.jsonl, metrics.json, scores.npz and the fold models, renamed into place whole."""
+    run_dir = Path(settings.DATA_DIR) / "runs" / run.dataset.name / f"{run.pk:06d}-{run.kind}"
+    temporary = run_dir.with_name(run_dir.name + ".tmp")
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir(parents=True)
+    (temporary / "config.json").write_text(json.dumps(config, indent=2))
+    with (temporary / "epochs.jsonl").open("w") as fh:
+        for fold, history in enumerate(oof.histories):
+            for entry in history:
+                fh.write(json.dumps({"fold": fold, **entry}) + "\n")
+    (temporary / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    np.savez_compressed(temporary / "scores.npz", **scores)
+    save_tagger(temporary / "tagger", oof.models, oof.positive_weights, **tagger)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    os.replace(temporary, run_dir)
+    return run_dir
 
 
 def _tag_rates(dataset: Dataset, matrix: LabelMatrix, p_given: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
