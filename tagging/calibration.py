@@ -128,7 +128,7 @@ class RateEstimate:
     reviews: int
 
 
-def _weighted_rates(stratum_ids: np.ndarray, weights: np.ndarray, given: np.ndarray, present: np.ndarray):
+def _weighted_rates(weights: np.ndarray, given: np.ndarray, present: np.ndarray) -> tuple[float, float]:
     w_present = (weights * present).sum()
     w_absent = (weights * (1 - present)).sum()
     tagability = (weights * present * given).sum() / w_present if w_present > 0 else math.nan
@@ -160,15 +160,20 @@ def estimate_rates(
     counts = np.bincount(ids)
     population = np.array([sizes[ids == i][0] for i in range(len(unique))])
     weights = population[ids] / counts[ids]
-    point = _weighted_rates(ids, weights, g, y)
+    point = _weighted_rates(weights, g, y)
+    if bootstrap <= 0:
+        return RateEstimate(point[0], math.nan, math.nan, point[1], math.nan, math.nan, len(names))
 
     rng = np.random.default_rng(seed)
     members = [np.flatnonzero(ids == i) for i in range(len(unique))]
     samples = np.empty((bootstrap, 2))
     for b in range(bootstrap):
         picked = np.concatenate([rng.choice(m, size=m.size, replace=True) for m in members])
-        samples[b] = _weighted_rates(ids[picked], weights[picked], g[picked], y[picked])
-    with np.errstate(invalid="ignore"):
-        low = np.nanpercentile(samples, 2.5, axis=0)
-        high = np.nanpercentile(samples, 97.5, axis=0)
-    return RateEstimate(point[0], float(low[0]), float(high[0]), point[1], float(low[1]), float(high[1]), len(names))
+        samples[b] = _weighted_rates(weights[picked], g[picked], y[picked])
+    low, high = (_nan_percentile(samples, q) for q in (2.5, 97.5))
+    return RateEstimate(point[0], low[0], high[0], point[1], low[1], high[1], len(names))
+
+
+def _nan_percentile(samples: np.ndarray, q: float) -> list[float]:
+    """Per column, ignoring resamples where a rate was undefined (no present or no absent pair drawn)."""
+    return [float(np.percentile(c[~np.isnan(c)], q)) if (~np.isnan(c)).any() else math.nan for c in samples.T]

@@ -14,7 +14,7 @@ from tagging.calibration import RateEstimate, estimate_rates
 MIN_REVIEWS_FOR_RATES = 20
 
 
-def calibration_rates(dataset: Dataset) -> dict[int, RateEstimate]:
+def calibration_rates(dataset: Dataset, *, bootstrap: int = 1000) -> dict[int, RateEstimate]:
     """tag id → rates from its resolved calibration items (of the audit run that has the most for it).
 
     Each audit run draws by its own design, so reviews of different runs are not pooled.
@@ -31,7 +31,7 @@ def calibration_rates(dataset: Dataset) -> dict[int, RateEstimate]:
         if len(rows) > len(best.get(tag_id, [])):
             best[tag_id] = rows
     return {
-        tag_id: estimate_rates(*zip(*rows, strict=True), seed=tag_id)  # type: ignore[call-arg]
+        tag_id: estimate_rates(*zip(*rows, strict=True), bootstrap=bootstrap, seed=tag_id)  # type: ignore[call-arg]
         for tag_id, rows in best.items()
     }
 

@@ -210,7 +210,7 @@ def _tag_rates(dataset: Dataset, matrix: LabelMatrix, p_given: np.ndarray) -> tu
     tagability = estimate_tagability(matrix.given, p_given)
     false_positive = np.full(len(matrix.tag_ids), DEFAULT_FALSE_POSITIVE_RATE)
     source = ["model"] * len(matrix.tag_ids)
-    reviewed = calibration_rates(dataset)
+    reviewed = calibration_rates(dataset, bootstrap=0)  # point estimates are all scoring needs
     for j, tag_id in enumerate(matrix.tag_ids):
         rate = reviewed.get(int(tag_id))
         if rate is not None and rate.reviews >= MIN_REVIEWS_FOR_RATES and not np.isnan(rate.tagability):

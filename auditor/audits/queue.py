@@ -70,11 +70,11 @@ def fill_queue(
     draw = draw_calibration_sample(matrix.given, presence, per_tag, rng=np.random.default_rng(seed))
 
     with transaction.atomic():
-        reviewed = ReviewItem.objects.filter(dataset=run.dataset, status=ReviewItem.Status.OPEN).annotate(
+        open_items = ReviewItem.objects.filter(dataset=run.dataset, status=ReviewItem.Status.OPEN).annotate(
             n=Count("reviews")
         )
         superseded = (
-            ReviewItem.objects.filter(pk__in=reviewed.filter(n=0).values("pk"))
+            ReviewItem.objects.filter(pk__in=open_items.filter(n=0).values("pk"))
             .update(status=ReviewItem.Status.SUPERSEDED, resolved_at=timezone.now())
         )  # fmt: skip
         still_open = set(
