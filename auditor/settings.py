@@ -151,10 +151,23 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
-# Celery: JSON only; Redis broker from REDIS_URL. The worker issue adds queues, routes and schedules.
+# Celery: JSON only; Redis broker from REDIS_URL. Training and scoring go to the `gpu` queue, whose
+# worker runs one job at a time; everything else to `default`. The database row of a run is the truth
+# about it, so a redelivered task does no harm (see auditor.audits.pipeline.execute_run).
 CELERY_BROKER_URL = REDIS_URL or "redis://127.0.0.1:6379/0"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"auditor.run": {"queue": "gpu"}}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Longer than the longest job, so Redis does not hand a running job to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("RUN_TIME_LIMIT", 6 * 3600, minimum=60) + 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# A run's worker touches its heartbeat this often; the sweeper fails runs silent for RUN_HEARTBEAT_TIMEOUT.
+RUN_HEARTBEAT_SECONDS = env_int("RUN_HEARTBEAT_SECONDS", 30, minimum=1)
+RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 300, minimum=5)
+RUN_TIME_LIMIT = env_int("RUN_TIME_LIMIT", 6 * 3600, minimum=60)

@@ -48,6 +48,8 @@ def probe_audio(path: str | Path) -> AudioInfo:
 def probe_many(paths: Sequence[str | Path], *, workers: int = 0) -> list[AudioInfo]:
     """Probe files in parallel processes (workers=0: one per CPU); results in input order."""
     workers = workers or os.cpu_count() or 1
+    if multiprocessing.current_process().daemon:
+        workers = 1  # inside a Celery prefork child, which may not start processes of its own
     if workers == 1 or len(paths) < _PARALLEL_THRESHOLD:
         return [probe_audio(p) for p in paths]
     chunksize = max(16, len(paths) // (workers * 16))

@@ -173,6 +173,8 @@ def extract_features(
     root = str(cache.folder.parent)
     jobs = [(str(p), root, config_values) for p in paths]
     workers = workers or os.cpu_count() or 1
+    if multiprocessing.current_process().daemon:
+        workers = 1  # inside a Celery prefork child, which may not start processes of its own
     errors: list[str] = []
     if workers == 1 or len(jobs) < 64:
         for job in jobs:

@@ -28,6 +28,7 @@ from auditor.audits.health import MIN_REVIEWS_FOR_RATES, calibration_rates
 from auditor.audits.models import AuditRun, ModelVersion
 from auditor.audits.progress import RunProgress
 from auditor.audits.queue import QueuePolicy, fill_queue
+from auditor.audits.runs import heartbeat
 from auditor.datasets.models import Dataset
 from tagging.features import FeatureCache, FeatureConfig, extract_features
 from tagging.inference import save_tagger
@@ -113,7 +114,8 @@ def execute_run(run_id: int, *, echo: Callable[[str], None] | None = None) -> Au
         return run
     progress = RunProgress(run, echo)
     try:
-        _carry_out(run, RunParams.from_dict(run.params), progress)
+        with heartbeat(run.pk):
+            _carry_out(run, RunParams.from_dict(run.params), progress)
     except Exception as exc:
         AuditRun.objects.filter(pk=run.pk).update(
             status=AuditRun.Status.FAILED, finished_at=timezone.now(),

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from auditor.audits.management.commands._common import dataset_named
 from auditor.audits.models import AuditRun
 from auditor.audits.pipeline import RunRefused, create_run, execute_run
+from auditor.audits.runs import enqueue_run
 from tagging.model import MODEL_CONFIGS
 
 
@@ -13,13 +14,12 @@ def add_training_arguments(parser: CommandParser) -> None:
     parser.add_argument("--model", choices=sorted(MODEL_CONFIGS), default="small")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda.")
-    parser.add_argument(
-        "--sync", action="store_true",
-        help="Run in this process and return when done. (Until the Celery worker lands, runs are always in-process.)",
-    )  # fmt: skip
+    parser.add_argument("--sync", action="store_true",
+                        help="Run in this process and return when done (default: send it to the worker).")  # fmt: skip
 
 
-def run_command(command: BaseCommand, kind: str, options: dict, extra: dict | None = None) -> AuditRun:
+def run_command(command: BaseCommand, kind: str, options: dict, extra: dict | None = None) -> AuditRun | None:
+    """Create the run; with --sync carry it out here, else send it to the worker (returns None then)."""
     dataset = dataset_named(options["name"])
     params = {"folds": options["folds"], "epochs": options["epochs"], "model": options["model"],
               "seed": options["seed"], "device": options["device"], **(extra or {})}  # fmt: skip
@@ -27,6 +27,11 @@ def run_command(command: BaseCommand, kind: str, options: dict, extra: dict | No
         run = create_run(dataset, kind, params)
     except RunRefused as exc:
         raise CommandError(str(exc)) from None
+    if not options["sync"]:
+        enqueue_run(run)
+        command.stdout.write(f"{kind} run #{run.pk} of {dataset.name} queued for the worker; "
+                             f"follow it with: python manage.py runs {dataset.name}")  # fmt: skip
+        return None
     command.stdout.write(f"{kind} run #{run.pk} of {dataset.name} started")
     try:
         run = execute_run(run.pk, echo=command.stdout.write)
@@ -51,4 +56,5 @@ class Command(BaseCommand):
             options,
             {"max_flagged": options["max_flagged"], "calibration_share": options["calibration_share"]},
         )
-        self.stdout.write(self.style.SUCCESS(f"audit run #{run.pk} done in {run.seconds:.0f} s: {run.message}"))
+        if run is not None:
+            self.stdout.write(self.style.SUCCESS(f"audit run #{run.pk} done in {run.seconds:.0f} s: {run.message}"))

@@ -12,6 +12,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         run = run_command(self, AuditRun.Kind.RETRAIN, options)
+        if run is None:
+            return
         version = run.model_version
         state = "active" if version.active else "kept, not promoted (worse against verified labels)"
         self.stdout.write(self.style.SUCCESS(f"retrain run #{run.pk} done in {run.seconds:.0f} s: {run.message}; "

@@ -1,0 +1,87 @@
+"""Runs as background jobs: sending them to the worker, retrying, the heartbeat and the sweeper."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from auditor.audits.models import AuditRun
+
+WORKER_LOST = "worker lost: no heartbeat for {seconds} s (the worker was killed or its machine stopped)"
+
+
+def enqueue_run(run: AuditRun) -> None:
+    """Send the run to the `gpu` queue once the transaction that created it has committed."""
+    from worker.tasks import run as run_task
+
+    transaction.on_commit(lambda: run_task.apply_async(args=[run.pk], queue="gpu"))
+
+
+@transaction.atomic
+def retry_run(run: AuditRun) -> AuditRun:
+    """A new queued run with the failed run's parameters; the failed one keeps its error."""
+    if run.status != AuditRun.Status.FAILED:
+        raise ValueError(f"run #{run.pk} is {run.status}; only failed runs are retried")
+    again = AuditRun.objects.create(dataset=run.dataset, kind=run.kind, params=run.params,
+                                    requested_by=run.requested_by, message=f"retry of run #{run.pk}")  # fmt: skip
+    enqueue_run(again)
+    return again
+
+
+@contextmanager
+def heartbeat(run_id: int, every: float | None = None) -> Iterator[None]:
+    """Touch the run's heartbeat from a side thread while the block runs (training can be silent for long)."""
+    every = every or settings.RUN_HEARTBEAT_SECONDS
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(every):
+                AuditRun.objects.filter(pk=run_id, status=AuditRun.Status.RUNNING).update(heartbeat_at=timezone.now())
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-run-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def waiting_messages(queue: str = "gpu") -> int:
+    """Messages waiting in a Redis queue (not those a worker holds unacknowledged)."""
+    from worker.celery import app
+
+    with app.connection_for_write() as conn:
+        return int(conn.default_channel.client.llen(queue))
+
+
+def sweep(now=None) -> dict[str, int]:
+    """Fail running runs whose heartbeat stopped; re-send queued runs whose message was lost.
+
+    A killed worker leaves its run RUNNING with a stale heartbeat: it is marked failed ("worker lost") so it
+    can be retried. A queued run older than the timeout while the `gpu` queue holds no message at all had its
+    message lost (Redis restarted without persistence): it is sent again. Sending twice is harmless, since only
+    one worker can claim a run.
+    """
+    close_old_connections()
+    now = now or timezone.now()
+    timeout = timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
+    lost = AuditRun.objects.filter(status=AuditRun.Status.RUNNING, heartbeat_at__lt=now - timeout)
+    failed = lost.update(status=AuditRun.Status.FAILED, finished_at=now,
+                         error=WORKER_LOST.format(seconds=settings.RUN_HEARTBEAT_TIMEOUT))  # fmt: skip
+    stale = list(AuditRun.objects.filter(status=AuditRun.Status.QUEUED, created_at__lt=now - timeout))
+    if stale and waiting_messages("gpu") == 0:
+        for run in stale:
+            enqueue_run(run)
+    else:
+        stale = []
+    return {"failed": failed, "resent": len(stale)}

@@ -1,0 +1,163 @@
+"""Runs through a real Celery worker process on the real Redis: no eager mode."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from auditor.audits.models import AuditRun, ModelVersion, Review, ReviewItem
+from auditor.audits.pipeline import create_run
+from auditor.audits.reviews import record_review
+from auditor.audits.runs import retry_run, sweep
+from auditor.datasets.importing import import_dataset
+from auditor.datasets.models import Dataset, Label, LabelChange
+from tagging.demo_corpus import CorpusConfig, make_demo_corpus
+from worker.celery import app
+from worker.tasks import run as run_task
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Worker:
+    """A `celery worker` subprocess on both queues, pointed at the test database."""
+
+    def __init__(self) -> None:
+        database = connection.settings_dict
+        if database["ENGINE"].endswith("sqlite3"):
+            url = f"sqlite:///{database['NAME']}"
+        else:
+            url = (f"postgres://{database['USER'] or ''}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
+                   f"/{database['NAME']}")  # fmt: skip
+        env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(settings.DATA_DIR),
+               "DJANGO_SETTINGS_MODULE": "auditor.settings", "SECRET_KEY": settings.SECRET_KEY}  # fmt: skip
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "worker", "worker", "-Q", "default,gpu", "--pool", "solo",
+             "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        )  # fmt: skip
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def worker() -> Iterator[Worker]:
+    with app.connection_for_write() as conn:  # no message left over from an earlier test
+        conn.default_channel.client.delete("gpu", "default")
+    started = Worker()
+    yield started
+    started.stop()
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("worker-corpus")
+    make_demo_corpus(folder, CorpusConfig(clips=40, seed=8, duration=1.5))
+    return folder
+
+
+@pytest.fixture
+def dataset(corpus: Path) -> Dataset:
+    import_dataset("demo", audio_root=corpus / "audio", labels_file=corpus / "labels.csv")
+    return Dataset.objects.get(name="demo")
+
+
+def wait_for(run: AuditRun, statuses: set[str], timeout: float = 180) -> tuple[AuditRun, list[str]]:
+    """Poll the run until its status is one of `statuses`; returns it and the stages seen on the way."""
+    deadline, stages = time.monotonic() + timeout, []
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.stage and (not stages or stages[-1] != run.stage):
+            stages.append(run.stage)
+        if run.status in statuses:
+            return run, stages
+        time.sleep(0.2)
+    raise AssertionError(f"run #{run.pk} still {run.status} ({run.stage}, {run.progress:.0%}) after {timeout} s")
+
+
+def test_an_audit_sent_by_the_command_completes_through_the_worker(worker, dataset, capsys) -> None:
+    call_command("audit", "demo", "--folds", "2", "--epochs", "6")
+    assert "queued for the worker" in capsys.readouterr().out
+    run = AuditRun.objects.get()
+
+    run, stages = wait_for(run, {"succeeded", "failed"})
+
+    assert run.status == "succeeded", run.error
+    assert "cross-validation" in stages and stages[-1] == "done"
+    assert ReviewItem.objects.filter(run=run, status="open").exists()
+    assert ModelVersion.objects.get().active
+
+
+def test_a_run_sent_twice_runs_once(worker, dataset) -> None:
+    run = create_run(dataset, AuditRun.Kind.AUDIT, {"folds": 2, "epochs": 2})
+    run_task.apply_async(args=[run.pk], queue="gpu")
+    run_task.apply_async(args=[run.pk], queue="gpu")
+
+    run, _ = wait_for(run, {"succeeded", "failed"})
+    time.sleep(3)  # the second delivery has had time to run
+
+    assert run.status == "succeeded"
+    assert ModelVersion.objects.count() == 1
+    assert ReviewItem.objects.filter(run=run).count() == ReviewItem.objects.count()
+
+
+def test_a_killed_worker_loses_nothing_and_the_retry_succeeds(worker, dataset) -> None:
+    reviewer = User.objects.create_user("rita")
+    item = ReviewItem.objects.create(dataset=dataset, clip=dataset.clips.first(), tag=dataset.tags.first(),
+                                     kind="external", given=False)  # fmt: skip
+    record_review(item, reviewer, "present")
+    labels_before = sorted(Label.objects.values_list("clip_id", "tag_id", "present", "verified"))
+    history_before = LabelChange.objects.count()
+    run = create_run(dataset, AuditRun.Kind.RETRAIN, {"folds": 2, "epochs": 200})
+    run_task.apply_async(args=[run.pk], queue="gpu")
+    deadline = time.monotonic() + 120
+    while run.stage != "cross-validation" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        run.refresh_from_db()
+
+    worker.kill()  # SIGKILL mid-training
+
+    run.refresh_from_db()
+    assert run.status == "running"
+    assert sweep(now=timezone.now() + timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT + 1))["failed"] == 1
+    run.refresh_from_db()
+    assert run.status == "failed" and run.error.startswith("worker lost")
+    assert sorted(Label.objects.values_list("clip_id", "tag_id", "present", "verified")) == labels_before
+    assert LabelChange.objects.count() == history_before and Review.objects.count() == 1
+    assert not list(Path(settings.DATA_DIR, "runs", "demo").glob(f"{run.pk:06d}-retrain"))  # no half model
+
+    again = retry_run(run)
+    AuditRun.objects.filter(pk=again.pk).update(params={**again.params, "epochs": 2})
+    replacement = Worker()
+    try:
+        again, _ = wait_for(again, {"succeeded", "failed"})
+    finally:
+        replacement.stop()
+    assert again.status == "succeeded", again.error
+    run.refresh_from_db()
+    assert run.status == "failed"  # the redelivered message found the old run already decided
