@@ -18,10 +18,10 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# Web, workers and scheduler together; the bundled Redis unless REDIS_URL is set; the first audit of the demo.
 demo: install
 	DEMO=1 $(PY) manage.py setup_demo --clips $(DEMO_CLIPS) --url http://$(HOST):$(PORT)/
-	DEMO=1 $(VENV)/bin/gunicorn auditor.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 \
-		--access-logfile - --error-logfile -
+	DEMO=1 $(PY) manage.py run_local --host $(HOST) --port $(PORT) --audit demo
 
 test: install
 	$(VENV)/bin/pytest

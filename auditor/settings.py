@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_celery_beat",
     "auditor.accounts",
     "auditor.datasets",
     "auditor.audits",
@@ -171,3 +172,11 @@ CELERY_TIMEZONE = TIME_ZONE
 RUN_HEARTBEAT_SECONDS = env_int("RUN_HEARTBEAT_SECONDS", 30, minimum=1)
 RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 300, minimum=5)
 RUN_TIME_LIMIT = env_int("RUN_TIME_LIMIT", 6 * 3600, minimum=60)
+# Schedules live in the database (editable in the Django admin); these defaults are written there at start.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "sweep runs": {"task": "auditor.sweep_runs", "schedule": 60.0},
+    "retrain policy": {"task": "auditor.retrain_policy", "schedule": 600.0},
+}
+# The retrain policy retrains a dataset once this many labels were verified since its active model.
+RETRAIN_AFTER_VERIFIED = env_int("RETRAIN_AFTER_VERIFIED", 200, minimum=1)

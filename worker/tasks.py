@@ -27,6 +27,30 @@ def sweep_runs() -> dict[str, int]:
     return runs.sweep()
 
 
+@shared_task(name="auditor.retrain_policy", time_limit=120)
+def retrain_policy() -> list[int]:
+    """Start retraining where enough labels were verified (the default schedule runs it every 10 min)."""
+    return runs.retrain_policy()
+
+
+@shared_task(name="auditor.retrain_dataset", time_limit=120)
+def retrain_dataset(dataset_name: str) -> int | None:
+    """For a schedule an admin sets on one dataset: queue its retraining (skipped while one is in progress)."""
+    from auditor.audits.pipeline import RunRefused, create_run
+    from auditor.datasets.models import Dataset
+
+    dataset = Dataset.objects.filter(name=str(dataset_name)).first()
+    if dataset is None:
+        raise ValueError(f"no dataset named {dataset_name!r}")
+    latest = dataset.model_versions.order_by("-created_at").first()
+    try:
+        new_run = create_run(dataset, "retrain", latest.config.get("params", {}) if latest else {})
+    except RunRefused:
+        return None
+    runs.enqueue_run(new_run)
+    return new_run.pk
+
+
 @shared_task(name="auditor.ping", time_limit=10)
 def ping() -> str:
     """A no-op, for health checks and for measuring the queue's own latency."""

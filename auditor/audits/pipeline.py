@@ -94,10 +94,17 @@ def create_run(dataset: Dataset, kind: str, params: dict, user: AbstractBaseUser
                          f"{max(10, 2 * checked.folds)}")  # fmt: skip
     if not dataset.tags.filter(active=True).exists():
         raise RunRefused(f"dataset {dataset.name!r} has no active tags")
-    return AuditRun.objects.create(
-        dataset=dataset, kind=kind, params=asdict(checked),
-        requested_by=user if user is not None and user.is_authenticated else None,
-    )  # fmt: skip
+    with transaction.atomic():
+        # One run per dataset at a time: the lock makes two simultaneous requests take turns here.
+        Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
+        busy = AuditRun.objects.filter(dataset=dataset, status__in=[AuditRun.Status.QUEUED, AuditRun.Status.RUNNING])
+        if (other := busy.first()) is not None:
+            raise RunRefused(f"dataset {dataset.name!r} already has {other.kind} run #{other.pk} {other.status}; "
+                             "wait for it (the sweeper fails a run whose worker died within minutes)")  # fmt: skip
+        return AuditRun.objects.create(
+            dataset=dataset, kind=kind, params=asdict(checked),
+            requested_by=user if user is not None and user.is_authenticated else None,
+        )  # fmt: skip
 
 
 def execute_run(run_id: int, *, echo: Callable[[str], None] | None = None) -> AuditRun:
@@ -273,11 +280,24 @@ def _new_version(run: AuditRun, params: RunParams, feature_config: FeatureConfig
     # An audit's model serves its own queue, so it becomes active; a retraining replaces the active model
     # only if it is not worse against the verified labels.
     promote = run.kind == AuditRun.Kind.AUDIT or active is None or _not_worse(version, active)
+    version.metrics["promotion"] = {"promoted": promote, "reason": _promotion_reason(run, version, active, promote)}
     if promote and active is not None:
         ModelVersion.objects.filter(pk=active.pk).update(active=False)
     version.active = promote
     version.save()
     return version
+
+
+def _promotion_reason(run: AuditRun, version: ModelVersion, active: ModelVersion | None, promote: bool) -> str:
+    if active is None:
+        return "the dataset had no active model"
+    if run.kind == AuditRun.Kind.AUDIT:
+        return "an audit's model scores its own review queue"
+    if version.macro_auc_verified is None or active.macro_auc_verified is None:
+        return "too few verified labels to compare; the newer model wins"
+    verdict = "not worse than" if promote else "worse than"
+    return (f"macro AUC against verified labels {version.macro_auc_verified:.4f} is {verdict} "
+            f"v{active.number}'s {active.macro_auc_verified:.4f}")  # fmt: skip
 
 
 def _not_worse(candidate: ModelVersion, active: ModelVersion) -> bool:

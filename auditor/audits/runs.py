@@ -8,10 +8,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from auditor.audits.models import AuditRun
+from auditor.audits.models import AuditRun, ModelVersion
+from auditor.datasets.models import Dataset, Label
 
 WORKER_LOST = "worker lost: no heartbeat for {seconds} s (the worker was killed or its machine stopped)"
 
@@ -23,15 +24,44 @@ def enqueue_run(run: AuditRun) -> None:
     transaction.on_commit(lambda: run_task.apply_async(args=[run.pk], queue="gpu"))
 
 
-@transaction.atomic
 def retry_run(run: AuditRun) -> AuditRun:
     """A new queued run with the failed run's parameters; the failed one keeps its error."""
+    from auditor.audits.pipeline import create_run
+
     if run.status != AuditRun.Status.FAILED:
         raise ValueError(f"run #{run.pk} is {run.status}; only failed runs are retried")
-    again = AuditRun.objects.create(dataset=run.dataset, kind=run.kind, params=run.params,
-                                    requested_by=run.requested_by, message=f"retry of run #{run.pk}")  # fmt: skip
+    again = create_run(run.dataset, run.kind, run.params, run.requested_by)
+    AuditRun.objects.filter(pk=again.pk).update(message=f"retry of run #{run.pk}")
     enqueue_run(again)
     return again
+
+
+def retrain_policy() -> list[int]:
+    """Retrain each dataset with at least RETRAIN_AFTER_VERIFIED labels verified since its last training.
+
+    Datasets never audited are left to an admin; a dataset with a run in progress is skipped. Returns the
+    ids of the runs started. The new model replaces the active one only if it is not worse against the
+    verified labels (`auditor.audits.pipeline`).
+    """
+    from auditor.audits.pipeline import RunRefused, create_run
+
+    started = []
+    for dataset in Dataset.objects.all():
+        latest = ModelVersion.objects.filter(dataset=dataset).order_by("-created_at").first()
+        if latest is None:
+            continue
+        verified = Label.objects.filter(dataset=dataset, verified=True, updated_at__gt=latest.created_at).count()
+        if verified < settings.RETRAIN_AFTER_VERIFIED:
+            continue
+        params = latest.config.get("params", {})
+        try:
+            run = create_run(dataset, AuditRun.Kind.RETRAIN, params)
+        except RunRefused:
+            continue
+        AuditRun.objects.filter(pk=run.pk).update(message=f"{verified} labels verified since v{latest.number}")
+        enqueue_run(run)
+        started.append(run.pk)
+    return started
 
 
 @contextmanager
@@ -72,7 +102,6 @@ def sweep(now=None) -> dict[str, int]:
     message lost (Redis restarted without persistence): it is sent again. Sending twice is harmless, since only
     one worker can claim a run.
     """
-    close_old_connections()
     now = now or timezone.now()
     timeout = timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
     lost = AuditRun.objects.filter(status=AuditRun.Status.RUNNING, heartbeat_at__lt=now - timeout)
