@@ -156,7 +156,7 @@ LOGGING = {
 # worker runs one job at a time; everything else to `default`. The database row of a run is the truth
 # about it, so a redelivered task does no harm (see auditor.audits.pipeline.execute_run).
 CELERY_BROKER_URL = REDIS_URL or "redis://127.0.0.1:6379/0"
-CELERY_RESULT_BACKEND = None
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None  # runs report through the database
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"

@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
+from kombu import Connection
 
 from auditor.audits.models import AuditRun, ModelVersion, Review, ReviewItem
 from auditor.audits.pipeline import create_run
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 class Worker:
     """A `celery worker` subprocess on both queues, pointed at the test database."""
 
-    def __init__(self) -> None:
+    def __init__(self, redis_url: str | None = None) -> None:
         database = connection.settings_dict
         if database["ENGINE"].endswith("sqlite3"):
             url = f"sqlite:///{database['NAME']}"
@@ -43,7 +44,8 @@ class Worker:
             url = (f"postgres://{database['USER'] or ''}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
                    f"/{database['NAME']}")  # fmt: skip
         env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(settings.DATA_DIR),
-               "DJANGO_SETTINGS_MODULE": "auditor.settings", "SECRET_KEY": settings.SECRET_KEY}  # fmt: skip
+               "DJANGO_SETTINGS_MODULE": "auditor.settings", "SECRET_KEY": settings.SECRET_KEY,
+               "REDIS_URL": redis_url or settings.REDIS_URL}  # fmt: skip
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "worker", "worker", "-Q", "default,gpu", "--pool", "solo",
              "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
@@ -161,3 +163,54 @@ def test_a_killed_worker_loses_nothing_and_the_retry_succeeds(worker, dataset) -
     assert again.status == "succeeded", again.error
     run.refresh_from_db()
     assert run.status == "failed"  # the redelivered message found the old run already decided
+
+
+def start_redis(port: int) -> subprocess.Popen:
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no"], stdout=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if (
+            subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip()
+            == "PONG"
+        ):
+            return server
+        time.sleep(0.1)
+    raise AssertionError(f"redis-server on port {port} did not start")
+
+
+def test_a_redis_restart_mid_run_is_survived(dataset) -> None:
+    port = 6391
+    url = f"redis://127.0.0.1:{port}/0"
+    redis = start_redis(port)
+    worker = Worker(redis_url=url)
+    labels_before = sorted(Label.objects.values_list("clip_id", "tag_id", "present", "verified"))
+    try:
+        run = create_run(dataset, AuditRun.Kind.AUDIT, {"folds": 2, "epochs": 25})
+        with Connection(url) as broker:
+            run_task.apply_async(args=[run.pk], queue="gpu", connection=broker)
+        deadline = time.monotonic() + 120
+        while run.stage != "cross-validation" and time.monotonic() < deadline:
+            time.sleep(0.2)
+            run.refresh_from_db()
+
+        redis.terminate()  # Redis goes away mid-training …
+        redis.wait(timeout=10)
+        time.sleep(2)
+        redis = start_redis(port)  # … and comes back empty (no persistence)
+
+        run, _ = wait_for(run, {"succeeded", "failed"})
+        assert run.status == "succeeded", run.error
+        assert ReviewItem.objects.filter(run=run).exists()
+        assert sorted(Label.objects.values_list("clip_id", "tag_id", "present", "verified")) == labels_before
+
+        # The worker reconnected: it takes new work from the restarted Redis.
+        second = create_run(dataset, AuditRun.Kind.RETRAIN, {"folds": 2, "epochs": 2})
+        with Connection(url) as broker:
+            run_task.apply_async(args=[second.pk], queue="gpu", connection=broker)
+        second, _ = wait_for(second, {"succeeded", "failed"})
+        assert second.status == "succeeded", second.error
+    finally:
+        worker.stop()
+        redis.terminate()
+        redis.wait(timeout=10)

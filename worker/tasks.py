@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from celery import shared_task
 from django.conf import settings
 
@@ -52,6 +54,6 @@ def retrain_dataset(dataset_name: str) -> int | None:
 
 
 @shared_task(name="auditor.ping", time_limit=10)
-def ping() -> str:
-    """A no-op, for health checks and for measuring the queue's own latency."""
-    return "pong"
+def ping(sent_at: float | None = None) -> float | None:
+    """A no-op for health checks; given the sender's time.time(), returns the seconds until it started."""
+    return None if sent_at is None else time.time() - float(sent_at)
