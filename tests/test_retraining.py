@@ -87,3 +87,15 @@ def test_the_sweeper_fails_silent_runs_and_leaves_live_ones(dataset) -> None:
     alive.refresh_from_db()
     assert silent.status == "failed" and "worker lost" in silent.error and silent.finished_at == now
     assert alive.status == "running"
+
+
+def test_a_scheduled_retraining_is_queued_once(dataset, django_capture_on_commit_callbacks) -> None:
+    from auditor.audits.runs import start_retraining
+
+    version(dataset, "audit", None, params={"folds": 4})
+    with django_capture_on_commit_callbacks() as sent:
+        run = start_retraining("music", reason="scheduled")
+    assert run is not None and run.params["folds"] == 4 and run.message == "scheduled" and len(sent) == 1
+    assert start_retraining("music", reason="scheduled") is None  # one in progress already
+    with pytest.raises(ValueError, match="no dataset named 'nope'"):
+        start_retraining("nope", reason="scheduled")

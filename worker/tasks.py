@@ -38,19 +38,8 @@ def retrain_policy() -> list[int]:
 @shared_task(name="auditor.retrain_dataset", time_limit=120)
 def retrain_dataset(dataset_name: str) -> int | None:
     """For a schedule an admin sets on one dataset: queue its retraining (skipped while one is in progress)."""
-    from auditor.audits.pipeline import RunRefused, create_run
-    from auditor.datasets.models import Dataset
-
-    dataset = Dataset.objects.filter(name=str(dataset_name)).first()
-    if dataset is None:
-        raise ValueError(f"no dataset named {dataset_name!r}")
-    latest = dataset.model_versions.order_by("-created_at").first()
-    try:
-        new_run = create_run(dataset, "retrain", latest.config.get("params", {}) if latest else {})
-    except RunRefused:
-        return None
-    runs.enqueue_run(new_run)
-    return new_run.pk
+    started = runs.start_retraining(str(dataset_name), reason="scheduled")
+    return started.pk if started else None
 
 
 @shared_task(name="auditor.ping", time_limit=10)

@@ -43,25 +43,35 @@ def retrain_policy() -> list[int]:
     ids of the runs started. The new model replaces the active one only if it is not worse against the
     verified labels (`auditor.audits.pipeline`).
     """
-    from auditor.audits.pipeline import RunRefused, create_run
-
     started = []
     for dataset in Dataset.objects.all():
         latest = ModelVersion.objects.filter(dataset=dataset).order_by("-created_at").first()
         if latest is None:
             continue
         verified = Label.objects.filter(dataset=dataset, verified=True, updated_at__gt=latest.created_at).count()
-        if verified < settings.RETRAIN_AFTER_VERIFIED:
-            continue
-        params = latest.config.get("params", {})
-        try:
-            run = create_run(dataset, AuditRun.Kind.RETRAIN, params)
-        except RunRefused:
-            continue
-        AuditRun.objects.filter(pk=run.pk).update(message=f"{verified} labels verified since v{latest.number}")
-        enqueue_run(run)
-        started.append(run.pk)
+        if verified >= settings.RETRAIN_AFTER_VERIFIED:
+            run = start_retraining(dataset.name, reason=f"{verified} labels verified since v{latest.number}")
+            if run is not None:
+                started.append(run.pk)
     return started
+
+
+def start_retraining(dataset_name: str, *, reason: str) -> AuditRun | None:
+    """Queue a retraining of the dataset with its latest model's parameters; None while a run is in progress."""
+    from auditor.audits.pipeline import RunRefused, create_run
+
+    dataset = Dataset.objects.filter(name=dataset_name).first()
+    if dataset is None:
+        raise ValueError(f"no dataset named {dataset_name!r}")
+    latest = ModelVersion.objects.filter(dataset=dataset).order_by("-created_at").first()
+    try:
+        run = create_run(dataset, AuditRun.Kind.RETRAIN, latest.config.get("params", {}) if latest else {})
+    except RunRefused:
+        return None
+    AuditRun.objects.filter(pk=run.pk).update(message=reason)
+    run.message = reason
+    enqueue_run(run)
+    return run
 
 
 @contextmanager
