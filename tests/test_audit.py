@@ -209,3 +209,19 @@ def test_an_audit_with_bad_parameters_is_refused(dataset) -> None:
     with pytest.raises(CommandError, match="no dataset named 'nope'"):
         call_command("audit", "nope", "--sync")
     assert not AuditRun.objects.exists()
+
+
+def test_rescoring_refills_the_queue_with_the_active_model_without_training(dataset, reviewer) -> None:
+    with pytest.raises(CommandError, match="no active model version"):
+        call_command("rescore", "demo", "--sync")
+    call_command("audit", "demo", *FAST)
+    first = AuditRun.objects.get(kind="audit")
+    record_review(ReviewItem.objects.filter(status="open").first(), reviewer, "present")
+
+    call_command("rescore", "demo", "--sync")
+
+    run = AuditRun.objects.get(kind="rescore")
+    assert run.status == "succeeded" and run.message.startswith("re-scored with v1")
+    assert ModelVersion.objects.count() == 1
+    assert ReviewItem.objects.filter(run=first, status="superseded").exists()
+    assert ReviewItem.objects.filter(run=run, status="open").exists()

@@ -20,6 +20,13 @@ class LabelMatrix:
     given: np.ndarray  # (clips, tags) uint8: the current label
     verified: np.ndarray  # (clips, tags) bool: a person decided it
 
+    def columns(self, keep: list[int]) -> LabelMatrix:
+        """Only the tags at `keep` (e.g. those a trained model knows)."""
+        return LabelMatrix(
+            self.clip_ids, self.audio_paths, self.tag_ids[keep], [self.tag_names[j] for j in keep],
+            self.tag_weights[keep], self.given[:, keep], self.verified[:, keep],
+        )  # fmt: skip
+
     def subset(self, keep: np.ndarray) -> LabelMatrix:
         return LabelMatrix(
             self.clip_ids[keep], [p for p, k in zip(self.audio_paths, keep, strict=True) if k], self.tag_ids,

@@ -15,6 +15,7 @@ class AuditRun(models.Model):
     class Kind(models.TextChoices):
         AUDIT = "audit", "audit"
         RETRAIN = "retrain", "retrain"
+        RESCORE = "rescore", "re-score with the active model"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "queued"

@@ -12,7 +12,7 @@ import logging
 import os
 import shutil
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from auditor.audits.queue import QueuePolicy, fill_queue
 from auditor.audits.runs import heartbeat
 from auditor.datasets.models import Dataset
 from tagging.features import FeatureCache, FeatureConfig, extract_features
-from tagging.inference import save_tagger
+from tagging.inference import Tagger, save_tagger
 from tagging.metrics import macro, per_tag_auc
 from tagging.scoring import (
     DEFAULT_FALSE_POSITIVE_RATE,
@@ -94,6 +94,8 @@ def create_run(dataset: Dataset, kind: str, params: dict, user: AbstractBaseUser
                          f"{max(10, 2 * checked.folds)}")  # fmt: skip
     if not dataset.tags.filter(active=True).exists():
         raise RunRefused(f"dataset {dataset.name!r} has no active tags")
+    if kind == AuditRun.Kind.RESCORE and not ModelVersion.objects.filter(dataset=dataset, active=True).exists():
+        raise RunRefused(f"dataset {dataset.name!r} has no active model version; run an audit first")
     with transaction.atomic():
         # One run per dataset at a time: the lock makes two simultaneous requests take turns here.
         Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
@@ -136,10 +138,11 @@ def execute_run(run_id: int, *, echo: Callable[[str], None] | None = None) -> Au
     return run
 
 
-def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
-    dataset = run.dataset
+def _usable_features(
+    dataset: Dataset, feature_config: FeatureConfig, progress: RunProgress, *, min_clips: int
+) -> tuple[LabelMatrix, Sequence[np.ndarray], list[tuple[str, str]]]:
+    """The label matrix of the clips that give features, their features, and (path, reason) of the others."""
     matrix = load_label_matrix(dataset)
-    feature_config = FeatureConfig()
     cache = FeatureCache(Path(settings.DATA_DIR) / "features", feature_config)
     errors = extract_features(
         matrix.audio_paths,
@@ -149,9 +152,18 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     usable = np.array([not e for e in errors])
     skipped = [(str(p), e) for p, e in zip(matrix.audio_paths, errors, strict=True) if e]
     matrix = matrix.subset(usable)
-    if len(matrix.clip_ids) < max(10, 2 * params.folds):
+    if len(matrix.clip_ids) < min_clips:
         raise RunRefused(f"only {len(matrix.clip_ids)} clips gave features; {len(skipped)} were skipped")
-    features = cache.load_many(matrix.audio_paths)
+    return matrix, cache.load_many(matrix.audio_paths), skipped
+
+
+def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
+    if run.kind == AuditRun.Kind.RESCORE:
+        _rescore(run, params, progress)
+        return
+    dataset = run.dataset
+    feature_config = FeatureConfig()
+    matrix, features, skipped = _usable_features(dataset, feature_config, progress, min_clips=max(10, 2 * params.folds))
 
     config = params.train_config()
     oof = out_of_fold_probabilities(
@@ -213,11 +225,42 @@ def _write_run_folder(run: AuditRun, config: dict, metrics: dict, oof: OutOfFold
     return run_dir
 
 
-def _tag_rates(dataset: Dataset, matrix: LabelMatrix, p_given: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _rescore(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
+    """Score the current labels with the active model version and refill the queue; no training."""
+    version = ModelVersion.objects.filter(dataset=run.dataset, active=True).first()
+    if version is None:
+        raise RunRefused(f"dataset {run.dataset.name!r} has no active model version; run an audit first")
+    tagger = Tagger(version.artifact_path, device=params.device)
+    matrix, features, skipped = _usable_features(run.dataset, tagger.features, progress, min_clips=1)
+    known = [j for j, name in enumerate(matrix.tag_names) if name in tagger.tags]
+    matrix = matrix.columns(known)  # tags added since the model was trained wait for the next training
+    progress("scoring", 0.0, f"scoring {len(matrix.clip_ids)} clips with v{version.number}")
+    model_columns = [tagger.tags.index(name) for name in matrix.tag_names]
+    p_given = tagger.given_probability(features)[:, model_columns]
+    base = (tagger.tagability[model_columns], tagger.false_positive_rate[model_columns])
+    tagability, false_positive, _ = _tag_rates(run.dataset, matrix, p_given, base=base)
+    presence = presence_probability(p_given, tagability, false_positive)
+    score = wrong_label_probability(matrix.given, p_given, tagability=tagability, false_positive_rate=false_positive)
+    progress("queue", 0.0, "refilling the review queue")
+    filled = fill_queue(run, matrix, presence=presence, score=score, policy=params.queue_policy(),
+                        seed=params.seed + run.pk)  # fmt: skip
+    summary = (f"re-scored with v{version.number}: {filled.flagged} flagged and {filled.calibration} calibration "
+               f"items queued ({filled.superseded} unreviewed items replaced)")  # fmt: skip
+    if skipped:
+        summary += f"; {len(skipped)} clips skipped (no features)"
+    progress("done", 1.0, summary)
+
+
+def _tag_rates(
+    dataset: Dataset, matrix: LabelMatrix, p_given: np.ndarray, *, base: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Tagability and false-positive rate per tag: from calibration reviews where there are enough, else
-    estimated from the model's scores."""
-    tagability = estimate_tagability(matrix.given, p_given)
-    false_positive = np.full(len(matrix.tag_ids), DEFAULT_FALSE_POSITIVE_RATE)
+    `base` (a model version's) or an estimate from the model's scores."""
+    if base is None:
+        tagability = estimate_tagability(matrix.given, p_given)
+        false_positive = np.full(len(matrix.tag_ids), DEFAULT_FALSE_POSITIVE_RATE)
+    else:
+        tagability, false_positive = base[0].copy(), base[1].copy()
     source = ["model"] * len(matrix.tag_ids)
     reviewed = calibration_rates(dataset, bootstrap=0)  # point estimates are all scoring needs
     for j, tag_id in enumerate(matrix.tag_ids):

@@ -18,11 +18,23 @@ def add_training_arguments(parser: CommandParser) -> None:
                         help="Run in this process and return when done (default: send it to the worker).")  # fmt: skip
 
 
-def run_command(command: BaseCommand, kind: str, options: dict, extra: dict | None = None) -> AuditRun | None:
+def add_queue_arguments(parser: CommandParser) -> None:
+    parser.add_argument("--max-flagged", type=int, default=2000, help="Most flagged items to queue.")
+    parser.add_argument("--calibration-share", type=float, default=0.10,
+                        help="Share of the queue drawn at random for calibration.")  # fmt: skip
+
+
+def training_params(options: dict) -> dict:
+    return {key: options[key] for key in ("folds", "epochs", "model", "seed", "device")}
+
+
+def queue_params(options: dict) -> dict:
+    return {"max_flagged": options["max_flagged"], "calibration_share": options["calibration_share"]}
+
+
+def run_command(command: BaseCommand, kind: str, options: dict, params: dict) -> AuditRun | None:
     """Create the run; with --sync carry it out here, else send it to the worker (returns None then)."""
     dataset = dataset_named(options["name"])
-    params = {"folds": options["folds"], "epochs": options["epochs"], "model": options["model"],
-              "seed": options["seed"], "device": options["device"], **(extra or {})}  # fmt: skip
     try:
         run = create_run(dataset, kind, params)
     except RunRefused as exc:
@@ -45,16 +57,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_training_arguments(parser)
-        parser.add_argument("--max-flagged", type=int, default=2000, help="Most flagged items to queue.")
-        parser.add_argument("--calibration-share", type=float, default=0.10,
-                            help="Share of the queue drawn at random for calibration.")  # fmt: skip
+        add_queue_arguments(parser)
 
     def handle(self, *args, **options) -> None:
-        run = run_command(
-            self,
-            AuditRun.Kind.AUDIT,
-            options,
-            {"max_flagged": options["max_flagged"], "calibration_share": options["calibration_share"]},
-        )
+        run = run_command(self, AuditRun.Kind.AUDIT, options, {**training_params(options), **queue_params(options)})
         if run is not None:
             self.stdout.write(self.style.SUCCESS(f"audit run #{run.pk} done in {run.seconds:.0f} s: {run.message}"))

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandParser
 
-from auditor.audits.management.commands.audit import add_training_arguments, run_command
+from auditor.audits.management.commands.audit import add_training_arguments, run_command, training_params
 from auditor.audits.models import AuditRun
 
 
@@ -11,7 +11,7 @@ class Command(BaseCommand):
         add_training_arguments(parser)
 
     def handle(self, *args, **options) -> None:
-        run = run_command(self, AuditRun.Kind.RETRAIN, options)
+        run = run_command(self, AuditRun.Kind.RETRAIN, options, training_params(options))
         if run is None:
             return
         version = run.model_version
