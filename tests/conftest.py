@@ -33,6 +33,16 @@ def write_rows(
     return path
 
 
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory) -> Path:
+    """A 40-clip demo corpus of 1.5 s clips, made once per test run (tests may not change it for good)."""
+    from tagging.demo_corpus import CorpusConfig, make_demo_corpus
+
+    folder = tmp_path_factory.mktemp("small-corpus")
+    make_demo_corpus(folder, CorpusConfig(clips=40, seed=5, duration=1.5))
+    return folder
+
+
 @pytest.fixture
 def audio_root(tmp_path: Path) -> Path:
     """A folder with a.wav, b.wav, c.wav and sub/d.wav."""

@@ -18,17 +18,10 @@ pytestmark = pytest.mark.django_db
 FAST = ["--folds", "2", "--epochs", "2", "--sync"]
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("corpus")
-    make_demo_corpus(folder, CorpusConfig(clips=40, seed=5, duration=1.5))
-    return folder
-
-
 @pytest.fixture
-def dataset(corpus: Path):
-    import_dataset("demo", audio_root=corpus / "audio", labels_file=corpus / "labels.csv")
-    return corpus
+def dataset(small_corpus: Path) -> Path:
+    import_dataset("demo", audio_root=small_corpus / "audio", labels_file=small_corpus / "labels.csv")
+    return small_corpus
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from auditor.audits.reviews import record_review
 from auditor.audits.runs import retry_run, sweep
 from auditor.datasets.importing import import_dataset
 from auditor.datasets.models import Dataset, Label, LabelChange
-from tagging.demo_corpus import CorpusConfig, make_demo_corpus
 from worker.celery import app
 from worker.tasks import run as run_task
 
@@ -76,16 +75,9 @@ def worker() -> Iterator[Worker]:
     connection.close()
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("worker-corpus")
-    make_demo_corpus(folder, CorpusConfig(clips=40, seed=8, duration=1.5))
-    return folder
-
-
 @pytest.fixture
-def dataset(corpus: Path) -> Dataset:
-    import_dataset("demo", audio_root=corpus / "audio", labels_file=corpus / "labels.csv")
+def dataset(small_corpus: Path) -> Dataset:
+    import_dataset("demo", audio_root=small_corpus / "audio", labels_file=small_corpus / "labels.csv")
     return Dataset.objects.get(name="demo")
 
 
