@@ -160,7 +160,7 @@ CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None  # runs report 
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"auditor.run": {"queue": "gpu"}}
+CELERY_TASK_ROUTES = {"auditor.run": {"queue": "gpu"}, "auditor.extract_features": {"queue": "default"}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -172,6 +172,10 @@ CELERY_TIMEZONE = TIME_ZONE
 RUN_HEARTBEAT_SECONDS = env_int("RUN_HEARTBEAT_SECONDS", 30, minimum=1)
 RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 300, minimum=5)
 RUN_TIME_LIMIT = env_int("RUN_TIME_LIMIT", 6 * 3600, minimum=60)
+# A worker's audit spreads feature extraction over the `default` workers in chunks of this many clips, and
+# extracts the rest itself when no chunk finishes for FEATURE_FANOUT_PATIENCE seconds.
+FEATURE_CHUNK_SIZE = env_int("FEATURE_CHUNK_SIZE", 256, minimum=1)
+FEATURE_FANOUT_PATIENCE = env_int("FEATURE_FANOUT_PATIENCE", 120, minimum=1)
 # Schedules live in the database (editable in the Django admin); these defaults are written there at start.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {

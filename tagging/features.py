@@ -91,6 +91,15 @@ class FeatureCache:
         digest = hashlib.sha1(identity.encode()).hexdigest()
         return self.folder / digest[:2] / f"{digest}.npy"
 
+    def failure_file_for(self, audio_path: str | Path) -> Path:
+        """Where the reason an exact file version gives no features is kept (it will not decode next time either)."""
+        return self.file_for(audio_path).with_suffix(".err")
+
+    def done(self, audio_path: str | Path) -> bool:
+        """Extracted, or known not to give features."""
+        features = self.file_for(audio_path)
+        return features.exists() or features.with_suffix(".err").exists()
+
     def get(self, audio_path: str | Path) -> np.ndarray | None:
         try:
             return np.load(self.file_for(audio_path))
@@ -150,10 +159,15 @@ def _extract_one(args: tuple[str, str, dict]) -> str:
     try:
         if cache.file_for(audio_path).exists():
             return ""
+        failure = cache.failure_file_for(audio_path)
+        if failure.exists():
+            return failure.read_text()
         cache.put(audio_path, log_mel(load_audio(audio_path, cache.config), cache.config))
     except FeatureError as exc:
+        failure.parent.mkdir(parents=True, exist_ok=True)
+        failure.write_text(str(exc))
         return str(exc)
-    except OSError as exc:
+    except OSError as exc:  # maybe passing (a network share): not remembered
         return f"cannot read: {exc}"
     return ""
 

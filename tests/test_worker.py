@@ -33,23 +33,31 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class Worker:
-    """A `celery worker` subprocess on both queues, pointed at the test database."""
+    """A `celery worker` subprocess pointed at the test database; its log goes to a file."""
 
-    def __init__(self, redis_url: str | None = None) -> None:
+    def __init__(self, redis_url: str | None = None, *, queues: str = "default,gpu", data_dir: Path | None = None,
+                 extra_env: dict[str, str] | None = None) -> None:  # fmt: skip
         database = connection.settings_dict
         if database["ENGINE"].endswith("sqlite3"):
             url = f"sqlite:///{database['NAME']}"
         else:
             url = (f"postgres://{database['USER'] or ''}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
                    f"/{database['NAME']}")  # fmt: skip
-        env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(settings.DATA_DIR),
+        data_dir = data_dir or Path(settings.DATA_DIR)
+        env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(data_dir),
                "DJANGO_SETTINGS_MODULE": "auditor.settings", "SECRET_KEY": settings.SECRET_KEY,
-               "REDIS_URL": redis_url or settings.REDIS_URL}  # fmt: skip
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "worker", "worker", "-Q", "default,gpu", "--pool", "solo",
-             "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        )  # fmt: skip
+               "REDIS_URL": redis_url or settings.REDIS_URL, **(extra_env or {})}  # fmt: skip
+        self.log_file = Path(settings.DATA_DIR) / f"worker-{queues.replace(',', '-')}-{time.monotonic_ns()}.log"
+        with self.log_file.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "worker", "worker", "-Q", queues, "--pool", "solo",
+                 "-n", f"{queues.replace(',', '-')}-{time.monotonic_ns()}@%h", "--without-gossip", "--without-mingle",
+                 "--loglevel", "INFO"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+
+    def log(self) -> str:
+        return self.log_file.read_text()
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -206,3 +214,22 @@ def test_a_redis_restart_mid_run_is_survived(dataset) -> None:
         worker.stop()
         redis.terminate()
         redis.wait(timeout=10)
+
+
+def test_feature_extraction_fans_out_to_the_default_workers(dataset, tmp_path) -> None:
+    with app.connection_for_write() as conn:
+        conn.default_channel.client.delete("gpu", "default")
+    data_dir = tmp_path / "data"  # an empty feature cache, shared by both workers
+    gpu = Worker(queues="gpu", data_dir=data_dir, extra_env={"FEATURE_CHUNK_SIZE": "10"})
+    default = Worker(queues="default", data_dir=data_dir)
+    try:
+        run = create_run(dataset, AuditRun.Kind.AUDIT, {"folds": 2, "epochs": 2})
+        run_task.apply_async(args=[run.pk], queue="gpu")
+        run, stages = wait_for(run, {"succeeded", "failed"})
+    finally:
+        gpu.stop()
+        default.stop()
+    assert run.status == "succeeded", run.error
+    assert default.log().count("auditor.extract_features[") >= 4  # 40 clips in chunks of 10
+    assert "auditor.extract_features[" not in gpu.log()
+    assert len(list((data_dir / "features").rglob("*.npy"))) == 40

@@ -6,9 +6,17 @@ import time
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from auditor.audits import runs
 from auditor.audits.pipeline import execute_run
+from tagging.features import FeatureCache, FeatureConfig, extract_features
+
+# Connections that drop and come back: such a task is retried with backoff. (A run that already claimed its
+# row and then fails is marked failed; its retry finds it decided and does nothing — `runs --retry` restarts it.)
+TRANSIENT = (OperationalError, InterfaceError, BrokerError, RedisConnectionError)
 
 
 @shared_task(
@@ -16,20 +24,33 @@ from auditor.audits.pipeline import execute_run
     acks_late=True,
     time_limit=settings.RUN_TIME_LIMIT,
     soft_time_limit=settings.RUN_TIME_LIMIT - 60,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=8,
 )
 def run(run_id: int) -> str:
     """Carry out an audit or retraining run (the `gpu` queue). A second delivery finds it claimed."""
-    finished = execute_run(int(run_id))
+    finished = execute_run(int(run_id), fan_out=True)
     return finished.status
 
 
-@shared_task(name="auditor.sweep_runs", time_limit=120)
+@shared_task(name="auditor.extract_features", time_limit=3600, autoretry_for=TRANSIENT, retry_backoff=True,
+             max_retries=5)  # fmt: skip
+def extract_features_chunk(paths: list[str], cache_root: str, feature_config: dict) -> int:
+    """Extract one chunk of an audit's features into the shared cache (the `default` queue)."""
+    cache = FeatureCache(cache_root, FeatureConfig.from_dict(feature_config))
+    errors = extract_features([str(p) for p in paths], cache, workers=1)
+    return sum(1 for error in errors if not error)
+
+
+@shared_task(name="auditor.sweep_runs", time_limit=120, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def sweep_runs() -> dict[str, int]:
     """Fail runs whose worker went silent; re-send queued runs whose message was lost."""
     return runs.sweep()
 
 
-@shared_task(name="auditor.retrain_policy", time_limit=120)
+@shared_task(name="auditor.retrain_policy", time_limit=120, autoretry_for=TRANSIENT, retry_backoff=True,
+             max_retries=3)  # fmt: skip
 def retrain_policy() -> list[int]:
     """Start retraining where enough labels were verified (the default schedule runs it every 10 min)."""
     return runs.retrain_policy()

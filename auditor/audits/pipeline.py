@@ -24,6 +24,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from auditor.audits.data import LabelMatrix, load_label_matrix
+from auditor.audits.fanout import extract_in_chunks
 from auditor.audits.health import MIN_REVIEWS_FOR_RATES, calibration_rates
 from auditor.audits.models import AuditRun, ModelVersion
 from auditor.audits.progress import RunProgress
@@ -109,10 +110,11 @@ def create_run(dataset: Dataset, kind: str, params: dict, user: AbstractBaseUser
         )  # fmt: skip
 
 
-def execute_run(run_id: int, *, echo: Callable[[str], None] | None = None) -> AuditRun:
+def execute_run(run_id: int, *, echo: Callable[[str], None] | None = None, fan_out: bool = False) -> AuditRun:
     """Claim the queued run and carry it out; a failure marks it failed with the error and re-raises.
 
-    Claiming is a conditional update, so a second worker given the same run does nothing.
+    Claiming is a conditional update, so a second worker given the same run does nothing. `fan_out`
+    (set by the worker) spreads feature extraction over the `default` workers.
     """
     claimed = AuditRun.objects.filter(pk=run_id, status=AuditRun.Status.QUEUED).update(
         status=AuditRun.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(), error=""
@@ -121,7 +123,7 @@ def execute_run(run_id: int, *, echo: Callable[[str], None] | None = None) -> Au
     if not claimed:
         log.info("run %s is %s; not starting it again", run_id, run.status)
         return run
-    progress = RunProgress(run, echo)
+    progress = RunProgress(run, echo, fan_out=fan_out)
     try:
         with heartbeat(run.pk):
             _carry_out(run, RunParams.from_dict(run.params), progress)
@@ -141,10 +143,14 @@ def execute_run(run_id: int, *, echo: Callable[[str], None] | None = None) -> Au
 def _usable_features(
     dataset: Dataset, feature_config: FeatureConfig, progress: RunProgress, *, min_clips: int
 ) -> tuple[LabelMatrix, Sequence[np.ndarray], list[tuple[str, str]]]:
-    """The label matrix of the clips that give features, their features, and (path, reason) of the others."""
+    """The label matrix of the clips that give features, their features, and (path, reason) of the others.
+
+    In a worker (progress.fan_out), extraction is spread over the `default` workers in chunks.
+    """
     matrix = load_label_matrix(dataset)
     cache = FeatureCache(Path(settings.DATA_DIR) / "features", feature_config)
-    errors = extract_features(
+    extract = extract_in_chunks if progress.fan_out else extract_features
+    errors = extract(
         matrix.audio_paths,
         cache,
         progress=lambda done, total: progress("features", done / total, f"{done}/{total} clips"),

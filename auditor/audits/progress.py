@@ -21,8 +21,11 @@ STAGES = {
 class RunProgress:
     """Callable as (stage, fraction of the stage, message); writes the row at most every `interval` s."""
 
-    def __init__(self, run: AuditRun, echo: Callable[[str], None] | None = None, interval: float = 1.0) -> None:
+    def __init__(
+        self, run: AuditRun, echo: Callable[[str], None] | None = None, interval: float = 1.0, *, fan_out: bool = False
+    ) -> None:
         self.run = run
+        self.fan_out = fan_out  # running in a worker: spread feature extraction over the `default` queue
         self.echo = echo
         self.interval = interval
         self.started = time.monotonic()
