@@ -7,7 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from auditor.audits.models import ModelVersion, ReviewItem
-from auditor.datasets.models import Dataset, Label
+from auditor.datasets.models import Dataset
+from auditor.datasets.queries import tag_table
 from tagging.calibration import RateEstimate, estimate_rates
 
 # Below this many resolved calibration reviews, a tag's rates are not trusted for scoring.
@@ -65,18 +66,15 @@ class TagHealth:
 
 def tag_health(dataset: Dataset) -> list[TagHealth]:
     """One entry per tag: label counts, calibration estimates and the active model's metrics."""
-    positives = defaultdict(int)
-    for tag_id in Label.objects.filter(dataset=dataset, present=True).values_list("tag_id", flat=True).iterator():
-        positives[tag_id] += 1
     rates = calibration_rates(dataset)
     version = ModelVersion.objects.filter(dataset=dataset, active=True).first()
     per_tag = version.metrics.get("tags", {}) if version else {}
     health = []
-    for tag in dataset.tags.order_by("id"):
+    for tag in sorted(tag_table(dataset), key=lambda t: t.pk):
         rate = rates.get(tag.pk)
         figures = per_tag.get(tag.name, {})
         health.append(TagHealth(
-            tag=tag.name, given_positives=positives[tag.pk], noise_estimate=figures.get("noise_estimate"),
+            tag=tag.name, given_positives=tag.positives, noise_estimate=figures.get("noise_estimate"),
             tagability=rate.tagability if rate else None, tagability_low=rate.tagability_low if rate else None,
             tagability_high=rate.tagability_high if rate else None,
             false_positive_rate=rate.false_positive_rate if rate else None,

@@ -86,7 +86,9 @@ class RunParams:
         return QueuePolicy(max_flagged=self.max_flagged, calibration_share=self.calibration_share)
 
 
-def create_run(dataset: Dataset, kind: str, params: dict, user: AbstractBaseUser | None = None) -> AuditRun:
+def create_run(
+    dataset: Dataset, kind: str, params: dict, user: AbstractBaseUser | None = None, *, message: str = ""
+) -> AuditRun:
     """A queued run, after checking its parameters and that the dataset can be trained on."""
     checked = RunParams.from_dict(params)
     readable = dataset.clips.filter(readable=True).count()
@@ -105,7 +107,7 @@ def create_run(dataset: Dataset, kind: str, params: dict, user: AbstractBaseUser
             raise RunRefused(f"dataset {dataset.name!r} already has {other.kind} run #{other.pk} {other.status}; "
                              "wait for it (the sweeper fails a run whose worker died within minutes)")  # fmt: skip
         return AuditRun.objects.create(
-            dataset=dataset, kind=kind, params=asdict(checked),
+            dataset=dataset, kind=kind, params=asdict(checked), message=message,
             requested_by=user if user is not None and user.is_authenticated else None,
         )  # fmt: skip
 

@@ -30,8 +30,7 @@ def retry_run(run: AuditRun) -> AuditRun:
 
     if run.status != AuditRun.Status.FAILED:
         raise ValueError(f"run #{run.pk} is {run.status}; only failed runs are retried")
-    again = create_run(run.dataset, run.kind, run.params, run.requested_by)
-    AuditRun.objects.filter(pk=again.pk).update(message=f"retry of run #{run.pk}")
+    again = create_run(run.dataset, run.kind, run.params, run.requested_by, message=f"retry of run #{run.pk}")
     enqueue_run(again)
     return again
 
@@ -65,11 +64,10 @@ def start_retraining(dataset_name: str, *, reason: str) -> AuditRun | None:
         raise ValueError(f"no dataset named {dataset_name!r}")
     latest = ModelVersion.objects.filter(dataset=dataset).order_by("-created_at").first()
     try:
-        run = create_run(dataset, AuditRun.Kind.RETRAIN, latest.config.get("params", {}) if latest else {})
+        run = create_run(dataset, AuditRun.Kind.RETRAIN, latest.config.get("params", {}) if latest else {},
+                         message=reason)  # fmt: skip
     except RunRefused:
         return None
-    AuditRun.objects.filter(pk=run.pk).update(message=reason)
-    run.message = reason
     enqueue_run(run)
     return run
 
