@@ -176,6 +176,8 @@ RUN_TIME_LIMIT = env_int("RUN_TIME_LIMIT", 6 * 3600, minimum=60)
 # extracts the rest itself when no chunk finishes for FEATURE_FANOUT_PATIENCE seconds.
 FEATURE_CHUNK_SIZE = env_int("FEATURE_CHUNK_SIZE", 256, minimum=1)
 FEATURE_FANOUT_PATIENCE = env_int("FEATURE_FANOUT_PATIENCE", 120, minimum=1)
+# An annotator's claim on a review item lasts this long unless the open page renews it.
+REVIEW_LEASE_SECONDS = env_int("REVIEW_LEASE_SECONDS", 600, minimum=10)
 # Schedules live in the database (editable in the Django admin); these defaults are written there at start.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {

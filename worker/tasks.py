@@ -10,7 +10,7 @@ from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from auditor.audits import runs
+from auditor.audits import claims, runs
 from auditor.audits.pipeline import execute_run
 from tagging.features import FeatureCache, FeatureConfig, extract_features
 
@@ -45,8 +45,8 @@ def extract_features_chunk(paths: list[str], cache_root: str, feature_config: di
 
 @shared_task(name="auditor.sweep_runs", time_limit=120, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def sweep_runs() -> dict[str, int]:
-    """Fail runs whose worker went silent; re-send queued runs whose message was lost."""
-    return runs.sweep()
+    """Fail runs whose worker went silent; re-send queued runs whose message was lost; drop lapsed leases."""
+    return {**runs.sweep(), "leases_expired": claims.sweep_leases()}
 
 
 @shared_task(name="auditor.retrain_policy", time_limit=120, autoretry_for=TRANSIENT, retry_backoff=True,

@@ -139,3 +139,22 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} on {self.item_id}: {self.decision}"
+
+
+class Lease(models.Model):
+    """An annotator's hold on a review item while it is on their screen; it expires unless renewed.
+
+    A skip is a lease ended at once and marked `skipped`, so the same item is not handed straight back.
+    """
+
+    item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="leases")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="leases")
+    expires_at = models.DateTimeField(db_index=True)
+    skipped = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "user"], name="lease_one_per_user_and_item")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} holds {self.item_id} until {self.expires_at:%H:%M:%S}"

@@ -41,3 +41,29 @@ def set_verified_label(
         dataset_id=clip.dataset_id, clip=clip, tag=tag, before=before, after=present, source=source,
         user=user if user is not None and user.is_authenticated else None, review_id=review_id, reason=reason,
     )  # fmt: skip
+
+
+@transaction.atomic
+def revert_change(change: LabelChange, *, user: AbstractBaseUser | None, reason: str) -> LabelChange:
+    """Put the label back as it was before `change`, with a new history row (the history stays whole).
+
+    The restored label counts as verified only if a person had decided it before that change.
+    """
+    decided_before = LabelChange.objects.filter(
+        clip_id=change.clip_id, tag_id=change.tag_id, id__lt=change.pk,
+        source__in=[LabelChange.Source.REVIEW, LabelChange.Source.ADMIN],
+    ).exists()  # fmt: skip
+    label = Label.objects.select_for_update().filter(clip_id=change.clip_id, tag_id=change.tag_id).first()
+    current = bool(label and label.present)
+    if change.before or decided_before:
+        Label.objects.update_or_create(
+            clip_id=change.clip_id, tag_id=change.tag_id,
+            defaults={"dataset_id": change.dataset_id, "present": change.before, "verified": decided_before},
+        )  # fmt: skip
+    elif label is not None:
+        label.delete()  # a given negative nobody decided: no row (labels are sparse)
+    return LabelChange.objects.create(
+        dataset_id=change.dataset_id, clip_id=change.clip_id, tag_id=change.tag_id, before=current,
+        after=change.before, source=change.source, user=user if user is not None and user.is_authenticated else None,
+        reason=reason,
+    )  # fmt: skip

@@ -1,0 +1,129 @@
+"""The review queue as annotators use it: claims, leases, overlap, skip, idempotent submit, undo."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.utils import timezone
+
+from auditor.audits.claims import claim_next, renew, skip, submit, sweep_leases, undo_last
+from auditor.audits.models import Lease, Review, ReviewItem
+from auditor.datasets.models import Clip, Dataset, Label, LabelChange, Tag
+
+
+def make_items(count: int, *, required: int = 1) -> list[ReviewItem]:
+    dataset = Dataset.objects.create(name=f"q{Dataset.objects.count()}", audio_root="/tmp")
+    tag = Tag.objects.create(dataset=dataset, name="rock")
+    clips = Clip.objects.bulk_create([Clip(dataset=dataset, path=f"{i}.wav") for i in range(count)])
+    return ReviewItem.objects.bulk_create([
+        ReviewItem(dataset=dataset, clip=clip, tag=tag, kind="flagged", given=False, score=0.5, priority=count - i,
+                   required_reviews=required)
+        for i, clip in enumerate(clips)
+    ])  # fmt: skip
+
+
+@pytest.fixture
+def people(db) -> list[User]:
+    return [User.objects.create_user(name) for name in ("ann", "ben", "cy")]
+
+
+def test_claims_go_by_priority_and_never_hand_one_slot_to_two_people(people) -> None:
+    items = make_items(3)
+    ann, ben, _ = people
+    assert claim_next(ann) == items[0]
+    assert claim_next(ann) == items[0]  # a reload: the same question
+    assert claim_next(ben) == items[1]
+
+
+def test_an_item_asking_for_two_reviews_goes_to_two_people_but_not_three(people) -> None:
+    [item] = make_items(1, required=2)
+    ann, ben, cy = people
+    assert claim_next(ann) == item and claim_next(ben) == item
+    assert claim_next(cy) is None
+
+
+def test_expired_leases_come_back_and_renewal_keeps_them(people) -> None:
+    [item] = make_items(1)
+    ann, ben, _ = people
+    claim_next(ann)
+    assert renew(item, ann)
+    assert claim_next(ben) is None
+    Lease.objects.filter(user=ann).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert not renew(item, ann)
+    assert claim_next(ben) == item
+    assert sweep_leases() == 1  # ann's lapsed lease
+
+
+def test_the_same_answer_twice_counts_once_and_the_queue_moves_on(people) -> None:
+    items = make_items(2)
+    ann = people[0]
+    item = claim_next(ann)
+    submit(item, ann, "present")
+    submit(item, ann, "present")  # a double click
+    assert Review.objects.filter(item=item).count() == 1
+    assert claim_next(ann) == items[1]
+
+
+def test_a_skipped_item_goes_to_someone_else(people) -> None:
+    items = make_items(2)
+    ann, ben, _ = people
+    skip(claim_next(ann), ann)
+    assert claim_next(ann) == items[1]
+    assert claim_next(ben) == items[0]
+
+
+def test_undo_before_resolution_gives_the_item_back(people) -> None:
+    [item] = make_items(1, required=2)
+    ann = people[0]
+    submit(claim_next(ann), ann, "absent")
+    assert undo_last(ann) == item
+    assert not Review.objects.exists() and claim_next(ann) == item
+
+
+def test_undo_after_resolution_reverts_the_label_with_a_new_history_row(people) -> None:
+    [item] = make_items(1)
+    ann = people[0]
+    submit(claim_next(ann), ann, "present")
+    item.refresh_from_db()
+    assert item.status == "resolved" and Label.objects.get(clip=item.clip, tag=item.tag).verified
+
+    undo_last(ann)
+
+    item.refresh_from_db()
+    assert item.status == "open" and item.resolution is None
+    assert not Label.objects.filter(clip=item.clip, tag=item.tag).exists()  # back to an undecided given negative
+    assert list(LabelChange.objects.order_by("id").values_list("before", "after")) == [(False, True), (True, False)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_annotators_at_once_get_exactly_the_reviews_asked_for() -> None:
+    items = make_items(60, required=2)
+    annotators = [User.objects.create_user(f"a{i}") for i in range(32)]
+    errors: list[BaseException] = []
+
+    def work(user: User) -> None:
+        try:
+            while (item := claim_next(user)) is not None:
+                submit(item, user, "present" if item.pk % 2 else "absent")
+        except BaseException as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(user,)) for user in annotators]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors[:3]
+    reviews = list(Review.objects.values_list("item_id", "user_id"))
+    assert len(reviews) == len(set(reviews))  # nobody answered an item twice
+    per_item = {item.pk: 0 for item in items}
+    for item_id, _ in reviews:
+        per_item[item_id] += 1
+    assert set(per_item.values()) == {2}
+    assert ReviewItem.objects.filter(status="resolved").count() == 60
