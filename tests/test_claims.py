@@ -70,9 +70,13 @@ def test_the_same_answer_twice_counts_once_and_the_queue_moves_on(people) -> Non
 
 def test_a_skipped_item_goes_to_someone_else(people) -> None:
     items = make_items(2)
-    ann, ben, _ = people
+    ann, ben, cy = people
     skip(claim_next(ann), ann)
     assert claim_next(ann) == items[1]
+    assert claim_next(ben) == items[0]
+    # Someone else's skip does not hide the item from a person whose own lease merely lapsed.
+    Lease.objects.filter(user=ben).update(expires_at=timezone.now() - timedelta(seconds=1))
+    skip(items[0], cy)
     assert claim_next(ben) == items[0]
 
 

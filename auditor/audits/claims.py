@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -68,7 +68,7 @@ def _claim_free_item(user: AbstractBaseUser, dataset_id: int | None) -> tuple[Re
         candidates = (
             ReviewItem.objects.filter(status=ReviewItem.Status.OPEN)
             .exclude(reviews__user=user)
-            .exclude(leases__user=user, leases__skipped=True)
+            .exclude(Exists(Lease.objects.filter(item=OuterRef("pk"), user=user, skipped=True)))
             .annotate(
                 answered=_count(Review.objects.filter(item=OuterRef("pk"))),
                 holding=_count(Lease.objects.filter(item=OuterRef("pk"), skipped=False, expires_at__gt=now)),
