@@ -31,4 +31,4 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 clean-demo:
-	rm -rf data/demo-corpus data/auditor.sqlite3*
+	rm -rf data/demo-corpus data/auditor.sqlite3* data/runs data/features data/redis.db*
