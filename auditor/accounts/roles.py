@@ -31,6 +31,11 @@ def _group_names(user: AbstractBaseUser | AnonymousUser) -> set[str]:
     return cached
 
 
+def recorded_user(user: AbstractBaseUser | AnonymousUser | None) -> AbstractBaseUser | None:
+    """The user to store on a row (who imported, changed, requested): None for the command line or anonymous."""
+    return user if user is not None and user.is_authenticated else None
+
+
 def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(user.is_authenticated and (user.is_superuser or ADMIN_GROUP in _group_names(user)))
 

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from auditor.accounts.roles import recorded_user
 from auditor.audits.data import LabelMatrix, load_label_matrix
 from auditor.audits.fanout import extract_in_chunks
 from auditor.audits.health import MIN_REVIEWS_FOR_RATES, calibration_rates
@@ -108,7 +109,7 @@ def create_run(
                              "wait for it (the sweeper fails a run whose worker died within minutes)")  # fmt: skip
         return AuditRun.objects.create(
             dataset=dataset, kind=kind, params=asdict(checked), message=message,
-            requested_by=user if user is not None and user.is_authenticated else None,
+            requested_by=recorded_user(user),
         )  # fmt: skip
 
 

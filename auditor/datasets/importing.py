@@ -18,6 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from auditor.accounts.roles import recorded_user
 from auditor.datasets.formats import LabelFileError, ParsedLabels, read_labels
 from auditor.datasets.models import Clip, Dataset, ImportBatch, Label, LabelChange, Tag, dataset_name_validator
 from tagging.audio import AudioInfo, probe_many
@@ -183,7 +184,7 @@ def _write(
     Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
     batch = ImportBatch(
         dataset=dataset, labels_file=str(labels_path.resolve()), file_format=parsed.file_format, sha256=sha,
-        rows=len(parsed.rows), user=user if user is not None and user.is_authenticated else None,
+        rows=len(parsed.rows), user=recorded_user(user),
     )  # fmt: skip
     changed = report.created_dataset
 
@@ -284,7 +285,7 @@ def _label_differences(
     additions: list[Label] = []
     removals: list[int] = []
     history: list[LabelChange] = []
-    actor = user if user is not None and user.is_authenticated else None
+    actor = recorded_user(user)
     for row in rows:
         clip_id = known[row.path][0]
         given = {column_tag_ids[i] for i in row.tag_indices}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from auditor.accounts.roles import recorded_user
 from auditor.datasets.models import Clip, Label, LabelChange, Tag
 
 
@@ -39,7 +40,7 @@ def set_verified_label(
         return None
     return LabelChange.objects.create(
         dataset_id=clip.dataset_id, clip=clip, tag=tag, before=before, after=present, source=source,
-        user=user if user is not None and user.is_authenticated else None, review_id=review_id, reason=reason,
+        user=recorded_user(user), review_id=review_id, reason=reason,
     )  # fmt: skip
 
 
@@ -64,6 +65,6 @@ def revert_change(change: LabelChange, *, user: AbstractBaseUser | None, reason:
         label.delete()  # a given negative nobody decided: no row (labels are sparse)
     return LabelChange.objects.create(
         dataset_id=change.dataset_id, clip_id=change.clip_id, tag_id=change.tag_id, before=current,
-        after=change.before, source=change.source, user=user if user is not None and user.is_authenticated else None,
+        after=change.before, source=change.source, user=recorded_user(user),
         reason=reason,
     )  # fmt: skip
