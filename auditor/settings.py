@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "auditor.accounts",
     "auditor.datasets",
     "auditor.audits",
+    "auditor.review",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +115,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+CSRF_FAILURE_VIEW = "auditor.review.api.csrf_failure"  # JSON for API clients, Django's page for browsers
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"

@@ -86,3 +86,20 @@ def outsider_client(db) -> Client:  # noqa: ARG001
     client = Client()
     assert client.login(username="carol", password="carol-password-123")
     return client
+
+
+def make_review_queue(root: Path, count: int, *, required: int = 1, seconds: float = 1.0) -> list:
+    """A dataset 'queue' of `count` real one-tone clips with one open flagged item each, most urgent first."""
+    from auditor.audits.models import ReviewItem
+
+    dataset = Dataset.objects.create(name="queue", audio_root=str(root))
+    tag = Tag.objects.create(dataset=dataset, name="rock", description="Distorted guitars, a backbeat.")
+    clips = []
+    for i in range(count):
+        write_audio(root / f"clip{i}.wav", seconds=seconds, sample_rate=16000, frequency=220.0 * (1 + i % 4))
+        clips.append(Clip.objects.create(dataset=dataset, path=f"clip{i}.wav", duration=seconds, sample_rate=16000))
+    return ReviewItem.objects.bulk_create([
+        ReviewItem(dataset=dataset, clip=clip, tag=tag, kind="flagged", given=False, probability=0.9, score=0.8,
+                   priority=count - i, required_reviews=required)
+        for i, clip in enumerate(clips)
+    ])  # fmt: skip

@@ -140,7 +140,7 @@ def test_apply_reviews_refuses_bad_rows_and_writes_nothing(dataset, reviewer, tm
 
 
 def test_tag_health_reports_tagability_from_calibration_reviews(dataset, reviewer, tmp_path) -> None:
-    call_command("audit", "demo", *FAST, "--calibration-share", "0.5")
+    call_command("audit", "demo", *FAST, "--calibration-share", "0.5", "--calibration-reviews", "1")
     answer_from_truth(ReviewItem.objects.filter(kind="calibration", status="open"), dataset, tmp_path)
     out = tmp_path / "health.csv"
     call_command("tag_health", "demo", "--out", str(out))
@@ -157,7 +157,7 @@ def test_tag_health_reports_tagability_from_calibration_reviews(dataset, reviewe
 
 
 def test_retrain_makes_a_new_version_with_metrics_against_verified_labels(dataset, reviewer, tmp_path) -> None:
-    call_command("audit", "demo", *FAST, "--calibration-share", "0.5")
+    call_command("audit", "demo", *FAST, "--calibration-share", "0.5", "--calibration-reviews", "1")
     answer_from_truth(ReviewItem.objects.filter(status="open"), dataset, tmp_path)
 
     call_command("retrain", "demo", *FAST)

@@ -131,3 +131,45 @@ def test_many_annotators_at_once_get_exactly_the_reviews_asked_for() -> None:
         per_item[item_id] += 1
     assert set(per_item.values()) == {2}
     assert ReviewItem.objects.filter(status="resolved").count() == 60
+
+
+def test_an_unsure_answer_opens_a_slot_for_someone_else(people) -> None:
+    [item] = make_items(1)
+    ann, ben, _ = people
+    submit(claim_next(ann), ann, "unsure")
+    item.refresh_from_db()
+    assert (item.status, item.required_reviews) == ("open", 2)
+    submit(claim_next(ben), ben, "absent")
+    item.refresh_from_db()
+    assert (item.status, item.resolution) == ("resolved", False)
+
+
+def test_a_tie_waits_for_one_more_reviewer_who_decides_it(people) -> None:
+    [item] = make_items(1, required=2)
+    ann, ben, cy = people
+    submit(claim_next(ann), ann, "present")
+    submit(claim_next(ben), ben, "absent")
+    item.refresh_from_db()
+    assert (item.status, item.required_reviews) == ("open", 3)
+    submit(claim_next(cy), cy, "present")
+    item.refresh_from_db()
+    assert (item.status, item.resolution) == ("resolved", True)
+    assert Label.objects.get(clip=item.clip, tag=item.tag).present
+
+
+def test_undoing_an_unsure_answer_gives_its_extra_slot_back(people) -> None:
+    [item] = make_items(1)
+    ann, _, _ = people
+    submit(claim_next(ann), ann, "unsure")
+    undo_last(ann)
+    item.refresh_from_db()
+    assert item.required_reviews == 1
+
+
+def test_prefetching_leases_the_next_item_without_giving_up_the_first(people) -> None:
+    first, second, third = make_items(3)
+    ann, _, _ = people
+    assert claim_next(ann) == first
+    assert claim_next(ann, exclude=[first.pk]) == second
+    assert claim_next(ann) == first  # a reload shows the question that was on screen
+    assert claim_next(ann, exclude=[first.pk, second.pk]) == third

@@ -31,11 +31,17 @@ def test_annotators_and_users_without_a_role_cannot_see_dataset_pages(annotator_
     assert outsider_client.get(url).status_code == 403
 
 
-def test_annotators_home_does_not_list_datasets(annotator_client: Client, dataset) -> None:
-    response = annotator_client.get("/")
-    assert response.status_code == 200
-    assert b"nothing to review yet" in response.content
-    assert b"music" not in response.content
+def test_annotators_land_on_the_review_page_and_see_no_dataset_list(annotator_client: Client, dataset) -> None:
+    response = annotator_client.get("/", follow=True)
+    assert response.redirect_chain == [("/review/", 302)]
+    assert b"Nothing waiting for you" in response.content  # the queue is empty: no audit yet
+    assert b"datasets/music" not in response.content
+
+
+def test_people_without_a_role_are_told_to_ask_for_one(outsider_client: Client) -> None:
+    response = outsider_client.get("/")
+    assert response.status_code == 403
+    assert b"has no role yet" in response.content
 
 
 def test_admins_see_the_datasets_with_their_counts(admin_client: Client, dataset) -> None:

@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 ADMIN_GROUP = "admin"
 ANNOTATOR_GROUP = "annotator"
@@ -44,14 +44,34 @@ def is_annotator(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(user.is_authenticated and (is_admin(user) or ANNOTATOR_GROUP in _group_names(user)))
 
 
-def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged-out users go to the login page; logged-in non-admins get 403."""
+def _role_required(check: Callable[[Any], bool], refusal: str) -> Callable[[Callable[..., HttpResponse]], Callable]:
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        @login_required
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not check(request.user):
+                raise PermissionDenied(refusal)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+# Pages: logged-out users go to the login page; logged-in users without the role get 403.
+admin_required = _role_required(is_admin, "This page is for admins.")
+annotator_required = _role_required(is_annotator, "This page is for annotators.")
+
+
+def api_annotator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """API endpoints for reviewing: JSON 401 when not logged in, 403 without a role (no redirects)."""
 
     @wraps(view)
-    @login_required
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not is_admin(request.user):
-            raise PermissionDenied("This page is for admins.")
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": "log in first (session cookie)"}, status=401)
+        if not is_annotator(request.user):
+            return JsonResponse({"error": "this endpoint is for annotators"}, status=403)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -10,12 +10,13 @@ queue up), which is why two annotators never get the same slot.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -26,6 +27,12 @@ from auditor.datasets.models import LabelChange
 
 CANDIDATES_PER_CLAIM = 20  # rows looked at (and skipped if locked) per claim
 LOCKED_RETRIES = 200  # × 10 ms: how long a claim waits when every free item is mid-claim by others
+# Items one person may hold at once: the one on screen, the prefetched next one, one brought back by an undo.
+MAX_HELD_ITEMS = 3
+
+
+class ClaimRefused(ValueError):
+    """The claim cannot be made (the person already holds as many items as allowed)."""
 
 
 def _lease_seconds() -> int:
@@ -37,22 +44,40 @@ def _count(queryset) -> Subquery:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def held_item(user: AbstractBaseUser, dataset_id: int | None = None) -> ReviewItem | None:
-    """The open item this user holds an unexpired lease on, if any (a reload shows the same question)."""
-    leases = Lease.objects.filter(user=user, skipped=False, expires_at__gt=timezone.now(),
-                                  item__status=ReviewItem.Status.OPEN)  # fmt: skip
+def _held_leases(user: AbstractBaseUser):
+    return Lease.objects.filter(user=user, skipped=False, expires_at__gt=timezone.now(),
+                                item__status=ReviewItem.Status.OPEN)  # fmt: skip
+
+
+def held_item(
+    user: AbstractBaseUser, dataset_id: int | None = None, *, exclude: Collection[int] = ()
+) -> ReviewItem | None:
+    """The open item this user has held longest with an unexpired lease, outside `exclude`; or None.
+
+    A reload therefore shows the question that was on screen, not the one prefetched after it.
+    """
+    leases = _held_leases(user).exclude(item_id__in=list(exclude))
     if dataset_id is not None:
         leases = leases.filter(item__dataset_id=dataset_id)
-    lease = leases.select_related("item").order_by("-created_at").first()
+    lease = leases.select_related("item").order_by("created_at", "id").first()
     return lease.item if lease else None
 
 
-def claim_next(user: AbstractBaseUser, *, dataset_id: int | None = None) -> ReviewItem | None:
-    """Lease the most urgent open item this user has not answered or skipped, with a free slot; or None."""
-    held = held_item(user, dataset_id)
+def claim_next(
+    user: AbstractBaseUser, *, dataset_id: int | None = None, exclude: Collection[int] = ()
+) -> ReviewItem | None:
+    """Lease the most urgent open item this user has not answered or skipped, with a free slot; or None.
+
+    An item the user already holds comes first (a reload shows the same question). `exclude` names items
+    the caller already has on screen, so the next one can be fetched ahead (prefetch): held items outside
+    it are returned, otherwise a new item is leased — at most MAX_HELD_ITEMS at once.
+    """
+    held = held_item(user, dataset_id, exclude=exclude)
     if held is not None:
         renew(held, user)
         return held
+    if _held_leases(user).count() >= MAX_HELD_ITEMS:
+        raise ClaimRefused(f"you already hold {MAX_HELD_ITEMS} items; answer or skip one first")
     for _ in range(LOCKED_RETRIES):
         item, others_busy = _claim_free_item(user, dataset_id)
         if item is not None or not others_busy:
@@ -68,7 +93,10 @@ def _claim_free_item(user: AbstractBaseUser, dataset_id: int | None) -> tuple[Re
         candidates = (
             ReviewItem.objects.filter(status=ReviewItem.Status.OPEN)
             .exclude(reviews__user=user)
-            .exclude(Exists(Lease.objects.filter(item=OuterRef("pk"), user=user, skipped=True)))
+            # neither skipped by this user nor already in their hands
+            .exclude(
+                Exists(Lease.objects.filter(Q(skipped=True) | Q(expires_at__gt=now), item=OuterRef("pk"), user=user))
+            )  # fmt: skip
             .annotate(
                 answered=_count(Review.objects.filter(item=OuterRef("pk"))),
                 holding=_count(Lease.objects.filter(item=OuterRef("pk"), skipped=False, expires_at__gt=now)),
@@ -138,6 +166,9 @@ def undo_last(user: AbstractBaseUser) -> ReviewItem | None:
         item.save(update_fields=["status", "resolution", "resolved_at"])
     elif item.status != ReviewItem.Status.OPEN:
         raise ReviewRefused(f"the item is {item.status}; its reviews can no longer be undone")
+    elif review.decision == Review.Decision.UNSURE and item.required_reviews > 1:
+        item.required_reviews -= 1  # the slot the unsure answer opened for someone else
+        item.save(update_fields=["required_reviews"])
     review.delete()
     Lease.objects.update_or_create(item=item, user=user, defaults={
         "expires_at": timezone.now() + timedelta(seconds=_lease_seconds()), "skipped": False,

@@ -61,6 +61,8 @@ class RunParams:
     device: str = "auto"
     max_flagged: int = 2000
     calibration_share: float = 0.10
+    calibration_reviews: int = 2
+    flagged_reviews: int = 1
 
     @classmethod
     def from_dict(cls, values: dict) -> RunParams:
@@ -84,7 +86,12 @@ class RunParams:
         return TrainConfig(model=self.model, max_epochs=self.epochs, seed=self.seed, device=self.device)
 
     def queue_policy(self) -> QueuePolicy:
-        return QueuePolicy(max_flagged=self.max_flagged, calibration_share=self.calibration_share)
+        return QueuePolicy(
+            max_flagged=self.max_flagged,
+            calibration_share=self.calibration_share,
+            calibration_reviews=self.calibration_reviews,
+            flagged_reviews=self.flagged_reviews,
+        )
 
 
 def create_run(

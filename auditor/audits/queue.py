@@ -22,7 +22,7 @@ class QueuePolicy:
     min_score: float = 0.2  # P(wrong) below which a pair is not flagged
     calibration_share: float = 0.10  # of the queue
     min_calibration_per_tag: int = 5
-    calibration_reviews: int = 1  # reviews a calibration item asks for
+    calibration_reviews: int = 2  # reviews a calibration item asks for: the estimates rest on them
     flagged_reviews: int = 1
 
     def __post_init__(self) -> None:
@@ -30,6 +30,8 @@ class QueuePolicy:
             raise ValueError("calibration_share must be in [0, 1)")
         if self.max_flagged < 0 or self.min_calibration_per_tag < 0:
             raise ValueError("counts must not be negative")
+        if not (1 <= self.calibration_reviews <= 10 and 1 <= self.flagged_reviews <= 10):
+            raise ValueError("reviews per item must be between 1 and 10")
 
 
 @dataclass

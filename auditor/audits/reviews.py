@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +27,9 @@ def record_review(item: ReviewItem, user: AbstractBaseUser, decision: str, *, so
     """Record `user`'s decision on `item` and resolve the item when its reviews agree.
 
     Submitting the same answer twice records one review; a different answer from the same person is
-    refused (they undo first). An item resolves once it has `required_reviews` present/absent answers
-    that agree; a disagreement keeps it open for one more reviewer.
+    refused (they undo first). An item resolves once all its `required_reviews` slots are answered and the
+    present/absent answers have a strict majority; a tie keeps it open for one more reviewer, and an
+    unsure answer opens one more slot (it decides nothing).
     """
     if decision not in DECISIONS:
         raise ReviewRefused(f"decision {decision!r}: expected one of {', '.join(DECISIONS)}")
@@ -40,12 +42,19 @@ def record_review(item: ReviewItem, user: AbstractBaseUser, decision: str, *, so
     if item.status != ReviewItem.Status.OPEN:
         raise ReviewRefused(f"the item is {item.status}; it takes no more reviews")
     review = Review.objects.create(item=item, user=user, decision=decision, source=source)
+    if decision == Review.Decision.UNSURE:
+        # An unsure answer decides nothing but uses a slot: open one more for someone else.
+        item.required_reviews += 1
+        item.save(update_fields=["required_reviews"])
+        return review
     decisive = list(item.reviews.exclude(decision=Review.Decision.UNSURE).values_list("decision", flat=True))
-    if len(decisive) >= item.required_reviews:
-        if len(set(decisive)) == 1:
-            _resolve(item, decisive[0] == Review.Decision.PRESENT, review, user)
-        else:
-            item.required_reviews = len(decisive) + 1
+    unsure = item.reviews.filter(decision=Review.Decision.UNSURE).count()
+    if len(decisive) + unsure >= item.required_reviews:
+        leader, votes = Counter(decisive).most_common(1)[0]
+        if votes * 2 > len(decisive):  # a strict majority: all of them, or the tie-breaker's side
+            _resolve(item, leader == Review.Decision.PRESENT, review, user)
+        else:  # a tie: one more reviewer decides
+            item.required_reviews += 1
             item.save(update_fields=["required_reviews"])
     return review
 

@@ -6,7 +6,8 @@ from auditor.datasets.models import Clip, Dataset, ImportBatch, LabelChange, Tag
 
 @admin.register(Dataset)
 class DatasetAdmin(admin.ModelAdmin):
-    list_display = ["name", "audio_root", "created_at", "updated_at"]
+    list_display = ["name", "audio_root", "reveal_label", "created_at", "updated_at"]
+    list_editable = ["reveal_label"]
     search_fields = ["name"]
 
 

@@ -7,6 +7,7 @@ at the size of what was given and what was changed, not 50 million rows.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +25,14 @@ class Dataset(models.Model):
     name = models.CharField(max_length=100, unique=True, validators=[dataset_name_validator])
     audio_root = models.CharField(max_length=1024, help_text="Absolute folder the clip paths are under.")
     description = models.TextField(blank=True)
+
+    class RevealLabel(models.TextChoices):
+        AFTER_LISTEN = "after_listen", "once the annotator starts listening"
+        ON_KEY = "on_key", "only when the annotator asks (key L)"
+
+    # When the review page shows the current label and the model's belief: hidden at first, so they
+    # do not steer the ear.
+    reveal_label = models.CharField(max_length=16, choices=RevealLabel.choices, default=RevealLabel.AFTER_LISTEN)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -95,6 +104,14 @@ class Clip(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+    def audio_file(self) -> Path:
+        """The clip's file; refuses a stored path that would lead outside the dataset's audio root."""
+        root = Path(self.dataset.audio_root).resolve()
+        file = (root / self.path).resolve()
+        if not file.is_relative_to(root):
+            raise ValueError(f"clip path {self.path!r} leads outside the audio root")
+        return file
 
 
 class Label(models.Model):

@@ -3,9 +3,9 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 
-from auditor.accounts.roles import admin_required, is_admin
+from auditor.accounts.roles import admin_required, is_admin, is_annotator
 from auditor.datasets.exporting import export_labels
 from auditor.datasets.models import Dataset
 from auditor.datasets.queries import dataset_summaries, tag_table
@@ -13,9 +13,12 @@ from auditor.datasets.queries import dataset_summaries, tag_table
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    if not is_admin(request.user):
-        return render(request, "annotator_home.html")
-    return render(request, "datasets/list.html", {"summaries": dataset_summaries()})
+    """Admins land on their datasets, annotators on the review page, people with no role on an explanation."""
+    if is_admin(request.user):
+        return render(request, "datasets/list.html", {"summaries": dataset_summaries()})
+    if is_annotator(request.user):
+        return redirect("review")
+    return render(request, "no_role.html", status=403)
 
 
 @admin_required

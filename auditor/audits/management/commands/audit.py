@@ -22,6 +22,13 @@ def add_queue_arguments(parser: CommandParser) -> None:
     parser.add_argument("--max-flagged", type=int, default=2000, help="Most flagged items to queue.")
     parser.add_argument("--calibration-share", type=float, default=0.10,
                         help="Share of the queue drawn at random for calibration.")  # fmt: skip
+    parser.add_argument(
+        "--calibration-reviews",
+        type=int,
+        default=2,
+        help="Reviews each calibration item asks for (overlap; the estimates rest on them).",
+    )
+    parser.add_argument("--flagged-reviews", type=int, default=1, help="Reviews each flagged item asks for.")
 
 
 def training_params(options: dict) -> dict:
@@ -29,7 +36,8 @@ def training_params(options: dict) -> dict:
 
 
 def queue_params(options: dict) -> dict:
-    return {"max_flagged": options["max_flagged"], "calibration_share": options["calibration_share"]}
+    keys = ("max_flagged", "calibration_share", "calibration_reviews", "flagged_reviews")
+    return {key: options[key] for key in keys}
 
 
 def run_command(command: BaseCommand, kind: str, options: dict, params: dict) -> AuditRun | None:

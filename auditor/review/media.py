@@ -1,0 +1,121 @@
+"""Audio and spectrograms for the review page.
+
+Audio is served with HTTP Range support (206 Partial Content), which browsers need to seek and to start
+playing before the whole file has arrived; Django's FileResponse always sends the whole file.
+Spectrogram pictures are drawn from the cached log-mel features (extracted on demand if the clip has not
+been through an audit yet) and kept on disk, so each is drawn once.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.http import http_date
+
+from auditor.datasets.models import Clip
+from tagging.features import FeatureCache, FeatureConfig, FeatureError, load_audio, log_mel
+from tagging.spectrogram_image import spectrogram_png
+
+CHUNK = 64 * 1024
+AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg",
+               ".m4a": "audio/mp4", ".aac": "audio/aac", ".opus": "audio/ogg"}  # fmt: skip
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a single `bytes=` range, clamped to the file; None when it cannot be satisfied.
+
+    Raises ValueError for a header that is not a single byte range (it is then ignored: the whole file).
+    """
+    match = _RANGE.match(header.strip())
+    if not match or match.groups() == ("", ""):
+        raise ValueError(f"unsupported Range {header!r}")
+    first, last = match.groups()
+    if first == "":  # the last N bytes
+        length = int(last)
+        return (max(size - length, 0), size - 1) if length > 0 and size > 0 else None
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        return None
+    return start, end
+
+
+def _file_part(path: Path, start: int, length: int) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        handle.seek(start)
+        while length > 0:
+            data = handle.read(min(CHUNK, length))
+            if not data:
+                return
+            length -= len(data)
+            yield data
+
+
+def audio_response(request: HttpRequest, path: Path) -> HttpResponse:
+    """The file, or the requested byte range of it (206), with the headers players rely on."""
+    stat = path.stat()
+    size = stat.st_size
+    content_type = AUDIO_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
+    content_type = content_type or "application/octet-stream"
+    header = request.headers.get("Range", "")
+    byte_range: tuple[int, int] | None = None
+    if header:
+        try:
+            byte_range = parse_range(header, size)
+        except ValueError:
+            header = ""  # not a form we serve: RFC 9110 says to send the whole file
+        else:
+            if byte_range is None:
+                refused = HttpResponse(status=416)
+                refused["Content-Range"] = f"bytes */{size}"
+                return refused
+    if byte_range is None:
+        response: HttpResponse = FileResponse(path.open("rb"), content_type=content_type)
+    else:
+        start, end = byte_range
+        response = StreamingHttpResponse(_file_part(path, start, end - start + 1), status=206,
+                                         content_type=content_type)  # fmt: skip
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+    response["Accept-Ranges"] = "bytes"
+    response["Last-Modified"] = http_date(stat.st_mtime)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _feature_config() -> FeatureConfig:
+    return FeatureConfig()  # the configuration audits extract with, so their cache is reused
+
+
+def spectrogram_file(clip: Clip) -> Path:
+    """The clip's spectrogram PNG, drawn now if it is not on disk yet. Raises FeatureError if the audio
+    gives none."""
+    audio = clip.audio_file()
+    config = _feature_config()
+    cache = FeatureCache(Path(settings.DATA_DIR) / "features", config)
+    features_file = cache.file_for(audio)  # named by path, size and mtime: a changed file gets a new picture
+    picture = Path(settings.DATA_DIR) / "spectrograms" / f"logmel-{config.key()}" / features_file.parent.name
+    picture = picture / f"{features_file.stem}.png"
+    if picture.exists():
+        return picture
+    mel = cache.get(audio)
+    if mel is None:
+        mel = log_mel(load_audio(audio, config), config)
+        cache.put(audio, mel)
+    picture.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=picture.parent, suffix=".part")
+    with os.fdopen(handle, "wb") as fh:
+        fh.write(spectrogram_png(mel))
+    os.replace(temporary, picture)  # two requests drawing at once both end with a whole file
+    return picture
+
+
+__all__ = ["FeatureError", "audio_response", "parse_range", "spectrogram_file"]

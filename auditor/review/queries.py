@@ -1,0 +1,72 @@
+"""What the review page and API show about items, a person's tally and their own history."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+
+from auditor.audits.models import Lease, Review, ReviewItem
+from tagging.features import FeatureConfig
+
+
+def item_payload(item: ReviewItem) -> dict:
+    """One question as the page and the API hand it out."""
+    lease = Lease.objects.filter(item=item, skipped=False).order_by("-expires_at").values_list("expires_at", flat=True)
+    config = FeatureConfig()
+    return {
+        "id": item.pk,
+        "dataset": item.dataset.name,
+        "kind": item.kind,
+        "question": f"Is {item.tag.name} present?",
+        "tag": {"name": item.tag.name, "description": item.tag.description},
+        "clip": {"id": item.clip_id, "path": item.clip.path, "duration": item.clip.duration},
+        "given": item.given,
+        "probability": None if item.probability is None else round(item.probability, 4),
+        "reveal_label": item.dataset.reveal_label,
+        "audio_url": reverse("review-audio", args=[item.pk]),
+        "spectrogram_url": reverse("review-spectrogram", args=[item.pk]),
+        "spectrogram_frames_per_second": config.sample_rate / config.hop_length,
+        "lease_expires_at": lease.first().isoformat() if lease.exists() else None,
+    }
+
+
+def items_with_context(ids: list[int]) -> dict[int, ReviewItem]:
+    return ReviewItem.objects.select_related("dataset", "clip", "tag").in_bulk(ids)
+
+
+def tally(user: AbstractBaseUser) -> dict:
+    """Reviews this person gave today (local time) and open items still waiting for their answer."""
+    start_of_day = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    remaining = (
+        ReviewItem.objects.filter(status=ReviewItem.Status.OPEN)
+        .exclude(Exists(Review.objects.filter(item=OuterRef("pk"), user=user)))
+        .exclude(Exists(Lease.objects.filter(item=OuterRef("pk"), user=user, skipped=True)))
+        .count()
+    )
+    return {"reviewed_today": Review.objects.filter(user=user, created_at__gte=start_of_day).count(),
+            "remaining": remaining}  # fmt: skip
+
+
+def history(user: AbstractBaseUser, *, limit: int = 50, before_id: int | None = None) -> list[dict]:
+    """This person's latest reviews, newest first."""
+    reviews = Review.objects.filter(user=user).select_related("item__clip", "item__tag", "item__dataset")
+    if before_id is not None:
+        reviews = reviews.filter(pk__lt=before_id)
+    return [
+        {
+            "review_id": review.pk,
+            "item_id": review.item_id,
+            "dataset": review.item.dataset.name,
+            "clip": review.item.clip.path,
+            "tag": review.item.tag.name,
+            "decision": review.decision,
+            "at": review.created_at.isoformat(),
+            "item_status": review.item.status,
+            "resolution": review.item.resolution,
+        }
+        for review in reviews.order_by("-id")[:limit]
+    ]

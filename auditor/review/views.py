@@ -1,0 +1,69 @@
+"""The annotator's pages: the review page itself, their own history, and the item's audio and spectrogram."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from auditor.accounts.roles import annotator_required, is_admin
+from auditor.audits.claims import claim_next
+from auditor.audits.models import Lease, Review, ReviewItem
+from auditor.datasets.models import Dataset
+from auditor.review.media import FeatureError, audio_response, spectrogram_file
+from auditor.review.queries import history, item_payload, items_with_context, tally
+
+
+@require_GET
+@annotator_required
+def review_page(request: HttpRequest) -> HttpResponse:
+    """The question on screen now (held or newly claimed); the page's script fetches the ones after it."""
+    dataset = None
+    if request.GET.get("dataset"):
+        dataset = get_object_or_404(Dataset, name=request.GET["dataset"])
+    # Without `exclude` a held item comes back first, so a reload (or a second tab) shows the same question.
+    item = claim_next(request.user, dataset_id=dataset.pk if dataset else None)
+    payload = item_payload(items_with_context([item.pk])[item.pk]) if item else None
+    context = {"item": payload, "dataset": dataset, "tally": tally(request.user)}
+    return render(request, "review/page.html", context)
+
+
+@require_GET
+@annotator_required
+def history_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "review/history.html", {"reviews": history(request.user, limit=200)})
+
+
+def _item_for_media(request: HttpRequest, item_id: int) -> ReviewItem:
+    """Admins open any item; an annotator only the items handed to them or answered by them."""
+    item = get_object_or_404(ReviewItem.objects.select_related("clip__dataset"), pk=item_id)
+    if is_admin(request.user):
+        return item
+    handed = Lease.objects.filter(item=item, user=request.user).exists()
+    if not handed and not Review.objects.filter(item=item, user=request.user).exists():
+        raise Http404("no such item in your queue")
+    return item
+
+
+@require_GET
+@annotator_required
+def item_audio(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _item_for_media(request, item_id)
+    try:
+        path = item.clip.audio_file()
+        return audio_response(request, path)
+    except (OSError, ValueError):
+        raise Http404("the clip's audio file is missing") from None
+
+
+@require_GET
+@annotator_required
+def item_spectrogram(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _item_for_media(request, item_id)
+    try:
+        picture = spectrogram_file(item.clip)
+    except (OSError, ValueError, FeatureError):
+        raise Http404("no spectrogram: the clip's audio cannot be read") from None
+    response = HttpResponse(picture.read_bytes(), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

@@ -1,0 +1,104 @@
+"""Every URL of the site and the API, for every kind of visitor: the status each gets.
+
+The table below must name every route: a new URL without an entry fails `test_every_url_has_an_entry`, so
+nobody adds a page without deciding who may see it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from auditor.audits.claims import claim_next
+from tests.conftest import make_review_queue
+
+pytestmark = pytest.mark.django_db
+
+VISITORS = ("anonymous", "outsider", "annotator", "admin")
+
+
+@dataclass(frozen=True)
+class Expect:
+    url: str  # {item} is the id of the item the annotator holds, {other} one nobody holds
+    method: str = "get"
+    statuses: tuple[int, int, int, int] = (302, 403, 200, 200)  # anonymous, outsider (no role), annotator, admin
+    body: dict = field(default_factory=dict)
+
+
+ADMIN_ONLY = (302, 403, 403, 200)
+API_WRITE = (401, 403, 200, 200)
+
+TABLE: dict[str, Expect] = {
+    "login": Expect("/login/", statuses=(200, 200, 200, 200)),
+    "logout": Expect("/logout/", statuses=(405, 405, 405, 405)),  # logging out is a POST
+    "admin": Expect("/django-admin/", statuses=(302, 302, 302, 200)),  # staff only: admins
+    "home": Expect("/", statuses=(302, 403, 302, 200)),  # annotators are sent on to the review page
+    "dataset-detail": Expect("/datasets/queue/", statuses=ADMIN_ONLY),
+    "dataset-export": Expect("/datasets/queue/labels.csv", statuses=ADMIN_ONLY),
+    "review": Expect("/review/"),
+    "review-history": Expect("/review/history/"),
+    "review-audio": Expect("/review/items/{item}/audio"),
+    "review-spectrogram": Expect("/review/items/{item}/spectrogram.png"),
+    "api-claim": Expect("/api/review/claim", "post", API_WRITE),
+    # An admin was not handed the annotator's item: answering it is refused like anyone else's.
+    "api-renew": Expect("/api/review/items/{item}/renew", "post", (401, 403, 200, 409)),
+    "api-submit": Expect("/api/review/items/{item}/submit", "post", (401, 403, 200, 409), {"decision": "present"}),
+    "api-skip": Expect("/api/review/items/{item}/skip", "post", (401, 403, 200, 409)),
+    "api-undo": Expect("/api/review/undo", "post", API_WRITE),
+    "api-tally": Expect("/api/review/tally", statuses=API_WRITE),
+    "api-history": Expect("/api/review/history", statuses=API_WRITE),
+    "api-schema": Expect("/api/schema.json", statuses=(200, 200, 200, 200)),
+}
+
+EXTRA = {
+    # An annotator asking for an item nobody handed them gets nothing (404 for media, 409 for answers).
+    "review-audio of another item": (Expect("/review/items/{other}/audio", statuses=(302, 403, 404, 200))),
+    "api-submit of another item": Expect(
+        "/api/review/items/{other}/submit", "post", (401, 403, 409, 409), {"decision": "present"}
+    ),  # fmt: skip
+}
+
+
+def route_names(patterns=None, namespace: str = "") -> set[str]:
+    """Every named route; a namespaced app (the Django admin) counts as one entry under its namespace."""
+    names: set[str] = set()
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace:
+                names.add(pattern.namespace)
+            else:
+                names |= route_names(pattern.url_patterns, namespace)
+        elif isinstance(pattern, URLPattern):
+            assert pattern.name, f"route {pattern.pattern} has no name; give it one and a row in TABLE"
+            names.add(pattern.name)
+    return names
+
+
+def test_every_url_has_an_entry() -> None:
+    assert route_names() == set(TABLE), "add the new URLs to TABLE with who may see them"
+
+
+@pytest.fixture
+def visitors(tmp_path: Path, client, outsider_client, annotator_client, admin_client) -> dict[str, Client]:
+    return {"anonymous": client, "outsider": outsider_client, "annotator": annotator_client, "admin": admin_client}
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+@pytest.mark.parametrize("name", sorted(TABLE) + sorted(EXTRA))
+def test_each_visitor_gets_the_expected_status(name: str, visitor: str, visitors, tmp_path: Path) -> None:
+    items = make_review_queue(tmp_path / "audio", 3)
+    held = claim_next(User.objects.get(pk=visitors["annotator"].session["_auth_user_id"]))
+    expect = TABLE.get(name) or EXTRA[name]
+    url = expect.url.format(item=held.pk, other=items[2].pk)
+    client = visitors[visitor]
+    if expect.method == "post":
+        response = client.post(url, json.dumps(expect.body), content_type="application/json")
+    else:
+        response = client.get(url)
+    assert response.status_code == expect.statuses[VISITORS.index(visitor)], (url, visitor, response.content[:200])
