@@ -115,7 +115,11 @@ class ReviewItem(models.Model):
                 fields=["clip", "tag"], condition=models.Q(status="open"), name="review_item_one_open_per_pair"
             ),
         ]
-        indexes = [models.Index(fields=["dataset", "status", "-priority"])]
+        indexes = [
+            models.Index(fields=["dataset", "status", "-priority"]),
+            # The claim's scan: open items, most urgent first; resolved ones stay out of its way.
+            models.Index(fields=["-priority", "id"], condition=models.Q(status="open"), name="review_item_open_queue"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.clip_id}/{self.tag_id} ({self.status})"

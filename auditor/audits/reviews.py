@@ -22,8 +22,8 @@ class ReviewRefused(ValueError):
     """The review cannot be recorded; nothing was written."""
 
 
-@transaction.atomic
-def record_review(item: ReviewItem, user: AbstractBaseUser, decision: str, *, source: str = "web") -> Review:
+@transaction.atomic(savepoint=False)  # an error anywhere inside must undo the caller's whole step anyway
+def record_review(item: ReviewItem | int, user: AbstractBaseUser, decision: str, *, source: str = "web") -> Review:
     """Record `user`'s decision on `item` and resolve the item when its reviews agree.
 
     Submitting the same answer twice records one review; a different answer from the same person is
@@ -33,12 +33,15 @@ def record_review(item: ReviewItem, user: AbstractBaseUser, decision: str, *, so
     """
     if decision not in DECISIONS:
         raise ReviewRefused(f"decision {decision!r}: expected one of {', '.join(DECISIONS)}")
-    item = ReviewItem.objects.select_for_update().get(pk=item.pk)
-    existing = Review.objects.filter(item=item, user=user).first()
-    if existing is not None:
-        if existing.decision == decision:
-            return existing
-        raise ReviewRefused(f"{user} already answered {existing.decision!r} on this item")
+    # Locks the item only (not its clip and tag, which come along for the label change).
+    item_id = item if isinstance(item, int) else item.pk
+    item = ReviewItem.objects.select_for_update(of=("self",)).select_related("clip", "tag").get(pk=item_id)
+    earlier = list(Review.objects.filter(item=item).values_list("pk", "user_id", "decision"))
+    mine = next(((pk, answer) for pk, user_id, answer in earlier if user_id == user.pk), None)
+    if mine is not None:
+        if mine[1] == decision:
+            return Review.objects.select_related("item").get(pk=mine[0])
+        raise ReviewRefused(f"{user} already answered {mine[1]!r} on this item")
     if item.status != ReviewItem.Status.OPEN:
         raise ReviewRefused(f"the item is {item.status}; it takes no more reviews")
     review = Review.objects.create(item=item, user=user, decision=decision, source=source)
@@ -47,9 +50,9 @@ def record_review(item: ReviewItem, user: AbstractBaseUser, decision: str, *, so
         item.required_reviews += 1
         item.save(update_fields=["required_reviews"])
         return review
-    decisive = list(item.reviews.exclude(decision=Review.Decision.UNSURE).values_list("decision", flat=True))
-    unsure = item.reviews.filter(decision=Review.Decision.UNSURE).count()
-    if len(decisive) + unsure >= item.required_reviews:
+    answers = [answer for _, _, answer in earlier] + [decision]
+    decisive = [answer for answer in answers if answer != Review.Decision.UNSURE]
+    if len(answers) >= item.required_reviews:
         leader, votes = Counter(decisive).most_common(1)[0]
         if votes * 2 > len(decisive):  # a strict majority: all of them, or the tie-breaker's side
             _resolve(item, leader == Review.Decision.PRESENT, review, user)

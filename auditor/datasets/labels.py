@@ -13,7 +13,7 @@ def current_label(clip: Clip, tag: Tag) -> bool:
     return Label.objects.filter(clip=clip, tag=tag, present=True).exists()
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def set_verified_label(
     clip: Clip,
     tag: Tag,

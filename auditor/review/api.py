@@ -11,18 +11,17 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.http import require_GET, require_http_methods
 
 from auditor.accounts.roles import api_annotator_required
-from auditor.audits.claims import ClaimRefused, claim_next, renew, skip, submit, undo_last
-from auditor.audits.models import Lease, Review, ReviewItem
+from auditor.audits.claims import ClaimRefused, claim_next, ensure_handed, renew, skip, submit, undo_last
+from auditor.audits.models import ReviewItem
 from auditor.audits.reviews import DECISIONS, ReviewRefused
 from auditor.datasets.models import Dataset
 from auditor.review.openapi import schema
-from auditor.review.queries import history, item_payload, items_with_context, tally
+from auditor.review.queries import history, item_payload, tally
 
 MAX_EXCLUDE = 10
 MAX_HISTORY = 500
@@ -94,9 +93,7 @@ def _dataset_id(body: dict) -> int | None:
 
 def _claimed(request: HttpRequest, body: dict) -> dict | None:
     item = claim_next(request.user, dataset_id=_dataset_id(body), exclude=_exclude(body))
-    if item is None:
-        return None
-    return item_payload(items_with_context([item.pk])[item.pk])
+    return None if item is None else item_payload(item)
 
 
 def _answer_with_next(request: HttpRequest, body: dict, answer: dict, want_next: bool) -> JsonResponse:
@@ -109,17 +106,10 @@ def _answer_with_next(request: HttpRequest, body: dict, answer: dict, want_next:
     return JsonResponse(answer)
 
 
-def _own_item(request: HttpRequest, item_id: int) -> ReviewItem:
-    """The item, if this person was handed it (a lease, even lapsed) or already answered it."""
-    mine = Exists(Lease.objects.filter(item=OuterRef("pk"), user=request.user, skipped=False)) | Exists(
-        Review.objects.filter(item=OuterRef("pk"), user=request.user)
-    )
-    item = ReviewItem.objects.filter(pk=item_id).first()
-    if item is None:
-        raise ReviewItem.DoesNotExist
-    if not ReviewItem.objects.filter(mine, pk=item_id).exists():
-        raise ReviewRefused("claim the item first: it was not handed to you")
-    return item
+def _own_item(request: HttpRequest, item_id: int) -> int:
+    """The item's id, if this person was handed it (a lease, even lapsed) or already answered it."""
+    ensure_handed(item_id, request.user)
+    return item_id
 
 
 @endpoint("POST")
@@ -130,8 +120,7 @@ def claim(request: HttpRequest) -> JsonResponse:
 
 @endpoint("POST")
 def renew_lease(request: HttpRequest, item_id: int) -> JsonResponse:
-    item = _own_item(request, item_id)
-    return JsonResponse({"renewed": renew(item, request.user)})
+    return JsonResponse({"renewed": renew(_own_item(request, item_id), request.user)})
 
 
 @endpoint("POST")
@@ -141,9 +130,8 @@ def submit_answer(request: HttpRequest, item_id: int) -> JsonResponse:
     if decision not in DECISIONS:
         raise BadRequest(f"field 'decision': expected one of {', '.join(DECISIONS)}, got {decision!r}")
     want_next = _flag(body, "next")
-    item = _own_item(request, item_id)
-    review = submit(item, request.user, decision, source="api" if _is_script(request) else "web")
-    item.refresh_from_db(fields=["status", "resolution"])
+    review = submit(_own_item(request, item_id), request.user, decision, source="api" if _is_script(request) else "web")
+    item = review.item  # as the review left it (resolved or still open)
     answer = {
         "review": {
             "id": review.pk,
@@ -161,17 +149,15 @@ def submit_answer(request: HttpRequest, item_id: int) -> JsonResponse:
 def skip_item(request: HttpRequest, item_id: int) -> JsonResponse:
     body = _body(request)
     want_next = _flag(body, "next")
-    item = _own_item(request, item_id)
-    if item.status == ReviewItem.Status.OPEN:
-        skip(item, request.user)
-    return _answer_with_next(request, body, {"skipped": item.pk}, want_next)
+    skip(_own_item(request, item_id), request.user)
+    return _answer_with_next(request, body, {"skipped": item_id}, want_next)
 
 
 @endpoint("POST")
 def undo(request: HttpRequest) -> JsonResponse:
     """Take back this person's latest answer; the item comes back to them (null if they answered nothing)."""
     item = undo_last(request.user)
-    return JsonResponse({"item": None if item is None else item_payload(items_with_context([item.pk])[item.pk])})
+    return JsonResponse({"item": None if item is None else item_payload(item)})
 
 
 @endpoint("GET")

@@ -14,8 +14,9 @@ from tagging.features import FeatureConfig
 
 
 def item_payload(item: ReviewItem) -> dict:
-    """One question as the page and the API hand it out."""
-    lease = Lease.objects.filter(item=item, skipped=False).order_by("-expires_at").values_list("expires_at", flat=True)
+    """One question as the page and the API hand it out (an item from claim_next or undo_last: its dataset,
+    clip and tag loaded and `lease_expires_at` set)."""
+    lease_expires_at = getattr(item, "lease_expires_at", None)
     config = FeatureConfig()
     return {
         "id": item.pk,
@@ -30,12 +31,8 @@ def item_payload(item: ReviewItem) -> dict:
         "audio_url": reverse("review-audio", args=[item.pk]),
         "spectrogram_url": reverse("review-spectrogram", args=[item.pk]),
         "spectrogram_frames_per_second": config.sample_rate / config.hop_length,
-        "lease_expires_at": lease.first().isoformat() if lease.exists() else None,
+        "lease_expires_at": lease_expires_at.isoformat() if lease_expires_at else None,
     }
-
-
-def items_with_context(ids: list[int]) -> dict[int, ReviewItem]:
-    return ReviewItem.objects.select_related("dataset", "clip", "tag").in_bulk(ids)
 
 
 def tally(user: AbstractBaseUser) -> dict:

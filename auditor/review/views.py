@@ -11,7 +11,7 @@ from auditor.audits.claims import claim_next
 from auditor.audits.models import Lease, Review, ReviewItem
 from auditor.datasets.models import Dataset
 from auditor.review.media import FeatureError, audio_response, spectrogram_file
-from auditor.review.queries import history, item_payload, items_with_context, tally
+from auditor.review.queries import history, item_payload, tally
 
 
 @require_GET
@@ -23,7 +23,7 @@ def review_page(request: HttpRequest) -> HttpResponse:
         dataset = get_object_or_404(Dataset, name=request.GET["dataset"])
     # Without `exclude` a held item comes back first, so a reload (or a second tab) shows the same question.
     item = claim_next(request.user, dataset_id=dataset.pk if dataset else None)
-    payload = item_payload(items_with_context([item.pk])[item.pk]) if item else None
+    payload = item_payload(item) if item else None
     context = {"item": payload, "dataset": dataset, "tally": tally(request.user)}
     return render(request, "review/page.html", context)
 
