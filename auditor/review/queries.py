@@ -61,7 +61,7 @@ def history(user: AbstractBaseUser, *, limit: int = 50, before_id: int | None = 
             "clip": review.item.clip.path,
             "tag": review.item.tag.name,
             "decision": review.decision,
-            "at": review.created_at.isoformat(),
+            "at": review.created_at,  # JSON: ISO 8601; pages: formatted by the template
             "item_status": review.item.status,
             "resolution": review.item.resolution,
         }
