@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from auditor.env import env_bool, env_int, env_list, env_path, env_str
+from auditor.env import env_bool, env_float, env_int, env_list, env_path, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "auditor.datasets",
     "auditor.audits",
     "auditor.review",
+    "auditor.console",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,10 @@ FEATURE_CHUNK_SIZE = env_int("FEATURE_CHUNK_SIZE", 256, minimum=1)
 FEATURE_FANOUT_PATIENCE = env_int("FEATURE_FANOUT_PATIENCE", 120, minimum=1)
 # An annotator's claim on a review item lasts this long unless the open page renews it.
 REVIEW_LEASE_SECONDS = env_int("REVIEW_LEASE_SECONDS", 600, minimum=10)
+# The per-tag health page marks a tag whose AUC against verified labels fell by more than this since the
+# previous model version, and a tagability estimate whose 95% interval is wider than this.
+HEALTH_AUC_DROP_MARGIN = env_float("HEALTH_AUC_DROP_MARGIN", 0.02, minimum=0.0)
+HEALTH_MAX_INTERVAL_WIDTH = env_float("HEALTH_MAX_INTERVAL_WIDTH", 0.25, minimum=0.0)
 # Schedules live in the database (editable in the Django admin); these defaults are written there at start.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {

@@ -7,5 +7,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("django-admin/", admin.site.urls),
     path("", include("auditor.review.urls")),
+    path("", include("auditor.console.urls")),
     path("", include("auditor.datasets.urls")),
 ]

@@ -41,6 +41,8 @@ TABLE: dict[str, Expect] = {
     "home": Expect("/", statuses=(302, 403, 302, 200)),  # annotators are sent on to the review page
     "dataset-detail": Expect("/datasets/queue/", statuses=ADMIN_ONLY),
     "dataset-export": Expect("/datasets/queue/labels.csv", statuses=ADMIN_ONLY),
+    "tag-priorities": Expect("/datasets/queue/tags/", statuses=ADMIN_ONLY),
+    "tag-health": Expect("/datasets/queue/health/", statuses=ADMIN_ONLY),
     "review": Expect("/review/"),
     "review-history": Expect("/review/history/"),
     "review-audio": Expect("/review/items/{item}/audio"),
@@ -59,6 +61,7 @@ TABLE: dict[str, Expect] = {
 EXTRA = {
     # An annotator asking for an item nobody handed them gets nothing (404 for media, 409 for answers).
     "review-audio of another item": (Expect("/review/items/{other}/audio", statuses=(302, 403, 404, 200))),
+    "tag-priorities saved by a non-admin": Expect("/datasets/queue/tags/", "post", (302, 403, 403, 400)),
     "api-submit of another item": Expect(
         "/api/review/items/{other}/submit", "post", (401, 403, 409, 409), {"decision": "present"}
     ),  # fmt: skip

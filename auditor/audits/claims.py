@@ -21,7 +21,7 @@ from django.utils import timezone
 from auditor.audits.models import Lease, Review, ReviewItem
 from auditor.audits.reviews import ReviewRefused, record_review
 from auditor.datasets.labels import revert_change
-from auditor.datasets.models import LabelChange
+from auditor.datasets.models import LabelChange, Tag
 
 CANDIDATES_PER_CLAIM = 4  # rows locked per claim (each lock is a write); locked rows are skipped, not counted
 LOCKED_RETRIES = 200  # × 10 ms: how long a claim waits when every free item is mid-claim by others
@@ -97,12 +97,14 @@ def claim_next(
 
 
 def _candidates_sql(dataset_id: int | None, exclude: Collection[int], *, limit: int, lock: bool) -> str:
-    """Open items, most urgent first, that this user has neither answered, skipped nor holds, with a free slot.
+    """Open items, most urgent first, that this user has neither answered, skipped nor holds, with a free slot,
+    of a focused tag when the dataset has tags in focus.
 
     Written as SQL rather than through the ORM: it runs on every answer, and building it with the ORM cost
     more than running it. Parameters, in order: (the dataset id,) user, user, now, now.
     """
     items, reviews, leases = ReviewItem._meta.db_table, Review._meta.db_table, Lease._meta.db_table
+    tags = Tag._meta.db_table
     dataset = "AND i.dataset_id = %s" if dataset_id is not None else ""
     excluded = f"AND i.id NOT IN ({', '.join(str(int(pk)) for pk in exclude)})" if exclude else ""
     return f"""
@@ -111,6 +113,8 @@ def _candidates_sql(dataset_id: int | None, exclude: Collection[int], *, limit: 
           AND NOT EXISTS (SELECT 1 FROM {reviews} r WHERE r.item_id = i.id AND r.user_id = %s)
           AND NOT EXISTS (SELECT 1 FROM {leases} l WHERE l.item_id = i.id AND l.user_id = %s
                           AND (l.skipped OR l.expires_at > %s))
+          AND (EXISTS (SELECT 1 FROM {tags} t WHERE t.id = i.tag_id AND t.focus)
+               OR NOT EXISTS (SELECT 1 FROM {tags} f WHERE f.dataset_id = i.dataset_id AND f.focus))
           AND (SELECT COUNT(*) FROM {reviews} r WHERE r.item_id = i.id)
             + (SELECT COUNT(*) FROM {leases} l WHERE l.item_id = i.id AND NOT l.skipped AND l.expires_at > %s)
             < i.required_reviews

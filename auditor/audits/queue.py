@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 
 from auditor.audits.data import LabelMatrix
 from auditor.audits.models import AuditRun, ReviewItem
+from auditor.datasets.models import Tag
 from tagging.calibration import draw_calibration_sample
 
 BULK_BATCH = 5000
@@ -114,3 +115,14 @@ def fill_queue(
             add(int(i), int(j), kind=ReviewItem.Kind.FLAGGED, required_reviews=policy.flagged_reviews)
         ReviewItem.objects.bulk_create(items, batch_size=BULK_BATCH)
     return QueueFill(flagged=len(items) - calibration, calibration=calibration, superseded=superseded)
+
+
+def reprioritise(tags: list[Tag]) -> int:
+    """Re-rank the open items of `tags` by score × the tag's current weight (no re-audit); returns how many."""
+    changed = 0
+    with transaction.atomic():
+        for tag in tags:
+            changed += ReviewItem.objects.filter(tag=tag, status=ReviewItem.Status.OPEN).update(
+                priority=F("score") * tag.weight
+            )
+    return changed

@@ -50,6 +50,8 @@ class Tag(models.Model):
     # How much a wrong label on this tag matters; multiplies the issue score in the review queue.
     weight = models.FloatField(default=1.0, validators=[MinValueValidator(0.0)])
     active = models.BooleanField(default=True)
+    # While any tag of a dataset is in focus, annotators are only asked about focused tags.
+    focus = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,0 +1,47 @@
+"""Admin pages: tag priorities and per-tag health."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from auditor.accounts.roles import admin_required
+from auditor.audits.queue import reprioritise
+from auditor.console.forms import TagPriorityFormSet
+from auditor.console.health_report import health_report
+from auditor.datasets.models import Dataset
+
+COLUMNS = [  # (sort key, heading) of the health table
+    ("tag", "Tag"), ("weight", "Weight"), ("given_positives", "Given +"), ("noise_estimate", "Noise (cleanlab)"),
+    ("tagability", "Tagability [95%]"), ("false_positive_rate", "False +"), ("calibration_reviews", "Reviews"),
+    ("auc_given", "ROC-AUC given"), ("auc_verified", "ROC-AUC verified"), ("pr_auc_given", "PR-AUC given"),
+    ("pr_auc_verified", "PR-AUC verified"), ("auc_given_change", "Δ given"), ("auc_verified_change", "Δ verified"),
+]  # fmt: skip
+
+
+@admin_required
+def tag_priorities(request: HttpRequest, name: str) -> HttpResponse:
+    """Weights, descriptions, focus and active flags of a dataset's tags; saving re-ranks the open queue."""
+    dataset = get_object_or_404(Dataset, name=name)
+    tags = dataset.tags.order_by("-weight", "name")
+    formset = TagPriorityFormSet(request.POST or None, queryset=tags)
+    if request.method == "POST" and formset.is_valid():
+        with transaction.atomic():
+            changed = formset.save()
+            reweighted = [form.instance for form in formset.forms if "weight" in form.changed_data]
+            items = reprioritise(reweighted)
+        messages.success(request, f"Saved {len(changed)} tag{'s' if len(changed) != 1 else ''}; "
+                                  f"{items:,} open review items re-ordered.")  # fmt: skip
+        return redirect("tag-priorities", name=dataset.name)
+    focused = [tag.name for tag in tags if tag.focus]
+    return render(request, "console/tags.html", {"dataset": dataset, "formset": formset, "focused": focused},
+                  status=400 if request.method == "POST" else 200)  # fmt: skip
+
+
+@admin_required
+def tag_health_page(request: HttpRequest, name: str) -> HttpResponse:
+    dataset = get_object_or_404(Dataset, name=name)
+    report = health_report(dataset, sort=request.GET.get("sort", "tag"))
+    return render(request, "console/health.html", {"dataset": dataset, "report": report, "columns": COLUMNS})
