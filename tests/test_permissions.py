@@ -16,6 +16,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from auditor.audits.claims import claim_next
+from auditor.audits.models import AuditRun, ModelVersion
+from auditor.datasets.labels import set_verified_label
 from tests.conftest import make_review_queue
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +27,8 @@ VISITORS = ("anonymous", "outsider", "annotator", "admin")
 
 @dataclass(frozen=True)
 class Expect:
-    url: str  # {item} is the id of the item the annotator holds, {other} one nobody holds
+    # {item}: the item the annotator holds, {other}: one nobody holds, {run}: a failed run, {change}: a label change
+    url: str
     method: str = "get"
     statuses: tuple[int, int, int, int] = (302, 403, 200, 200)  # anonymous, outsider (no role), annotator, admin
     body: dict = field(default_factory=dict)
@@ -39,10 +42,25 @@ TABLE: dict[str, Expect] = {
     "logout": Expect("/logout/", statuses=(405, 405, 405, 405)),  # logging out is a POST
     "admin": Expect("/django-admin/", statuses=(302, 302, 302, 200)),  # staff only: admins
     "home": Expect("/", statuses=(302, 403, 302, 200)),  # annotators are sent on to the review page
+    "dataset-import": Expect("/datasets/import", "post", (302, 403, 403, 400)),  # admin: an empty form
     "dataset-detail": Expect("/datasets/queue/", statuses=ADMIN_ONLY),
     "dataset-export": Expect("/datasets/queue/labels.csv", statuses=ADMIN_ONLY),
     "tag-priorities": Expect("/datasets/queue/tags/", statuses=ADMIN_ONLY),
     "tag-health": Expect("/datasets/queue/health/", statuses=ADMIN_ONLY),
+    "dataset-runs": Expect("/datasets/queue/runs/", statuses=ADMIN_ONLY),
+    # Admin POSTs answer with a redirect to the page that shows the outcome (here: refusals, as messages).
+    "run-start": Expect("/datasets/queue/runs/start", "post", (302, 403, 403, 302)),
+    "retrain-policy": Expect("/datasets/queue/runs/policy", "post", (302, 403, 403, 302)),
+    "run-detail": Expect("/runs/{run}/", statuses=ADMIN_ONLY),
+    "annotators": Expect("/datasets/queue/annotators/", statuses=ADMIN_ONLY),
+    "label-history": Expect("/datasets/queue/history/", statuses=ADMIN_ONLY),
+    "revert-change": Expect("/datasets/queue/history/{change}/revert", "post", (302, 403, 403, 302)),
+    "model-versions": Expect("/datasets/queue/models/", statuses=ADMIN_ONLY),
+    "compare-versions": Expect("/datasets/queue/models/compare?a=1&b=1", statuses=ADMIN_ONLY),
+    "promote-version": Expect("/datasets/queue/models/1/promote", "post", (302, 403, 403, 302)),
+    "run-progress": Expect("/runs/{run}/progress.json", statuses=ADMIN_ONLY),
+    "run-retry": Expect("/runs/{run}/retry", "post", (302, 403, 403, 302)),
+    "run-cancel": Expect("/runs/{run}/cancel", "post", (302, 403, 403, 302)),
     "review": Expect("/review/"),
     "review-history": Expect("/review/history/"),
     "review-audio": Expect("/review/items/{item}/audio"),
@@ -98,7 +116,10 @@ def test_each_visitor_gets_the_expected_status(name: str, visitor: str, visitors
     items = make_review_queue(tmp_path / "audio", 3)
     held = claim_next(User.objects.get(pk=visitors["annotator"].session["_auth_user_id"]))
     expect = TABLE.get(name) or EXTRA[name]
-    url = expect.url.format(item=held.pk, other=items[2].pk)
+    run = AuditRun.objects.create(dataset=items[0].dataset, kind="audit", status="failed", error="boom")
+    ModelVersion.objects.create(dataset=items[0].dataset, number=1, artifact_path="/nowhere")
+    change = set_verified_label(items[0].clip, items[0].tag, True, source="admin")
+    url = expect.url.format(item=held.pk, other=items[2].pk, run=run.pk, change=change.pk)
     client = visitors[visitor]
     if expect.method == "post":
         response = client.post(url, json.dumps(expect.body), content_type="application/json")

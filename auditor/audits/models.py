@@ -37,6 +37,10 @@ class AuditRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Set by an admin's cancel; the running job sees it at its next progress report and stops.
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                            on_delete=models.SET_NULL, related_name="+")  # fmt: skip
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -49,6 +53,17 @@ class AuditRun(models.Model):
         if self.started_at is None:
             return None
         return ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds left at the pace so far (None until there is a pace to go by)."""
+        if self.status != self.Status.RUNNING or self.seconds is None or self.progress < 0.02:
+            return None
+        return self.seconds * (1 - self.progress) / self.progress
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
 
 class ModelVersion(models.Model):

@@ -28,7 +28,7 @@ from auditor.audits.data import LabelMatrix, load_label_matrix
 from auditor.audits.fanout import extract_in_chunks
 from auditor.audits.health import MIN_REVIEWS_FOR_RATES, calibration_rates
 from auditor.audits.models import AuditRun, ModelVersion
-from auditor.audits.progress import RunProgress
+from auditor.audits.progress import RunCancelled, RunProgress
 from auditor.audits.queue import QueuePolicy, fill_queue
 from auditor.audits.runs import heartbeat
 from auditor.datasets.models import Dataset
@@ -137,6 +137,14 @@ def execute_run(run_id: int, *, echo: Callable[[str], None] | None = None, fan_o
     try:
         with heartbeat(run.pk):
             _carry_out(run, RunParams.from_dict(run.params), progress)
+    except RunCancelled:
+        cancelled = AuditRun.objects.select_related("cancel_requested_by").get(pk=run.pk)
+        who = cancelled.cancel_requested_by.username if cancelled.cancel_requested_by else "the command line"
+        error = f"cancelled by {who} during {cancelled.stage or 'start'}"
+        finished = {"status": AuditRun.Status.FAILED, "finished_at": timezone.now(), "error": error}
+        AuditRun.objects.filter(pk=run.pk).update(**finished)
+        run.refresh_from_db()
+        return run
     except Exception as exc:
         AuditRun.objects.filter(pk=run.pk).update(
             status=AuditRun.Status.FAILED, finished_at=timezone.now(),

@@ -9,6 +9,11 @@ from django.utils import timezone
 
 from auditor.audits.models import AuditRun
 
+
+class RunCancelled(Exception):
+    """An admin cancelled the run; raised from its next progress report."""
+
+
 # Where each stage sits in the run's 0..1 progress.
 STAGES = {
     "features": (0.0, 0.1),
@@ -40,9 +45,13 @@ class RunProgress:
         now = time.monotonic()
         if now - self._last_saved >= self.interval or fraction >= 1.0:
             self._last_saved = now
-            AuditRun.objects.filter(pk=self.run.pk).update(
+            saved = AuditRun.objects.filter(pk=self.run.pk, cancel_requested_at__isnull=True).update(
                 stage=stage, progress=overall, message=message[:300], heartbeat_at=timezone.now()
             )
+            # The only reason the row would not match: an admin asked to cancel. The final report comes after the
+            # results are committed, so by then there is nothing left to cancel.
+            if not saved and stage != "done":
+                raise RunCancelled(self.run.pk)
         if self.echo and (stage != self._last_stage or fraction >= 1.0 or now - self._last_echo >= self.echo_interval):
             self._last_stage, self._last_echo = stage, now
             elapsed = now - self.started

@@ -8,9 +8,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
+from auditor.accounts.roles import recorded_user
 from auditor.audits.models import AuditRun, ModelVersion
 from auditor.datasets.models import Dataset, Label
 
@@ -35,8 +37,30 @@ def retry_run(run: AuditRun) -> AuditRun:
     return again
 
 
+def cancel_run(run: AuditRun, user: AbstractBaseUser | None) -> AuditRun:
+    """Cancel a queued run at once, or ask a running one to stop at its next progress report (seconds).
+
+    Either way the run ends failed with "cancelled by …", so it can be retried; nothing it had not committed
+    is kept.
+    """
+    if not run.in_progress:
+        raise ValueError(f"run #{run.pk} is {run.status}; only queued or running runs can be cancelled")
+    now = timezone.now()
+    who = recorded_user(user)
+    AuditRun.objects.filter(pk=run.pk, status__in=[AuditRun.Status.QUEUED, AuditRun.Status.RUNNING]).update(
+        cancel_requested_at=now, cancel_requested_by=who
+    )
+    # A queued run never started: it ends here (the worker's claim only takes queued runs).
+    AuditRun.objects.filter(pk=run.pk, status=AuditRun.Status.QUEUED).update(
+        status=AuditRun.Status.FAILED, finished_at=now,
+        error=f"cancelled by {who.username if who else 'the command line'} before it started",
+    )  # fmt: skip
+    run.refresh_from_db()
+    return run
+
+
 def retrain_policy() -> list[int]:
-    """Retrain each dataset with at least RETRAIN_AFTER_VERIFIED labels verified since its last training.
+    """Retrain each dataset with at least its threshold of labels verified since its last training.
 
     Datasets never audited are left to an admin; a dataset with a run in progress is skipped. Returns the
     ids of the runs started. The new model replaces the active one only if it is not worse against the
@@ -47,12 +71,22 @@ def retrain_policy() -> list[int]:
         latest = ModelVersion.objects.filter(dataset=dataset).order_by("-created_at").first()
         if latest is None:
             continue
+        threshold = retrain_threshold(dataset)
+        if threshold == 0:
+            continue  # retraining by count is off for this dataset (schedules still apply)
         verified = Label.objects.filter(dataset=dataset, verified=True, updated_at__gt=latest.created_at).count()
-        if verified >= settings.RETRAIN_AFTER_VERIFIED:
+        if verified >= threshold:
             run = start_retraining(dataset.name, reason=f"{verified} labels verified since v{latest.number}")
             if run is not None:
                 started.append(run.pk)
     return started
+
+
+def retrain_threshold(dataset: Dataset) -> int:
+    """Verified labels since the last training that trigger a retraining (0: never by count)."""
+    if dataset.retrain_after_verified is None:
+        return settings.RETRAIN_AFTER_VERIFIED
+    return dataset.retrain_after_verified
 
 
 def start_retraining(dataset_name: str, *, reason: str) -> AuditRun | None:

@@ -1,8 +1,21 @@
 from django.urls import path
 
-from auditor.console import views
+from auditor.console import people_views, run_views, version_views, views
 
 urlpatterns = [
     path("datasets/<str:name>/tags/", views.tag_priorities, name="tag-priorities"),
     path("datasets/<str:name>/health/", views.tag_health_page, name="tag-health"),
+    path("datasets/<str:name>/runs/", run_views.dataset_runs, name="dataset-runs"),
+    path("datasets/<str:name>/runs/start", run_views.start_run, name="run-start"),
+    path("datasets/<str:name>/runs/policy", run_views.retrain_policy, name="retrain-policy"),
+    path("datasets/<str:name>/models/", version_views.model_versions, name="model-versions"),
+    path("datasets/<str:name>/models/compare", version_views.compare_versions, name="compare-versions"),
+    path("datasets/<str:name>/models/<int:number>/promote", version_views.promote, name="promote-version"),
+    path("datasets/<str:name>/annotators/", people_views.annotators, name="annotators"),
+    path("datasets/<str:name>/history/", people_views.label_history, name="label-history"),
+    path("datasets/<str:name>/history/<int:change_id>/revert", people_views.revert, name="revert-change"),
+    path("runs/<int:run_id>/", run_views.run_detail, name="run-detail"),
+    path("runs/<int:run_id>/progress.json", run_views.run_progress, name="run-progress"),
+    path("runs/<int:run_id>/retry", run_views.run_retry, name="run-retry"),
+    path("runs/<int:run_id>/cancel", run_views.run_cancel, name="run-cancel"),
 ]

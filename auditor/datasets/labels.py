@@ -45,10 +45,13 @@ def set_verified_label(
 
 
 @transaction.atomic
-def revert_change(change: LabelChange, *, user: AbstractBaseUser | None, reason: str) -> LabelChange:
+def revert_change(
+    change: LabelChange, *, user: AbstractBaseUser | None, reason: str, source: str | None = None
+) -> LabelChange:
     """Put the label back as it was before `change`, with a new history row (the history stays whole).
 
-    The restored label counts as verified only if a person had decided it before that change.
+    The restored label counts as verified only if a person had decided it before that change. The new row's
+    source is `source` (an admin's revert from the history page) or, by default, the change's own (an undo).
     """
     decided_before = LabelChange.objects.filter(
         clip_id=change.clip_id, tag_id=change.tag_id, id__lt=change.pk,
@@ -65,6 +68,6 @@ def revert_change(change: LabelChange, *, user: AbstractBaseUser | None, reason:
         label.delete()  # a given negative nobody decided: no row (labels are sparse)
     return LabelChange.objects.create(
         dataset_id=change.dataset_id, clip_id=change.clip_id, tag_id=change.tag_id, before=current,
-        after=change.before, source=change.source, user=recorded_user(user),
+        after=change.before, source=source or change.source, user=recorded_user(user),
         reason=reason,
     )  # fmt: skip

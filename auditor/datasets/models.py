@@ -33,6 +33,9 @@ class Dataset(models.Model):
     # When the review page shows the current label and the model's belief: hidden at first, so they
     # do not steer the ear.
     reveal_label = models.CharField(max_length=16, choices=RevealLabel.choices, default=RevealLabel.AFTER_LISTEN)
+    # Retrain once this many labels were verified since the last training (None: the RETRAIN_AFTER_VERIFIED
+    # setting; 0: never by count).
+    retrain_after_verified = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,12 +1,16 @@
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from auditor.accounts.roles import admin_required, is_admin, is_annotator
 from auditor.datasets.exporting import export_labels
+from auditor.datasets.forms import ImportForm
+from auditor.datasets.importing import ImportFailed, import_dataset
 from auditor.datasets.models import Dataset
 from auditor.datasets.queries import dataset_summaries, tag_table
 
@@ -15,7 +19,7 @@ from auditor.datasets.queries import dataset_summaries, tag_table
 def home(request: HttpRequest) -> HttpResponse:
     """Admins land on their datasets, annotators on the review page, people with no role on an explanation."""
     if is_admin(request.user):
-        return render(request, "datasets/list.html", {"summaries": dataset_summaries()})
+        return render(request, "datasets/list.html", {"summaries": dataset_summaries(), "import_form": ImportForm()})
     if is_annotator(request.user):
         return redirect("review")
     return render(request, "no_role.html", status=403)
@@ -43,3 +47,30 @@ def dataset_export(request: HttpRequest, name: str) -> FileResponse:
     export_labels(dataset, out)
     return FileResponse(out.open("rb"), as_attachment=True, filename=f"{dataset.name}-labels.csv",
                         content_type="text/csv")  # fmt: skip
+
+
+@require_POST
+@admin_required
+def dataset_import(request: HttpRequest) -> HttpResponse:
+    """Import from the page; every problem the import finds is listed on the page and nothing is written."""
+    form = ImportForm(request.POST, request.FILES)
+    problems = ""
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            report = import_dataset(
+                data["name"],
+                audio_root=data["audio_root"],
+                labels_file=form.labels_file(),
+                file_format=data["file_format"],
+                skip_unreadable=data["skip_unreadable"],
+                user=request.user,
+            )
+        except ImportFailed as exc:
+            problems = str(exc)
+        else:
+            added = f"{report.clips_added} clips, {report.labels_added} labels added, {report.labels_removed} removed"
+            messages.success(request, f"Imported {report.rows} rows into {report.dataset}: {added}.")
+            return redirect("dataset-detail", name=report.dataset)
+    context = {"summaries": dataset_summaries(), "import_form": form, "import_problems": problems}
+    return render(request, "datasets/list.html", context, status=400)

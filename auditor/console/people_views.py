@@ -1,0 +1,65 @@
+"""Admin pages about people and changes: annotator statistics, the label history with revert."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from auditor.accounts.roles import admin_required
+from auditor.audits.agreement import annotator_stats
+from auditor.datasets.labels import revert_change
+from auditor.datasets.models import Dataset, LabelChange
+
+HISTORY_PAGE = 50
+
+
+@require_GET
+@admin_required
+def annotators(request: HttpRequest, name: str) -> HttpResponse:
+    dataset = get_object_or_404(Dataset, name=name)
+    stats = annotator_stats(dataset)
+    busiest = max((count for s in stats for _, count in s.per_day), default=0)
+    return render(request, "console/annotators.html", {"dataset": dataset, "stats": stats, "busiest": busiest or 1})
+
+
+@require_GET
+@admin_required
+def label_history(request: HttpRequest, name: str) -> HttpResponse:
+    """The label history, newest first, filterable by clip path, tag, source and user."""
+    dataset = get_object_or_404(Dataset, name=name)
+    filters = {key: request.GET.get(key, "").strip() for key in ("clip", "tag", "source", "user")}
+    changes = LabelChange.objects.filter(dataset=dataset).select_related("clip", "tag", "user").order_by("-id")
+    if filters["clip"]:
+        changes = changes.filter(clip__path__icontains=filters["clip"])
+    if filters["tag"]:
+        changes = changes.filter(tag__name=filters["tag"])
+    if filters["source"]:
+        changes = changes.filter(source=filters["source"])
+    if filters["user"]:
+        changes = changes.filter(user__username=filters["user"])
+    page = Paginator(changes, HISTORY_PAGE).get_page(request.GET.get("page"))
+    query = urlencode({key: value for key, value in filters.items() if value})
+    return render(request, "console/history.html", {
+        "dataset": dataset, "page": page, "filters": filters, "query": query,
+        "sources": LabelChange.Source.choices, "tags": dataset.tags.order_by("name").values_list("name", flat=True),
+    })  # fmt: skip
+
+
+@require_POST
+@admin_required
+def revert(request: HttpRequest, name: str, change_id: int) -> HttpResponse:
+    change = get_object_or_404(LabelChange.objects.select_related("clip", "tag"), dataset__name=name, pk=change_id)
+    with transaction.atomic():
+        undone = revert_change(change, user=request.user, reason=f"revert of change #{change.pk} from the history page",
+                               source=LabelChange.Source.ADMIN)  # fmt: skip
+    state = "present" if undone.after else "absent"
+    messages.success(request, f"Reverted change #{change.pk}: {change.tag.name} on {change.clip.path} is {state} "
+                              f"again (change #{undone.pk}).")  # fmt: skip
+    return redirect(f"{reverse('label-history', args=[name])}?{urlencode({'clip': change.clip.path})}")

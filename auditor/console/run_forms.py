@@ -1,0 +1,29 @@
+"""Forms of the runs page: start an audit or a retraining, the retraining policy."""
+
+from __future__ import annotations
+
+from django import forms
+
+from auditor.audits.schedules import EVERY
+from tagging.model import MODEL_CONFIGS
+
+
+class StartRunForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("audit", "Audit (train, score, refill the queue)"),
+                                      ("retrain", "Retrain on the corrected labels")])  # fmt: skip
+    folds = forms.IntegerField(min_value=2, max_value=20, initial=5)
+    epochs = forms.IntegerField(min_value=1, max_value=500, initial=45, help_text="most epochs per fold")
+    model = forms.ChoiceField(choices=[(name, name) for name in sorted(MODEL_CONFIGS)], initial="small")
+
+    def params(self) -> dict:
+        return {key: self.cleaned_data[key] for key in ("folds", "epochs", "model")}
+
+
+class RetrainPolicyForm(forms.Form):
+    threshold = forms.IntegerField(
+        min_value=0, max_value=1_000_000, required=False,
+        help_text="retrain once this many labels were verified since the last training; empty: the site default; "
+                  "0: never by count",
+    )  # fmt: skip
+    every = forms.ChoiceField(choices=[(key, key) for key in EVERY], label="also retrain")
+    hour = forms.IntegerField(min_value=0, max_value=23, label="at hour")
