@@ -1,0 +1,108 @@
+"""An admin's first hour, in a real browser (headless Chromium) against real Celery workers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from auditor.accounts.roles import ADMIN_GROUP, ANNOTATOR_GROUP, create_or_reset_user
+from auditor.audits.models import AuditRun, ReviewItem
+from tests.test_review_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.workers import Worker
+from worker.celery import app
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def workers() -> Iterator[None]:
+    with app.connection_for_write() as conn:  # no message left over from an earlier test
+        conn.default_channel.client.delete("gpu", "default")
+    started = [Worker(queues="gpu"), Worker(queues="default")]
+    yield
+    for worker in started:
+        worker.stop()
+    connection.close()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's event loop shares the test's thread
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+def log_in(browser, url: str, username: str, password: str):
+    page = browser.new_context(viewport={"width": 1360, "height": 1000}).new_page()
+    page.goto(f"{url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    return page
+
+
+def test_an_admin_imports_audits_reprioritises_checks_health_and_exports(browser, live_server, workers,
+                                                                         small_corpus: Path) -> None:  # fmt: skip
+    _, password = create_or_reset_user("ada", role=ADMIN_GROUP)
+    _, annotator_password = create_or_reset_user("ann", role=ANNOTATOR_GROUP)
+    page = log_in(browser, live_server.url, "ada", password)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    # Import: upload the labels file, point at the audio folder on the server.
+    page.fill("input[name=name]", "demo")
+    page.fill("input[name=audio_root]", str(small_corpus / "audio"))
+    page.set_input_files("input[name=labels_upload]", str(small_corpus / "labels.csv"))
+    page.click("#import button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/datasets/demo/")
+    assert "Imported 40 rows into demo" in page.text_content(".message")
+
+    # Audit: start it from the runs page and watch the bar until the run is done.
+    page.click("a.button:text-is('Runs')")
+    page.fill("input[name=folds]", "2")
+    page.fill("input[name=epochs]", "2")
+    page.click("button:text-is('Start')")
+    page.wait_for_selector(".run-progress .status", timeout=10_000)
+    page.wait_for_function("document.querySelector('.run-progress .status').textContent === 'succeeded'",
+                           timeout=240_000)  # fmt: skip
+    assert page.text_content(".run-progress .percent").strip() == "100%"
+    assert "v1 (active)" in page.text_content("table.narrow-table")
+    page.screenshot(path=str(ARTIFACTS / "admin-run-page.png"), full_page=True)
+    assert AuditRun.objects.get().status == "succeeded"
+
+    # Priorities: the tag with the least suspicious top item, weighted up, comes first in the queue.
+    open_items = ReviewItem.objects.filter(status="open", kind="flagged").select_related("tag")
+    tag = min({item.tag.name for item in open_items}, key=lambda name: max(
+        i.score for i in open_items if i.tag.name == name))  # fmt: skip
+    page.goto(f"{live_server.url}/datasets/demo/tags/")
+    row = page.locator("table.tags-form tr", has=page.locator(f"strong:text-is('{tag}')"))
+    row.locator("input.weight").fill("1000")
+    page.click("text=Save and re-order the queue")
+    assert "open review items re-ordered" in page.text_content(".message")
+    annotator = log_in(browser, live_server.url, "ann", annotator_password)
+    annotator.wait_for_selector("#tag-name")
+    assert annotator.text_content("#tag-name") == tag
+
+    # Per-tag health: one row per tag, and the plot of AUC against tagability.
+    page.goto(f"{live_server.url}/datasets/demo/health/")
+    assert page.locator("table.health tbody tr").count() == 16
+    assert page.locator("svg.chart").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "admin-health-page.png"), full_page=True)
+
+    # Export: the corrected labels download as csv.
+    page.goto(f"{live_server.url}/datasets/demo/")
+    with page.expect_download() as download:
+        page.click("text=Export corrected labels (csv)")
+    text = Path(download.value.path()).read_text()
+    assert text.splitlines()[0].startswith("path,") and len(text.splitlines()) == 41
