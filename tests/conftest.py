@@ -103,3 +103,11 @@ def make_review_queue(root: Path, count: int, *, required: int = 1, seconds: flo
                    priority=count - i, required_reviews=required)
         for i, clip in enumerate(clips)
     ])  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache (ids repeat between tests, so cached results could leak)."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -6,10 +6,15 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.cache import cache
+from django.db.models import Count, Max
+
 from auditor.audits.models import ModelVersion, ReviewItem
 from auditor.datasets.models import Dataset
 from auditor.datasets.queries import tag_table
 from tagging.calibration import RateEstimate, estimate_rates
+
+CACHE_SECONDS = 3600  # the key changes with the reviews; this only bounds memory use
 
 # Below this many resolved calibration reviews, a tag's rates are not trusted for scoring.
 MIN_REVIEWS_FOR_RATES = 20
@@ -18,12 +23,24 @@ MIN_REVIEWS_FOR_RATES = 20
 def calibration_rates(dataset: Dataset, *, bootstrap: int = 1000) -> dict[int, RateEstimate]:
     """tag id → rates from its resolved calibration items (of the audit run that has the most for it).
 
-    Each audit run draws by its own design, so reviews of different runs are not pooled.
+    Each audit run draws by its own design, so reviews of different runs are not pooled. The bootstrap is the
+    slow part and its result only changes with the reviews, so it is cached under a fingerprint of them.
     """
     items = ReviewItem.objects.filter(
         dataset=dataset, kind=ReviewItem.Kind.CALIBRATION, status=ReviewItem.Status.RESOLVED,
         resolution__isnull=False,
-    ).values_list("tag_id", "run_id", "stratum", "stratum_size", "given", "resolution")  # fmt: skip
+    )  # fmt: skip
+    fingerprint = items.aggregate(n=Count("id"), last=Max("resolved_at"), top=Max("id"))
+    key = f"calibration-rates:{dataset.pk}:{bootstrap}:" + ":".join(str(v) for v in fingerprint.values())
+    rates = cache.get(key)
+    if rates is None:
+        rates = _calibration_rates(items, bootstrap)
+        cache.set(key, rates, CACHE_SECONDS)
+    return rates
+
+
+def _calibration_rates(items, bootstrap: int) -> dict[int, RateEstimate]:
+    items = items.values_list("tag_id", "run_id", "stratum", "stratum_size", "given", "resolution")
     by_tag_run: dict[tuple[int, int], list[tuple]] = defaultdict(list)
     for tag_id, run_id, stratum, size, given, resolution in items:
         by_tag_run[(tag_id, run_id)].append((stratum, size, int(given), int(resolution)))

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from auditor.accounts.roles import recorded_user
+from auditor.datasets.counts import recount_tags
 from auditor.datasets.formats import LabelFileError, ParsedLabels, read_labels
 from auditor.datasets.models import Clip, Dataset, ImportBatch, Label, LabelChange, Tag, dataset_name_validator
 from tagging.audio import AudioInfo, probe_many
@@ -250,6 +251,7 @@ def _write(
     LabelChange.objects.bulk_create(history, batch_size=BULK_BATCH)
     batch.labels_added, batch.labels_removed = report.labels_added, report.labels_removed
     batch.save(update_fields=["labels_added", "labels_removed"])
+    recount_tags(dataset)
     Dataset.objects.filter(pk=dataset.pk).update(updated_at=batch.created_at)
     report.batch_id = batch.pk
 

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from auditor.accounts.roles import recorded_user
+from auditor.datasets.counts import adjust_tag
 from auditor.datasets.models import Clip, Label, LabelChange, Tag
 
 
@@ -31,11 +32,13 @@ def set_verified_label(
     """
     label = Label.objects.select_for_update().filter(clip=clip, tag=tag).first()
     before = bool(label and label.present)
+    was_verified = bool(label and label.verified)
     if label is None:
         Label.objects.create(dataset_id=clip.dataset_id, clip=clip, tag=tag, present=present, verified=True)
     else:
         label.present, label.verified = present, True
         label.save(update_fields=["present", "verified", "updated_at"])
+    adjust_tag(tag.pk, positive=int(present) - int(before), verified=0 if was_verified else 1)
     if before == present:
         return None
     return LabelChange.objects.create(
@@ -59,6 +62,7 @@ def revert_change(
     ).exists()  # fmt: skip
     label = Label.objects.select_for_update().filter(clip_id=change.clip_id, tag_id=change.tag_id).first()
     current = bool(label and label.present)
+    was_verified = bool(label and label.verified)
     if change.before or decided_before:
         Label.objects.update_or_create(
             clip_id=change.clip_id, tag_id=change.tag_id,
@@ -66,6 +70,8 @@ def revert_change(
         )  # fmt: skip
     elif label is not None:
         label.delete()  # a given negative nobody decided: no row (labels are sparse)
+    adjust_tag(change.tag_id, positive=int(change.before) - int(current),
+               verified=int(decided_before) - int(was_verified))  # fmt: skip
     return LabelChange.objects.create(
         dataset_id=change.dataset_id, clip_id=change.clip_id, tag_id=change.tag_id, before=current,
         after=change.before, source=source or change.source, user=recorded_user(user),

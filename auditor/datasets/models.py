@@ -55,6 +55,9 @@ class Tag(models.Model):
     active = models.BooleanField(default=True)
     # While any tag of a dataset is in focus, annotators are only asked about focused tags.
     focus = models.BooleanField(default=False)
+    # Counted when labels change (auditor.datasets.counts), so pages over a million clips need not count them.
+    positive_labels = models.PositiveIntegerField(default=0)  # pairs labelled present now
+    verified_labels = models.PositiveIntegerField(default=0)  # pairs a person decided
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

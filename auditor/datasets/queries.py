@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 
-from auditor.datasets.models import Dataset, Label, Tag
+from auditor.datasets.models import Clip, Dataset, Tag
 
 
 @dataclass
@@ -19,25 +20,27 @@ class DatasetSummary:
 
 
 def dataset_summaries() -> list[DatasetSummary]:
+    """Each dataset's counts: clips by subquery (no join fan-out), positives from the tags' kept totals."""
+
+    def clips(**condition) -> Subquery:
+        counted = Clip.objects.filter(dataset=OuterRef("pk"), **condition).order_by().values("dataset")
+        return Coalesce(Subquery(counted.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
+
+    def over_tags(aggregate) -> Subquery:
+        rows = Tag.objects.filter(dataset=OuterRef("pk")).order_by().values("dataset").annotate(n=aggregate)
+        return Coalesce(Subquery(rows.values("n"), output_field=IntegerField()), 0)
+
     datasets = Dataset.objects.annotate(
-        clip_count=Count("clips", distinct=True),
-        unreadable_count=Count("clips", filter=Q(clips__readable=False), distinct=True),
-        tag_count=Count("tags", distinct=True),
-    )
-    positives = dict(
-        Label.objects.filter(present=True)
-        .values_list("dataset_id")
-        .annotate(n=Count("id"))
-        .values_list("dataset_id", "n")
-    )
-    return [DatasetSummary(d, d.clip_count, d.unreadable_count, d.tag_count, positives.get(d.pk, 0)) for d in datasets]
+        clip_count=clips(), unreadable_count=clips(readable=False),
+        tag_count=over_tags(Count("pk")), positive_count=over_tags(Sum("positive_labels")),
+    )  # fmt: skip
+    return [DatasetSummary(d, d.clip_count, d.unreadable_count, d.tag_count, d.positive_count) for d in datasets]
 
 
 def tag_table(dataset: Dataset) -> list[Tag]:
-    """Tags with `positives` (current positive labels) and `verified` (pairs a person decided)."""
-    return list(
-        dataset.tags.annotate(
-            positives=Count("labels", filter=Q(labels__present=True)),
-            verified=Count("labels", filter=Q(labels__verified=True)),
-        ).order_by("-weight", "name")
-    )
+    """Tags with `positives` (current positive labels) and `verified` (pairs a person decided), most important
+    first."""
+    tags = list(dataset.tags.order_by("-weight", "name"))
+    for tag in tags:
+        tag.positives, tag.verified = tag.positive_labels, tag.verified_labels
+    return tags
