@@ -135,3 +135,12 @@ def test_per_tag_health_shows_rates_aucs_changes_marks_and_plots(admin_client: C
 def test_the_health_page_without_a_model_says_what_to_do(admin_client: Client, queue: Dataset) -> None:
     response = admin_client.get("/datasets/music/health/")
     assert response.status_code == 200 and "run an audit" in response.content.decode()
+
+
+def test_the_dataset_page_shows_the_queue_the_model_and_the_run_in_progress(admin_client: Client, queue) -> None:
+    from auditor.audits.models import AuditRun
+
+    run = AuditRun.objects.create(dataset=queue, kind="audit", status="running")
+    page = admin_client.get("/datasets/music/").content.decode()
+    assert "<strong>6</strong> open items (6 flagged)" in page
+    assert "model: none yet" in page and f"audit run #{run.pk} running" in page

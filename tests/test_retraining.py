@@ -27,9 +27,10 @@ def dataset(tmp_path: Path, audio_root: Path) -> Dataset:
     return Dataset.objects.get()
 
 
-def version(dataset: Dataset, kind: str, verified_auc: float | None, *, params: dict | None = None) -> ModelVersion:
+def version(dataset: Dataset, kind: str, verified_auc: float | None, *, params: dict | None = None,
+            given_auc: float = 0.9) -> ModelVersion:  # fmt: skip
     run = AuditRun.objects.create(dataset=dataset, kind=kind, status="succeeded", params=params or {})
-    metrics = {"macro": {"roc_auc_given": 0.9, "roc_auc_verified": verified_auc}, "tags": {}}
+    metrics = {"macro": {"roc_auc_given": given_auc, "roc_auc_verified": verified_auc}, "tags": {}}
     return _new_version(run, RunParams(**(params or {})), FeatureConfig(), TrainConfig(), metrics, Path("/nowhere"))
 
 
@@ -44,6 +45,15 @@ def test_a_retrained_model_replaces_the_active_one_only_if_not_worse_on_verified
     better = version(dataset, "retrain", 0.83)
     assert better.active and ModelVersion.objects.get(active=True) == better
     assert better.metrics["promotion"]["promoted"] is True
+
+
+def test_without_verified_labels_a_clearly_worse_retraining_is_not_promoted(dataset) -> None:
+    first = version(dataset, "audit", None, given_auc=0.83)
+    broken = version(dataset, "retrain", None, given_auc=0.75)
+    assert not broken.active and ModelVersion.objects.get(active=True) == first
+    assert "more than 0.02 of v1's 0.8300" in broken.metrics["promotion"]["reason"]
+    close = version(dataset, "retrain", None, given_auc=0.82)  # corrected labels may cost a little given-AUC
+    assert close.active
 
 
 def test_the_policy_retrains_once_enough_labels_were_verified(dataset, settings, django_capture_on_commit_callbacks):

@@ -48,6 +48,11 @@ log = logging.getLogger(__name__)
 MIN_VERIFIED_PER_CLASS = 3  # verified positives and negatives a tag needs for a verified AUC
 
 
+# Without enough verified labels, a retraining replaces the active model unless its macro AUC against the given
+# labels is lower by more than this (it catches a broken or badly short training).
+GIVEN_AUC_TOLERANCE = 0.02
+
+
 class RunRefused(ValueError):
     """The run cannot start (bad parameters, too few clips); nothing was changed."""
 
@@ -361,13 +366,19 @@ def _promotion_reason(run: AuditRun, version: ModelVersion, active: ModelVersion
     if run.kind == AuditRun.Kind.AUDIT:
         return "an audit's model scores its own review queue"
     if version.macro_auc_verified is None or active.macro_auc_verified is None:
-        return "too few verified labels to compare; the newer model wins"
+        verdict = "within" if promote else "more than"
+        return (f"too few verified labels to compare; macro AUC against the given labels {version.macro_auc_given:.4f} "
+                f"is {verdict} {GIVEN_AUC_TOLERANCE} of v{active.number}'s {active.macro_auc_given:.4f}")  # fmt: skip
     verdict = "not worse than" if promote else "worse than"
     return (f"macro AUC against verified labels {version.macro_auc_verified:.4f} is {verdict} "
             f"v{active.number}'s {active.macro_auc_verified:.4f}")  # fmt: skip
 
 
 def _not_worse(candidate: ModelVersion, active: ModelVersion) -> bool:
+    """Against the verified labels when both have enough; otherwise against the given labels, with a tolerance
+    (the newer model trained on corrected labels, which the given ones partly disagree with)."""
     if candidate.macro_auc_verified is None or active.macro_auc_verified is None:
-        return True
+        if candidate.macro_auc_given is None or active.macro_auc_given is None:
+            return True
+        return candidate.macro_auc_given >= active.macro_auc_given - GIVEN_AUC_TOLERANCE
     return candidate.macro_auc_verified >= active.macro_auc_verified

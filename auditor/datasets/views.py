@@ -12,7 +12,7 @@ from auditor.datasets.exporting import export_labels
 from auditor.datasets.forms import ImportForm
 from auditor.datasets.importing import ImportFailed, import_dataset
 from auditor.datasets.models import Dataset
-from auditor.datasets.queries import dataset_summaries, tag_table
+from auditor.datasets.queries import dataset_summaries, queue_state, tag_table
 
 
 @login_required
@@ -35,6 +35,7 @@ def dataset_detail(request: HttpRequest, name: str) -> HttpResponse:
         "unreadable_count": dataset.clips.filter(readable=False).count(),
         "tags": tag_table(dataset),
         "imports": dataset.imports.select_related("user")[:20],
+        **queue_state(dataset),
     }
     return render(request, "datasets/detail.html", context)
 
