@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -31,7 +32,8 @@ def calibration_rates(dataset: Dataset, *, bootstrap: int = 1000) -> dict[int, R
         resolution__isnull=False,
     )  # fmt: skip
     fingerprint = items.aggregate(n=Count("id"), last=Max("resolved_at"), top=Max("id"))
-    key = f"calibration-rates:{dataset.pk}:{bootstrap}:" + ":".join(str(v) for v in fingerprint.values())
+    described = f"{dataset.pk}:{bootstrap}:" + ":".join(str(v) for v in fingerprint.values())
+    key = "calibration-rates:" + hashlib.sha1(described.encode()).hexdigest()  # any cache backend takes it
     rates = cache.get(key)
     if rates is None:
         rates = _calibration_rates(items, bootstrap)
