@@ -74,3 +74,20 @@ def test_the_history_filters_by_source_and_user(admin_client: Client, tmp_path: 
     assert len(admin_client.get("/datasets/queue/history/?user=ann").context["page"].object_list) == 2
     assert len(admin_client.get("/datasets/queue/history/?source=import").context["page"].object_list) == 0
     assert len(admin_client.get("/datasets/queue/history/?clip=clip1").context["page"].object_list) == 1
+
+
+def test_an_admin_settles_a_disputed_item(admin_client: Client, tmp_path: Path) -> None:
+    [item] = make_review_queue(tmp_path / "audio", 1, required=2)
+    ann, ben = User.objects.create_user("ann"), User.objects.create_user("ben")
+    submit(claim_next(ann), ann, "present")
+    submit(claim_next(ben), ben, "absent")
+    page = admin_client.get("/datasets/queue/disputed/").content.decode()
+    assert "clip0.wav" in page and "ann: present" in page and "ben: absent" in page
+    admin_client.post(f"/datasets/queue/disputed/{item.pk}/decide", {"decision": "absent"})
+    item.refresh_from_db()
+    assert (item.status, item.resolution) == ("resolved", False)
+    change = Label.objects.get(clip=item.clip, tag=item.tag)
+    assert change.verified and not change.present
+    assert "No disputed items" in admin_client.get("/datasets/queue/disputed/").content.decode()
+    refused = admin_client.post(f"/datasets/queue/disputed/{item.pk}/decide", {"decision": "present"}, follow=True)
+    assert "nothing left to decide" in refused.content.decode()

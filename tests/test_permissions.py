@@ -54,6 +54,8 @@ TABLE: dict[str, Expect] = {
     "run-detail": Expect("/runs/{run}/", statuses=ADMIN_ONLY),
     "annotators": Expect("/datasets/queue/annotators/", statuses=ADMIN_ONLY),
     "label-history": Expect("/datasets/queue/history/", statuses=ADMIN_ONLY),
+    "disputed": Expect("/datasets/queue/disputed/", statuses=ADMIN_ONLY),
+    "decide-item": Expect("/datasets/queue/disputed/{other}/decide", "post", (302, 403, 403, 302)),
     "revert-change": Expect("/datasets/queue/history/{change}/revert", "post", (302, 403, 403, 302)),
     "model-versions": Expect("/datasets/queue/models/", statuses=ADMIN_ONLY),
     "compare-versions": Expect("/datasets/queue/models/compare?a=1&b=1", statuses=ADMIN_ONLY),

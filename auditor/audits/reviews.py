@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from auditor.audits.models import Review, ReviewItem
@@ -67,6 +68,32 @@ def _resolve(item: ReviewItem, present: bool, review: Review, user: AbstractBase
     item.save(update_fields=["status", "resolution", "resolved_at"])
     set_verified_label(item.clip, item.tag, present, source=LabelChange.Source.REVIEW, user=user, review_id=review.pk,
                        reason=f"{item.kind} item #{item.pk} resolved")  # fmt: skip
+
+
+def disputed_items(dataset: Dataset):
+    """Open items whose present/absent answers are tied: waiting for one more reviewer, or an admin's decision."""
+    answers = Review.objects.filter(item=OuterRef("pk"))
+    return (
+        ReviewItem.objects.filter(dataset=dataset, status=ReviewItem.Status.OPEN)
+        .filter(Exists(answers.filter(decision=Review.Decision.PRESENT)))
+        .filter(Exists(answers.filter(decision=Review.Decision.ABSENT)))
+        .select_related("clip", "tag")
+        .prefetch_related("reviews__user")
+        .order_by("-priority", "id")
+    )
+
+
+@transaction.atomic
+def decide_as_admin(item: ReviewItem, user: AbstractBaseUser, present: bool) -> None:
+    """An admin settles an open item: it resolves with their decision, recorded in the label history as theirs
+    (the annotators' reviews stay as they were)."""
+    item = ReviewItem.objects.select_for_update(of=("self",)).select_related("clip", "tag").get(pk=item.pk)
+    if item.status != ReviewItem.Status.OPEN:
+        raise ReviewRefused(f"the item is {item.status}; there is nothing left to decide")
+    item.status, item.resolution, item.resolved_at = ReviewItem.Status.RESOLVED, present, timezone.now()
+    item.save(update_fields=["status", "resolution", "resolved_at"])
+    set_verified_label(item.clip, item.tag, present, source=LabelChange.Source.ADMIN, user=user,
+                       reason=f"admin decided {item.kind} item #{item.pk}")  # fmt: skip
 
 
 @dataclass

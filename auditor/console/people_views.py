@@ -14,10 +14,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from auditor.accounts.roles import admin_required
 from auditor.audits.agreement import annotator_stats
+from auditor.audits.models import ReviewItem
+from auditor.audits.reviews import ReviewRefused, decide_as_admin, disputed_items
 from auditor.datasets.labels import revert_change
 from auditor.datasets.models import Dataset, LabelChange
 
 HISTORY_PAGE = 50
+DISPUTED_PAGE = 100
 
 
 @require_GET
@@ -63,3 +66,28 @@ def revert(request: HttpRequest, name: str, change_id: int) -> HttpResponse:
     messages.success(request, f"Reverted change #{change.pk}: {change.tag.name} on {change.clip.path} is {state} "
                               f"again (change #{undone.pk}).")  # fmt: skip
     return redirect(f"{reverse('label-history', args=[name])}?{urlencode({'clip': change.clip.path})}")
+
+
+@require_GET
+@admin_required
+def disputed(request: HttpRequest, name: str) -> HttpResponse:
+    dataset = get_object_or_404(Dataset, name=name)
+    items = list(disputed_items(dataset)[:DISPUTED_PAGE])
+    return render(request, "console/disputed.html", {"dataset": dataset, "items": items})
+
+
+@require_POST
+@admin_required
+def decide(request: HttpRequest, name: str, item_id: int) -> HttpResponse:
+    item = get_object_or_404(ReviewItem.objects.select_related("clip", "tag"), dataset__name=name, pk=item_id)
+    decision = request.POST.get("decision")
+    if decision not in ("present", "absent"):
+        messages.error(request, f"field 'decision': expected present or absent, got {decision!r}")
+        return redirect("disputed", name=name)
+    try:
+        decide_as_admin(item, request.user, decision == "present")
+    except ReviewRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{item.tag.name} on {item.clip.path}: {decision}.")
+    return redirect("disputed", name=name)
