@@ -44,6 +44,7 @@ TABLE: dict[str, Expect] = {
     "home": Expect("/", statuses=(302, 403, 302, 200)),  # annotators are sent on to the review page
     "dataset-import": Expect("/datasets/import", "post", (302, 403, 403, 400)),  # admin: an empty form
     "dataset-detail": Expect("/datasets/queue/", statuses=ADMIN_ONLY),
+    "dataset-settings": Expect("/datasets/queue/settings", "post", (302, 403, 403, 302)),
     "dataset-export": Expect("/datasets/queue/labels.csv", statuses=ADMIN_ONLY),
     "tag-priorities": Expect("/datasets/queue/tags/", statuses=ADMIN_ONLY),
     "tag-health": Expect("/datasets/queue/health/", statuses=ADMIN_ONLY),

@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 
 from auditor.datasets.formats import FORMATS
-from auditor.datasets.models import dataset_name_validator
+from auditor.datasets.models import Dataset, dataset_name_validator
 
 
 class ImportForm(forms.Form):
@@ -39,3 +39,12 @@ class ImportForm(forms.Form):
             for chunk in upload.chunks():
                 fh.write(chunk)
         return target
+
+
+class ReviewSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Dataset
+        fields = ["reveal_label", "description"]
+        labels = {"reveal_label": "Show annotators the current label and the model's belief",
+                  "description": "Description"}  # fmt: skip
+        widgets = {"description": forms.TextInput()}

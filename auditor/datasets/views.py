@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from auditor.accounts.roles import admin_required, is_admin, is_annotator
 from auditor.datasets.exporting import export_labels
-from auditor.datasets.forms import ImportForm
+from auditor.datasets.forms import ImportForm, ReviewSettingsForm
 from auditor.datasets.importing import ImportFailed, import_dataset
 from auditor.datasets.models import Dataset
 from auditor.datasets.queries import dataset_summaries, queue_state, tag_table
@@ -36,6 +36,7 @@ def dataset_detail(request: HttpRequest, name: str) -> HttpResponse:
         "tags": tag_table(dataset),
         "imports": dataset.imports.select_related("user")[:20],
         **queue_state(dataset),
+        "settings_form": ReviewSettingsForm(instance=dataset),
     }
     return render(request, "datasets/detail.html", context)
 
@@ -75,3 +76,17 @@ def dataset_import(request: HttpRequest) -> HttpResponse:
             return redirect("dataset-detail", name=report.dataset)
     context = {"summaries": dataset_summaries(), "import_form": form, "import_problems": problems}
     return render(request, "datasets/list.html", context, status=400)
+
+
+@require_POST
+@admin_required
+def dataset_settings(request: HttpRequest, name: str) -> HttpResponse:
+    dataset = get_object_or_404(Dataset, name=name)
+    form = ReviewSettingsForm(request.POST, instance=dataset)
+    if form.is_valid():
+        form.save()
+        messages.success(request, "Settings saved.")
+    else:
+        problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+        messages.error(request, f"Not saved: {problems}")
+    return redirect("dataset-detail", name=dataset.name)
