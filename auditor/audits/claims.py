@@ -186,14 +186,21 @@ def renew(item: ReviewItem | int, user: AbstractBaseUser) -> bool:
     )
 
 
-def submit(item: ReviewItem | int, user: AbstractBaseUser, decision: str, *, source: str = "web") -> Review:
+def submit(
+    item: ReviewItem | int, user: AbstractBaseUser, decision: str, *, source: str = "web", require_claim: bool = False
+) -> Review:
     """Record the answer (the same answer twice counts once) and release the lease.
 
-    The returned review's `item` is the item as the answer left it (resolved, or open for more reviews).
+    With `require_claim` (the API), an item never handed to this user is refused (ReviewRefused), as in
+    `ensure_handed`, checked by the lease release itself. The returned review's `item` is the item as the
+    answer left it (resolved, or open for more reviews).
     """
+    item_id = _pk(item)
     with transaction.atomic():
-        review = record_review(_pk(item), user, decision, source=source)
-        Lease.objects.filter(item_id=_pk(item), user=user).delete()
+        released = Lease.objects.filter(item_id=item_id, user=user, skipped=False).delete()[0]
+        if require_claim and not released and not Review.objects.filter(item_id=item_id, user=user).exists():
+            ensure_handed(item_id, user)  # raises: no such item, or not handed to this user
+        review = record_review(item_id, user, decision, source=source)
     return review
 
 

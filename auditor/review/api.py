@@ -130,7 +130,8 @@ def submit_answer(request: HttpRequest, item_id: int) -> JsonResponse:
     if decision not in DECISIONS:
         raise BadRequest(f"field 'decision': expected one of {', '.join(DECISIONS)}, got {decision!r}")
     want_next = _flag(body, "next")
-    review = submit(_own_item(request, item_id), request.user, decision, source="api" if _is_script(request) else "web")
+    source = "api" if _is_script(request) else "web"
+    review = submit(item_id, request.user, decision, source=source, require_claim=True)
     item = review.item  # as the review left it (resolved or still open)
     answer = {
         "review": {
