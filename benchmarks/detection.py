@@ -31,6 +31,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import Report, setup_django  # noqa: E402 - after the path is set
+
 
 def detection_figures(wrong: np.ndarray, score: np.ndarray) -> dict[str, float]:
     from sklearn.metrics import average_precision_score
@@ -99,12 +101,7 @@ def main() -> None:
 
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="bench-detection-"))
     work.mkdir(parents=True, exist_ok=True)
-    os.environ.update({"DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}", "DATA_DIR": str(work / "data"),
-                       "DEMO": "1", "LOG_LEVEL": "WARNING"})  # fmt: skip
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "auditor.settings")
-    import django
-
-    django.setup()
+    setup_django(work)
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from sklearn.model_selection import KFold, cross_val_predict
@@ -117,11 +114,7 @@ def main() -> None:
     from tagging.scoring import cleanlab_scores
 
     tags = list(TAG_NAMES)
-    lines: list[str] = []
-
-    def say(text: str = "") -> None:
-        print(text, flush=True)
-        lines.append(text)
+    say = Report()
 
     corpus, test = work / "corpus", work / "test"
     if not (corpus / "labels.csv").exists():
@@ -240,8 +233,7 @@ def main() -> None:
     say(f"Timings: audit --sync {audit_seconds:.0f} s (target < 300 s for 1,000 clips), retrain "
         f"{retrain_seconds:.0f} s, baseline {baseline_seconds:.0f} s; training {rate:.0f} clip-epochs/s "
         f"(validation included), {len(epochs)} epochs over {args.folds} folds.")  # fmt: skip
-    if args.markdown:
-        Path(args.markdown).write_text("\n".join(lines) + "\n")
+    say.write(args.markdown)
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -24,15 +24,17 @@ def test_the_draw_follows_the_design() -> None:
     assert len(draw) == 150
     assert len(set(zip(draw.clip_index, draw.tag_index, strict=True))) == 150  # no pair twice
     strata = set(draw.stratum)
-    assert strata == {"given", "band0", "band1", "band2", "band3"}
+    assert strata == {"given", *(f"band{b}" for b in range(6))}
     for name in strata:
         members = [i for i, s in enumerate(draw.stratum) if s == name]
         size = draw.stratum_size[members[0]]
         assert np.allclose(draw.inclusion_probability[members], len(members) / size)
     assert sum(s == "given" for s in draw.stratum) == 30  # the positives' fixed share
-    # Most negative draws go to the top band, where the hidden positives are.
-    top = sum(s == "band3" for s in draw.stratum)
+    # More negative draws go to the top band, where the hidden positives are, than to the bottom one; but
+    # every band gets enough for its rate to mean something.
+    top = sum(s == "band5" for s in draw.stratum)
     assert top > sum(s == "band0" for s in draw.stratum)
+    assert min(sum(s == name for s in draw.stratum) for name in strata) >= 5
     assert np.all(given[draw.clip_index[[s == "given" for s in draw.stratum]]] == 1)
 
 
@@ -44,6 +46,15 @@ def test_per_tag_budgets_and_small_tags() -> None:
     draw = draw_calibration_sample(given, presence, [10, 0], rng=rng)
     assert set(draw.tag_index) == {0}
     assert len(draw) == 10
+
+
+def test_a_small_budget_gets_fewer_bands_instead_of_overshooting() -> None:
+    rng = np.random.default_rng(4)
+    present, given, presence = population(rng, 2000, 0.1, 0.5, 0.01)
+    for budget in (5, 8, 14):
+        draw = draw_calibration_sample(given[:, None], presence[:, None], budget, rng=rng)
+        assert len(draw) == budget
+        assert "given" in draw.stratum and "band0" in draw.stratum
 
 
 def test_weighted_tagability_is_unbiased_over_many_draws() -> None:
@@ -84,3 +95,45 @@ def test_a_partly_reviewed_stratum_still_stands_for_its_population() -> None:
     assert rate.tagability == pytest.approx(100 / 190)
     assert rate.false_positive_rate == 0.0
     assert rate.reviews == 30
+
+
+def test_a_band_where_no_hidden_positive_was_found_still_leaves_doubt() -> None:
+    # The same reviews: given positives 30 of 300, all present; band0 10 reviews, none present; band1 20 reviews
+    # of 100 pairs, 10 present. A bigger band0 hides more possible positives, so the interval reaches lower,
+    # though the point estimate (300 / (300 + 50)) is the same.
+    strata = ["given"] * 30 + ["band0"] * 10 + ["band1"] * 20
+    given = [1] * 30 + [0] * 30
+    present = [1] * 30 + [0] * 10 + [1] * 10 + [0] * 10
+    small, large = (
+        estimate_rates(strata, [300] * 30 + [band0] * 10 + [100] * 20, given, present, bootstrap=2000)
+        for band0 in (20, 2000)
+    )
+    assert small.tagability == large.tagability == pytest.approx(300 / 350)
+    assert large.tagability_low < small.tagability_low - 0.02
+    assert small.tagability_low < small.tagability < small.tagability_high
+
+
+def test_no_false_positive_among_the_reviews_is_not_taken_for_none_at_all() -> None:
+    strata = ["given"] * 30 + ["band0"] * 30
+    rate = estimate_rates(strata, [300] * 30 + [3000] * 30, [1] * 30 + [0] * 30, [1] * 30 + [0] * 30)
+    assert rate.false_positive_rate == 0.0
+    assert rate.false_positive_low == 0.0 and rate.false_positive_high > 0.001
+    assert rate.tagability == 1.0 and rate.tagability_high == 1.0 and rate.tagability_low < 1.0
+
+
+def test_intervals_hold_the_truth_for_nearly_every_tag_of_an_audit() -> None:
+    """Issue #6's shape: 16 tags of different prevalence and tagability, 150 reviews each; the intervals of
+    one draw should miss at most one tag, and over several draws most tags' intervals hold the truth."""
+    rng = np.random.default_rng(5)
+    tags = [(p, c) for p in (0.06, 0.12, 0.25, 0.45) for c in (0.4, 0.6, 0.8, 0.95)]
+    covered, total = 0, 0
+    for _ in range(5):
+        for prevalence, tagability in tags:
+            present, given, presence = population(rng, 1000, prevalence, tagability, 0.005)
+            truth = given[present == 1].mean()
+            draw = draw_calibration_sample(given[:, None], presence[:, None], 150, rng=rng)
+            clips = draw.clip_index
+            rate = estimate_rates(draw.stratum, draw.stratum_size, given[clips], present[clips], bootstrap=500)
+            covered += rate.tagability_low <= truth <= rate.tagability_high
+            total += 1
+    assert covered >= 0.93 * total

@@ -68,6 +68,7 @@ class RunParams:
     calibration_share: float = 0.10
     calibration_reviews: int = 2
     flagged_reviews: int = 1
+    calibration_per_tag: int = 5  # at least this many calibration items per tag, whatever the share gives
 
     @classmethod
     def from_dict(cls, values: dict) -> RunParams:
@@ -96,6 +97,7 @@ class RunParams:
             calibration_share=self.calibration_share,
             calibration_reviews=self.calibration_reviews,
             flagged_reviews=self.flagged_reviews,
+            min_calibration_per_tag=self.calibration_per_tag,
         )
 
 

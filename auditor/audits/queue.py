@@ -31,6 +31,8 @@ class QueuePolicy:
             raise ValueError("calibration_share must be in [0, 1)")
         if self.max_flagged < 0 or self.min_calibration_per_tag < 0:
             raise ValueError("counts must not be negative")
+        if self.min_calibration_per_tag > 100_000:
+            raise ValueError("calibration items per tag must be at most 100,000")
         if not (1 <= self.calibration_reviews <= 10 and 1 <= self.flagged_reviews <= 10):
             raise ValueError("reviews per item must be between 1 and 10")
 

@@ -29,6 +29,9 @@ def add_queue_arguments(parser: CommandParser) -> None:
         help="Reviews each calibration item asks for (overlap; the estimates rest on them).",
     )
     parser.add_argument("--flagged-reviews", type=int, default=1, help="Reviews each flagged item asks for.")
+    parser.add_argument("--calibration-per-tag", type=int, default=5,
+                        help="At least this many calibration items per tag (e.g. 150 to estimate every tag's "
+                             "tagability to about ±0.05).")  # fmt: skip
 
 
 def training_params(options: dict) -> dict:
@@ -36,7 +39,7 @@ def training_params(options: dict) -> dict:
 
 
 def queue_params(options: dict) -> dict:
-    keys = ("max_flagged", "calibration_share", "calibration_reviews", "flagged_reviews")
+    keys = ("max_flagged", "calibration_share", "calibration_reviews", "flagged_reviews", "calibration_per_tag")
     return {key: options[key] for key in keys}
 
 
