@@ -73,7 +73,8 @@ def test_a_running_run_stops_at_its_next_progress_report_and_keeps_nothing(datas
 
     finished = execute_run(run.pk, echo=cancel_once_training_starts)
     assert finished.status == "failed"
-    assert finished.error == "cancelled by alice during cross-validation"
+    # It stops at the first progress report the run saves after the cancel: in training, or just after it.
+    assert finished.error in ("cancelled by alice during cross-validation", "cancelled by alice during scoring")
     assert not ModelVersion.objects.exists()
     assert labels() == labels_before
     assert not LabelChange.objects.exists()

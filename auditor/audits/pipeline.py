@@ -144,10 +144,10 @@ def execute_run(run_id: int, *, echo: Callable[[str], None] | None = None, fan_o
     try:
         with heartbeat(run.pk):
             _carry_out(run, RunParams.from_dict(run.params), progress)
-    except RunCancelled:
+    except RunCancelled as stop:
         cancelled = AuditRun.objects.select_related("cancel_requested_by").get(pk=run.pk)
         who = cancelled.cancel_requested_by.username if cancelled.cancel_requested_by else "the command line"
-        error = f"cancelled by {who} during {cancelled.stage or 'start'}"
+        error = f"cancelled by {who} during {stop.stage}"
         finished = {"status": AuditRun.Status.FAILED, "finished_at": timezone.now(), "error": error}
         AuditRun.objects.filter(pk=run.pk).update(**finished)
         run.refresh_from_db()

@@ -11,7 +11,11 @@ from auditor.audits.models import AuditRun
 
 
 class RunCancelled(Exception):
-    """An admin cancelled the run; raised from its next progress report."""
+    """An admin cancelled the run; raised from its next progress report, naming the stage it was in."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__(f"cancelled during {stage}")
+        self.stage = stage
 
 
 # Where each stage sits in the run's 0..1 progress.
@@ -51,7 +55,7 @@ class RunProgress:
             # The only reason the row would not match: an admin asked to cancel. The final report comes after the
             # results are committed, so by then there is nothing left to cancel.
             if not saved and stage != "done":
-                raise RunCancelled(self.run.pk)
+                raise RunCancelled(stage)
         if self.echo and (stage != self._last_stage or fraction >= 1.0 or now - self._last_echo >= self.echo_interval):
             self._last_stage, self._last_echo = stage, now
             elapsed = now - self.started
