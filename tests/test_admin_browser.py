@@ -87,7 +87,7 @@ def test_an_admin_imports_audits_reprioritises_checks_health_and_exports(browser
         i.score for i in open_items if i.tag.name == name))  # fmt: skip
     page.goto(f"{live_server.url}/datasets/demo/tags/")
     row = page.locator("table.tags-form tr", has=page.locator(f"strong:text-is('{tag}')"))
-    row.locator("input.weight").fill("1000")
+    row.locator("input[name$='-weight']").fill("1000")
     page.click("text=Save and re-order the queue")
     assert "open review items re-ordered" in page.text_content(".message")
     annotator = log_in(browser, live_server.url, "ann", annotator_password)

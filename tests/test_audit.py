@@ -218,3 +218,12 @@ def test_rescoring_refills_the_queue_with_the_active_model_without_training(data
     assert ModelVersion.objects.count() == 1
     assert ReviewItem.objects.filter(run=first, status="superseded").exists()
     assert ReviewItem.objects.filter(run=run, status="open").exists()
+
+
+def test_an_admin_asks_for_more_calibration_items_on_a_tag(dataset) -> None:
+    from auditor.datasets.models import Tag
+
+    Tag.objects.filter(name="drums").update(extra_calibration=10)
+    call_command("audit", "demo", *FAST, "--calibration-share", "0.2")
+    drawn = {tag: ReviewItem.objects.filter(kind="calibration", tag__name=tag).count() for tag in ("drums", "bass")}
+    assert drawn["drums"] >= drawn["bass"] + 8  # its share plus ten (a stratum may run out of pairs)

@@ -35,7 +35,8 @@ def tag_form(dataset: Dataset, **changes: dict) -> dict:
     data = {"form-TOTAL_FORMS": str(len(tags)), "form-INITIAL_FORMS": str(len(tags))}
     for n, tag in enumerate(tags):
         values = {"id": tag.pk, "weight": tag.weight, "description": tag.description, "focus": tag.focus,
-                  "active": tag.active, **changes.get(tag.name, {})}  # fmt: skip
+                  "active": tag.active, "extra_calibration": tag.extra_calibration,
+                  **changes.get(tag.name, {})}  # fmt: skip
         for key, value in values.items():
             if value is True:
                 data[f"form-{n}-{key}"] = "on"

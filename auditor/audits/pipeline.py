@@ -226,7 +226,7 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
         if run.kind == AuditRun.Kind.AUDIT:
             progress("queue", 0.0, "filling the review queue")
             filled = fill_queue(run, matrix, presence=presence, score=score, policy=params.queue_policy(),
-                                seed=params.seed + run.pk)  # fmt: skip
+                                seed=params.seed + run.pk, extra_calibration=_extra_calibration(dataset))  # fmt: skip
             summary = (f"v{version.number}: {filled.flagged} flagged and {filled.calibration} calibration items "
                        f"queued ({filled.superseded} unreviewed items replaced)")  # fmt: skip
         else:
@@ -234,6 +234,11 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     if skipped:
         summary += f"; {len(skipped)} clips skipped (no features)"
     progress("done", 1.0, summary)
+
+
+def _extra_calibration(dataset: Dataset) -> dict[str, int]:
+    """Tags an admin asked more calibration items for (tag priorities page), and how many more."""
+    return dict(dataset.tags.filter(extra_calibration__gt=0).values_list("name", "extra_calibration"))
 
 
 def _write_run_folder(run: AuditRun, config: dict, metrics: dict, oof: OutOfFold, *, scores: dict,
@@ -274,7 +279,7 @@ def _rescore(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     score = wrong_label_probability(matrix.given, p_given, tagability=tagability, false_positive_rate=false_positive)
     progress("queue", 0.0, "refilling the review queue")
     filled = fill_queue(run, matrix, presence=presence, score=score, policy=params.queue_policy(),
-                        seed=params.seed + run.pk)  # fmt: skip
+                        seed=params.seed + run.pk, extra_calibration=_extra_calibration(run.dataset))  # fmt: skip
     summary = (f"re-scored with v{version.number}: {filled.flagged} flagged and {filled.calibration} calibration "
                f"items queued ({filled.superseded} unreviewed items replaced)")  # fmt: skip
     if skipped:

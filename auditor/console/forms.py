@@ -16,8 +16,9 @@ class TagPriorityForm(forms.ModelForm):
 
     class Meta:
         model = Tag
-        fields = ["weight", "description", "focus", "active"]
-        widgets = {"description": forms.TextInput(attrs={"class": "description"})}
+        fields = ["weight", "description", "focus", "active", "extra_calibration"]
+        widgets = {"description": forms.TextInput(attrs={"class": "description"}),
+                   "extra_calibration": forms.NumberInput(attrs={"class": "count", "min": 0})}  # fmt: skip
 
 
 TagPriorityFormSet = modelformset_factory(Tag, form=TagPriorityForm, extra=0, can_delete=False)

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 dataset_name_validator = RegexValidator(
@@ -55,6 +55,8 @@ class Tag(models.Model):
     active = models.BooleanField(default=True)
     # While any tag of a dataset is in focus, annotators are only asked about focused tags.
     focus = models.BooleanField(default=False)
+    # Calibration items drawn for this tag on top of its share at each audit: a tighter tagability estimate.
+    extra_calibration = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(10_000)])
     # Counted when labels change (auditor.datasets.counts), so pages over a million clips need not count them.
     positive_labels = models.PositiveIntegerField(default=0)  # pairs labelled present now
     verified_labels = models.PositiveIntegerField(default=0)  # pairs a person decided
