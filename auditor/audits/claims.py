@@ -42,16 +42,6 @@ def _held_leases(user: AbstractBaseUser):
                                 item__status=ReviewItem.Status.OPEN)  # fmt: skip
 
 
-def held_item(
-    user: AbstractBaseUser, dataset_id: int | None = None, *, exclude: Collection[int] = ()
-) -> ReviewItem | None:
-    """The open item this user has held longest with an unexpired lease, outside `exclude`; or None.
-
-    A reload therefore shows the question that was on screen, not the one prefetched after it.
-    """
-    return _held(user, dataset_id, exclude)[0]
-
-
 def _held(user: AbstractBaseUser, dataset_id: int | None, exclude: Collection[int]) -> tuple[ReviewItem | None, int]:
     """(the longest-held item outside `exclude`, how many items the user holds); one query when none is due."""
     leases = _held_leases(user).order_by("created_at", "id")

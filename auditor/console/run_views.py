@@ -17,6 +17,7 @@ from auditor.audits.pipeline import RunRefused, create_run
 from auditor.audits.runs import cancel_run, enqueue_run, retrain_threshold, retry_run
 from auditor.audits.schedules import RetrainSchedule, retrain_schedule, set_retrain_schedule
 from auditor.console.run_forms import RetrainPolicyForm, StartRunForm
+from auditor.datasets.forms import form_problems
 from auditor.datasets.models import Dataset
 
 LOG_LINES = 200
@@ -26,11 +27,6 @@ def progress_payload(run: AuditRun) -> dict:
     return {"id": run.pk, "status": run.status, "stage": run.stage, "progress": round(run.progress, 4),
             "message": run.message, "seconds": run.seconds, "eta_seconds": run.eta_seconds,
             "error": run.error.splitlines()[0] if run.error else "", "in_progress": run.in_progress}  # fmt: skip
-
-
-def _problems(form) -> str:
-    """A form's errors as one line naming each field."""
-    return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
 
 
 def _policy_form(dataset: Dataset, data=None) -> RetrainPolicyForm:
@@ -57,7 +53,7 @@ def start_run(request: HttpRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     form = StartRunForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Not started: {_problems(form)}")
+        messages.error(request, f"Not started: {form_problems(form)}")
         return redirect("dataset-runs", name=dataset.name)
     try:
         run = create_run(dataset, form.cleaned_data["kind"], form.params(), request.user,
@@ -76,7 +72,7 @@ def retrain_policy(request: HttpRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     form = _policy_form(dataset, request.POST)
     if not form.is_valid():
-        messages.error(request, f"Not saved: {_problems(form)}")
+        messages.error(request, f"Not saved: {form_problems(form)}")
         return redirect("dataset-runs", name=dataset.name)
     dataset.retrain_after_verified = form.cleaned_data["threshold"]
     dataset.save(update_fields=["retrain_after_verified", "updated_at"])

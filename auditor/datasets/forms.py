@@ -12,6 +12,11 @@ from auditor.datasets.formats import FORMATS
 from auditor.datasets.models import Dataset, dataset_name_validator
 
 
+def form_problems(form: forms.BaseForm) -> str:
+    """A form's errors as one line naming each field, for a message on the page it redirects to."""
+    return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+
+
 class ImportForm(forms.Form):
     name = forms.CharField(max_length=100, validators=[dataset_name_validator],
                            help_text="a new name, or an existing dataset's to update it")  # fmt: skip

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from auditor.accounts.roles import admin_required, is_admin, is_annotator
 from auditor.datasets.exporting import export_labels
-from auditor.datasets.forms import ImportForm, ReviewSettingsForm
+from auditor.datasets.forms import ImportForm, ReviewSettingsForm, form_problems
 from auditor.datasets.importing import ImportFailed, import_dataset
 from auditor.datasets.models import Dataset
 from auditor.datasets.queries import dataset_summaries, queue_state, tag_table
@@ -87,6 +87,5 @@ def dataset_settings(request: HttpRequest, name: str) -> HttpResponse:
         form.save()
         messages.success(request, "Settings saved.")
     else:
-        problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
-        messages.error(request, f"Not saved: {problems}")
+        messages.error(request, f"Not saved: {form_problems(form)}")
     return redirect("dataset-detail", name=dataset.name)
