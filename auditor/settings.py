@@ -119,6 +119,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The user and their role groups in one statement per request (plain ModelBackend stays listed, so sessions
+# made before it still load); sessions in the database, read by hand-written SQL.
+AUTHENTICATION_BACKENDS = [
+    "auditor.accounts.backends.UserWithRolesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+SESSION_ENGINE = "auditor.accounts.sessions"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 CSRF_FAILURE_VIEW = "auditor.review.api.csrf_failure"  # JSON for API clients, Django's page for browsers

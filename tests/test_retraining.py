@@ -62,10 +62,10 @@ def test_the_policy_retrains_once_enough_labels_were_verified(dataset, settings,
     user = User.objects.create_user("rita")
     clips, tag = list(dataset.clips.order_by("id")), dataset.tags.get()
     for clip in clips[:2]:
-        set_verified_label(clip, tag, True, source="review", user=user)
+        set_verified_label(clip.dataset_id, clip.pk, tag.pk, True, source="review", user=user)
     assert retrain_policy() == []
 
-    set_verified_label(clips[2], tag, False, source="review", user=user)
+    set_verified_label(clips[2].dataset_id, clips[2].pk, tag.pk, False, source="review", user=user)
     with django_capture_on_commit_callbacks() as sent:
         started = retrain_policy()
 

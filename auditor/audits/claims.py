@@ -16,12 +16,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
+from auditor import rawsql
 from auditor.audits.models import Lease, Review, ReviewItem
 from auditor.audits.reviews import ReviewRefused, record_review
 from auditor.datasets.labels import revert_change
-from auditor.datasets.models import LabelChange, Tag
+from auditor.datasets.models import Clip, Dataset, LabelChange, Tag
 
 CANDIDATES_PER_CLAIM = 4  # rows locked per claim (each lock is a write); locked rows are skipped, not counted
 LOCKED_RETRIES = 200  # × 10 ms: how long a claim waits when every free item is mid-claim by others
@@ -37,23 +39,41 @@ def _lease_seconds() -> int:
     return settings.REVIEW_LEASE_SECONDS
 
 
-def _held_leases(user: AbstractBaseUser):
-    return Lease.objects.filter(user=user, skipped=False, expires_at__gt=timezone.now(),
-                                item__status=ReviewItem.Status.OPEN)  # fmt: skip
+# The claim and the answer run on every decision, so their statements are written by hand (see auditor.rawsql).
+def _item_select() -> str:
+    """Select an item with its dataset, clip and tag (what a question shows); `_item_from_row` reads the row."""
+    return (
+        f"SELECT {rawsql.columns(ReviewItem, 'i')}, {rawsql.columns(Dataset, 'd')}, {rawsql.columns(Clip, 'c')},"
+        f" {rawsql.columns(Tag, 't')} FROM {rawsql.table(ReviewItem)} i"
+        f" JOIN {rawsql.table(Dataset)} d ON d.id = i.dataset_id JOIN {rawsql.table(Clip)} c ON c.id = i.clip_id"
+        f" JOIN {rawsql.table(Tag)} t ON t.id = i.tag_id"
+    )
 
 
-def _held(user: AbstractBaseUser, dataset_id: int | None, exclude: Collection[int]) -> tuple[ReviewItem | None, int]:
-    """(the longest-held item outside `exclude`, how many items the user holds); one query when none is due."""
-    leases = _held_leases(user).order_by("created_at", "id")
-    if dataset_id is not None:
-        leases = leases.filter(item__dataset_id=dataset_id)
-    held = list(leases.values_list("item_id", "expires_at"))
-    first = next(((item_id, expires_at) for item_id, expires_at in held if item_id not in exclude), None)
-    if first is None:
-        return None, len(held)
-    item = ReviewItem.objects.select_related("dataset", "clip", "tag").get(pk=first[0])
-    item.lease_expires_at = first[1]
-    return item, len(held)
+def _item_from_row(row: tuple, lease_expires_at: datetime) -> ReviewItem:
+    parts, start = [], 0
+    for model in (ReviewItem, Dataset, Clip, Tag):
+        parts.append(rawsql.from_row(model, row[start : start + rawsql.width(model)]))
+        start += rawsql.width(model)
+    item, item.dataset, item.clip, item.tag = parts
+    item.clip.dataset = item.dataset
+    item.lease_expires_at = lease_expires_at
+    return item
+
+
+def _held(
+    cursor: CursorWrapper, user: AbstractBaseUser, dataset_id: int | None, exclude: Collection[int], stamp
+) -> tuple[int | None, int]:
+    """(the longest-held item outside `exclude`, how many items the user holds)."""
+    dataset = "AND i.dataset_id = %s" if dataset_id is not None else ""
+    cursor.execute(
+        f"SELECT l.item_id FROM {rawsql.table(Lease)} l JOIN {rawsql.table(ReviewItem)} i ON i.id = l.item_id"
+        f" WHERE l.user_id = %s AND NOT l.skipped AND l.expires_at > %s AND i.status = 'open' {dataset}"
+        " ORDER BY l.created_at, l.id",
+        [user.pk, stamp] + ([dataset_id] if dataset_id is not None else []),
+    )
+    held = [item_id for (item_id,) in cursor.fetchall()]
+    return next((item_id for item_id in held if item_id not in exclude), None), len(held)
 
 
 def claim_next(
@@ -67,18 +87,23 @@ def claim_next(
     its dataset, clip and tag loaded and `lease_expires_at` set.
     """
     exclude = set(exclude)
-    held, holding = _held(user, dataset_id, exclude)
-    if held is not None:
-        renew(held, user)
-        held.lease_expires_at = timezone.now() + timedelta(seconds=_lease_seconds())
-        return held
+    now = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    expires_at = now + timedelta(seconds=_lease_seconds())
+    with connection.cursor() as cursor:
+        held, holding = _held(cursor, user, dataset_id, exclude, stamp)
+        if held is not None:
+            cursor.execute(
+                f"UPDATE {rawsql.table(Lease)} SET expires_at = %s WHERE item_id = %s AND user_id = %s",
+                [connection.ops.adapt_datetimefield_value(expires_at), held, user.pk],
+            )
+            cursor.execute(f"{_item_select()} WHERE i.id = %s", [held])
+            return _item_from_row(cursor.fetchone(), expires_at)
     if holding >= MAX_HELD_ITEMS:
         raise ClaimRefused(f"you already hold {MAX_HELD_ITEMS} items; answer or skip one first")
     for _ in range(LOCKED_RETRIES):
-        item_id, expires_at, others_busy = _claim_free_item(user, dataset_id, exclude)
-        if item_id is not None:
-            item = ReviewItem.objects.select_related("dataset", "clip", "tag").get(pk=item_id)
-            item.lease_expires_at = expires_at
+        item, others_busy = _claim_free_item(user, dataset_id, exclude)
+        if item is not None:
             return item
         if not others_busy:
             return None
@@ -88,23 +113,20 @@ def claim_next(
 
 def _candidates_sql(dataset_id: int | None, exclude: Collection[int], *, limit: int, lock: bool) -> str:
     """Open items, most urgent first, that this user has neither answered, skipped nor holds, with a free slot,
-    of a focused tag when the dataset has tags in focus.
+    of a focused tag when the dataset has tags in focus; with their dataset, clip and tag (`_item_select`).
 
-    Written as SQL rather than through the ORM: it runs on every answer, and building it with the ORM cost
-    more than running it. Parameters, in order: (the dataset id,) user, user, now, now.
+    Parameters, in order: (the dataset id,) user, user, now, now.
     """
-    items, reviews, leases = ReviewItem._meta.db_table, Review._meta.db_table, Lease._meta.db_table
-    tags = Tag._meta.db_table
+    reviews, leases, tags = rawsql.table(Review), rawsql.table(Lease), rawsql.table(Tag)
     dataset = "AND i.dataset_id = %s" if dataset_id is not None else ""
     excluded = f"AND i.id NOT IN ({', '.join(str(int(pk)) for pk in exclude)})" if exclude else ""
     return f"""
-        SELECT i.id FROM {items} i
+        {_item_select()}
         WHERE i.status = 'open' {dataset} {excluded}
           AND NOT EXISTS (SELECT 1 FROM {reviews} r WHERE r.item_id = i.id AND r.user_id = %s)
           AND NOT EXISTS (SELECT 1 FROM {leases} l WHERE l.item_id = i.id AND l.user_id = %s
                           AND (l.skipped OR l.expires_at > %s))
-          AND (EXISTS (SELECT 1 FROM {tags} t WHERE t.id = i.tag_id AND t.focus)
-               OR NOT EXISTS (SELECT 1 FROM {tags} f WHERE f.dataset_id = i.dataset_id AND f.focus))
+          AND (t.focus OR NOT EXISTS (SELECT 1 FROM {tags} f WHERE f.dataset_id = i.dataset_id AND f.focus))
           AND (SELECT COUNT(*) FROM {reviews} r WHERE r.item_id = i.id)
             + (SELECT COUNT(*) FROM {leases} l WHERE l.item_id = i.id AND NOT l.skipped AND l.expires_at > %s)
             < i.required_reviews
@@ -115,39 +137,40 @@ def _candidates_sql(dataset_id: int | None, exclude: Collection[int], *, limit: 
 
 def _claim_free_item(
     user: AbstractBaseUser, dataset_id: int | None, exclude: Collection[int]
-) -> tuple[int | None, datetime | None, bool]:
-    """(the item id leased or None, its lease's expiry, whether items were there but locked by other claims)."""
+) -> tuple[ReviewItem | None, bool]:
+    """(the item leased or None, whether items were there but locked by other claims)."""
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
     params = ([dataset_id] if dataset_id is not None else []) + [user.pk, user.pk, stamp, stamp]
     locking = connection.features.has_select_for_update_skip_locked
+    expires_at = now + timedelta(seconds=_lease_seconds())
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_candidates_sql(dataset_id, exclude, limit=CANDIDATES_PER_CLAIM, lock=locking), params)
         # The slot counts above come from the statement's snapshot; a claim that committed between it and our
-        # lock is only visible to a fresh query, so each locked row's free slots are counted again.
-        item_id = next((pk for (pk,) in cursor.fetchall() if _has_free_slot(cursor, pk, stamp)), None)
-        if item_id is None:
+        # lock is only visible to a fresh statement, so the lease is written only if a slot is still free then.
+        row = next((row for row in cursor.fetchall() if _lease_if_free(cursor, row[0], user, stamp, expires_at)), None)
+        if row is None:
             if not locking:
-                return None, None, False
+                return None, False
             cursor.execute(_candidates_sql(dataset_id, exclude, limit=1, lock=False), params)
-            return None, None, cursor.fetchone() is not None
-        expires_at = now + timedelta(seconds=_lease_seconds())
-        Lease.objects.bulk_create(
-            [Lease(item_id=item_id, user=user, expires_at=expires_at, skipped=False)],
-            update_conflicts=True, unique_fields=["item", "user"], update_fields=["expires_at", "skipped"],
-        )  # fmt: skip
-    return item_id, expires_at, False
+            return None, cursor.fetchone() is not None
+    return _item_from_row(row, expires_at), False
 
 
-def _has_free_slot(cursor, item_id: int, stamp) -> bool:
-    reviews, leases, items = Review._meta.db_table, Lease._meta.db_table, ReviewItem._meta.db_table
+def _lease_if_free(cursor: CursorWrapper, item_id: int, user: AbstractBaseUser, stamp, expires_at: datetime) -> bool:
+    """Lease the (locked) item to the user if it still has a free slot, counted afresh; whether it did."""
+    reviews, leases, items = rawsql.table(Review), rawsql.table(Lease), rawsql.table(ReviewItem)
+    # WHERE before ON CONFLICT also keeps SQLite from reading the conflict clause as a join's ON.
     cursor.execute(
-        f"SELECT (SELECT COUNT(*) FROM {reviews} WHERE item_id = %s)"
+        f"INSERT INTO {leases} (item_id, user_id, expires_at, skipped, created_at) SELECT %s, %s, %s, %s, %s"
+        f" WHERE (SELECT COUNT(*) FROM {reviews} WHERE item_id = %s)"
         f" + (SELECT COUNT(*) FROM {leases} WHERE item_id = %s AND NOT skipped AND expires_at > %s)"
-        f" < (SELECT required_reviews FROM {items} WHERE id = %s)",
-        [item_id, item_id, stamp, item_id],
-    )
-    return bool(cursor.fetchone()[0])
+        f" < (SELECT required_reviews FROM {items} WHERE id = %s)"
+        " ON CONFLICT (item_id, user_id) DO UPDATE SET expires_at = excluded.expires_at, skipped = excluded.skipped",
+        [item_id, user.pk, connection.ops.adapt_datetimefield_value(expires_at), False, stamp,
+         item_id, item_id, stamp, item_id],
+    )  # fmt: skip
+    return cursor.rowcount == 1
 
 
 def _pk(item: ReviewItem | int) -> int:
@@ -187,7 +210,10 @@ def submit(
     """
     item_id = _pk(item)
     with transaction.atomic():
-        released = Lease.objects.filter(item_id=item_id, user=user, skipped=False).delete()[0]
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {rawsql.table(Lease)} WHERE item_id = %s AND user_id = %s AND NOT skipped",
+                           [item_id, user.pk])  # fmt: skip
+            released = cursor.rowcount
         if require_claim and not released and not Review.objects.filter(item_id=item_id, user=user).exists():
             ensure_handed(item_id, user)  # raises: no such item, or not handed to this user
         review = record_review(item_id, user, decision, source=source)

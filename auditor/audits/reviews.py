@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from auditor import rawsql
 from auditor.audits.models import Review, ReviewItem
 from auditor.datasets.labels import set_verified_label
 from auditor.datasets.models import Clip, Dataset, Label, LabelChange, Tag
@@ -30,44 +32,65 @@ def record_review(item: ReviewItem | int, user: AbstractBaseUser, decision: str,
     Submitting the same answer twice records one review; a different answer from the same person is
     refused (they undo first). An item resolves once all its `required_reviews` slots are answered and the
     present/absent answers have a strict majority; a tie keeps it open for one more reviewer, and an
-    unsure answer opens one more slot (it decides nothing).
+    unsure answer opens one more slot (it decides nothing). The returned review's `item` is the item as the
+    answer left it. Hand-written SQL: this runs on every answer (see auditor.rawsql).
     """
     if decision not in DECISIONS:
         raise ReviewRefused(f"decision {decision!r}: expected one of {', '.join(DECISIONS)}")
-    # Locks the item only (not its clip and tag, which come along for the label change).
     item_id = item if isinstance(item, int) else item.pk
-    item = ReviewItem.objects.select_for_update(of=("self",)).select_related("clip", "tag").get(pk=item_id)
-    earlier = list(Review.objects.filter(item=item).values_list("pk", "user_id", "decision"))
-    mine = next(((pk, answer) for pk, user_id, answer in earlier if user_id == user.pk), None)
-    if mine is not None:
-        if mine[1] == decision:
-            return Review.objects.select_related("item").get(pk=mine[0])
-        raise ReviewRefused(f"{user} already answered {mine[1]!r} on this item")
-    if item.status != ReviewItem.Status.OPEN:
-        raise ReviewRefused(f"the item is {item.status}; it takes no more reviews")
-    review = Review.objects.create(item=item, user=user, decision=decision, source=source)
-    if decision == Review.Decision.UNSURE:
-        # An unsure answer decides nothing but uses a slot: open one more for someone else.
-        item.required_reviews += 1
-        item.save(update_fields=["required_reviews"])
-        return review
-    answers = [answer for _, _, answer in earlier] + [decision]
-    decisive = [answer for answer in answers if answer != Review.Decision.UNSURE]
-    if len(answers) >= item.required_reviews:
-        leader, votes = Counter(decisive).most_common(1)[0]
-        if votes * 2 > len(decisive):  # a strict majority: all of them, or the tie-breaker's side
-            _resolve(item, leader == Review.Decision.PRESENT, review, user)
-        else:  # a tie: one more reviewer decides
+    with connection.cursor() as cursor:
+        item, earlier = _locked_item_with_reviews(cursor, item_id)
+        mine = next(((pk, answer) for pk, user_id, answer in earlier if user_id == user.pk), None)
+        if mine is not None:
+            if mine[1] == decision:
+                return Review.objects.select_related("item").get(pk=mine[0])
+            raise ReviewRefused(f"{user} already answered {mine[1]!r} on this item")
+        if item.status != ReviewItem.Status.OPEN:
+            raise ReviewRefused(f"the item is {item.status}; it takes no more reviews")
+        review = rawsql.insert(cursor, Review, item_id=item.pk, user_id=user.pk, decision=decision, source=source,
+                               created_at=timezone.now())  # fmt: skip
+        review.item = item
+        if decision == Review.Decision.UNSURE:
+            # An unsure answer decides nothing but uses a slot: open one more for someone else.
             item.required_reviews += 1
-            item.save(update_fields=["required_reviews"])
+            rawsql.update(cursor, item, ["required_reviews"])
+            return review
+        answers = [answer for _, _, answer in earlier] + [decision]
+        decisive = [answer for answer in answers if answer != Review.Decision.UNSURE]
+        if len(answers) >= item.required_reviews:
+            leader, votes = Counter(decisive).most_common(1)[0]
+            if votes * 2 > len(decisive):  # a strict majority: all of them, or the tie-breaker's side
+                _resolve(cursor, item, leader == Review.Decision.PRESENT, review, user)
+            else:  # a tie: one more reviewer decides
+                item.required_reviews += 1
+                rawsql.update(cursor, item, ["required_reviews"])
     return review
 
 
-def _resolve(item: ReviewItem, present: bool, review: Review, user: AbstractBaseUser) -> None:
+def _locked_item_with_reviews(cursor: CursorWrapper, item_id: int) -> tuple[ReviewItem, list[tuple[int, int, str]]]:
+    """The item, locked for this transaction, and its reviews as (id, user id, decision).
+
+    Two statements on purpose: a review that committed while this one waited for the lock is only visible to
+    a statement started after it (a join in the locking statement would read the reviews as they were).
+    """
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    cursor.execute(
+        f"SELECT {rawsql.columns(ReviewItem, 'i')} FROM {rawsql.table(ReviewItem)} i WHERE i.id = %s{lock}", [item_id]
+    )
+    row = cursor.fetchone()
+    if row is None:
+        raise ReviewItem.DoesNotExist(f"no review item #{item_id}")
+    cursor.execute(
+        f"SELECT id, user_id, decision FROM {rawsql.table(Review)} WHERE item_id = %s ORDER BY id", [item_id]
+    )
+    return rawsql.from_row(ReviewItem, row), list(cursor.fetchall())
+
+
+def _resolve(cursor: CursorWrapper, item: ReviewItem, present: bool, review: Review, user: AbstractBaseUser) -> None:
     item.status, item.resolution, item.resolved_at = ReviewItem.Status.RESOLVED, present, timezone.now()
-    item.save(update_fields=["status", "resolution", "resolved_at"])
-    set_verified_label(item.clip, item.tag, present, source=LabelChange.Source.REVIEW, user=user, review_id=review.pk,
-                       reason=f"{item.kind} item #{item.pk} resolved")  # fmt: skip
+    rawsql.update(cursor, item, ["status", "resolution", "resolved_at"])
+    set_verified_label(item.dataset_id, item.clip_id, item.tag_id, present, source=LabelChange.Source.REVIEW,
+                         user=user, review_id=review.pk, reason=f"{item.kind} item #{item.pk} resolved")  # fmt: skip
 
 
 def disputed_items(dataset: Dataset):
@@ -87,13 +110,13 @@ def disputed_items(dataset: Dataset):
 def decide_as_admin(item: ReviewItem, user: AbstractBaseUser, present: bool) -> None:
     """An admin settles an open item: it resolves with their decision, recorded in the label history as theirs
     (the annotators' reviews stay as they were)."""
-    item = ReviewItem.objects.select_for_update(of=("self",)).select_related("clip", "tag").get(pk=item.pk)
+    item = ReviewItem.objects.select_for_update().get(pk=item.pk)
     if item.status != ReviewItem.Status.OPEN:
         raise ReviewRefused(f"the item is {item.status}; there is nothing left to decide")
     item.status, item.resolution, item.resolved_at = ReviewItem.Status.RESOLVED, present, timezone.now()
     item.save(update_fields=["status", "resolution", "resolved_at"])
-    set_verified_label(item.clip, item.tag, present, source=LabelChange.Source.ADMIN, user=user,
-                       reason=f"admin decided {item.kind} item #{item.pk}")  # fmt: skip
+    set_verified_label(item.dataset_id, item.clip_id, item.tag_id, present, source=LabelChange.Source.ADMIN,
+                         user=user, reason=f"admin decided {item.kind} item #{item.pk}")  # fmt: skip
 
 
 @dataclass

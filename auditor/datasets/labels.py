@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
+from auditor import rawsql
 from auditor.accounts.roles import recorded_user
 from auditor.datasets.counts import adjust_tag
 from auditor.datasets.models import Clip, Label, LabelChange, Tag
@@ -16,8 +18,9 @@ def current_label(clip: Clip, tag: Tag) -> bool:
 
 @transaction.atomic(savepoint=False)
 def set_verified_label(
-    clip: Clip,
-    tag: Tag,
+    dataset_id: int,
+    clip_id: int,
+    tag_id: int,
     present: bool,
     *,
     source: str,
@@ -27,24 +30,33 @@ def set_verified_label(
 ) -> LabelChange | None:
     """Record a person's decision on (clip, tag): the label becomes `present`, verified.
 
-    Returns the history row when the value changed (a confirmation changes nothing but the
-    verified flag, so it leaves no history row).
+    Returns the history row when the value changed (a confirmation changes nothing but the verified flag, so it
+    leaves no history row). By ids, as the review path has them; hand-written SQL, as it runs on every resolving
+    answer (see auditor.rawsql).
     """
-    label = Label.objects.select_for_update().filter(clip=clip, tag=tag).first()
-    before = bool(label and label.present)
-    was_verified = bool(label and label.verified)
-    if label is None:
-        Label.objects.create(dataset_id=clip.dataset_id, clip=clip, tag=tag, present=present, verified=True)
-    else:
-        label.present, label.verified = present, True
-        label.save(update_fields=["present", "verified", "updated_at"])
-    adjust_tag(tag.pk, positive=int(present) - int(before), verified=0 if was_verified else 1)
-    if before == present:
-        return None
-    return LabelChange.objects.create(
-        dataset_id=clip.dataset_id, clip=clip, tag=tag, before=before, after=present, source=source,
-        user=recorded_user(user), review_id=review_id, reason=reason,
-    )  # fmt: skip
+    labels = rawsql.table(Label)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, present, verified FROM {labels} WHERE clip_id = %s AND tag_id = %s{lock}",
+                       [clip_id, tag_id])  # fmt: skip
+        row = cursor.fetchone()
+        before, was_verified = (bool(row[1]), bool(row[2])) if row else (False, False)
+        if row is None:
+            rawsql.insert(cursor, Label, dataset_id=dataset_id, clip_id=clip_id, tag_id=tag_id, present=present,
+                          verified=True, updated_at=now)  # fmt: skip
+        else:
+            cursor.execute(f"UPDATE {labels} SET present = %s, verified = %s, updated_at = %s WHERE id = %s",
+                           [present, True, connection.ops.adapt_datetimefield_value(now), row[0]])  # fmt: skip
+        adjust_tag(tag_id, positive=int(present) - int(before), verified=0 if was_verified else 1)
+        if before == present:
+            return None
+        recorded = recorded_user(user)
+        return rawsql.insert(
+            cursor, LabelChange, dataset_id=dataset_id, clip_id=clip_id, tag_id=tag_id, before=before, after=present,
+            source=source, user_id=recorded.pk if recorded else None, import_batch_id=None, review_id=review_id,
+            reason=reason, created_at=now,
+        )  # fmt: skip
 
 
 @transaction.atomic
