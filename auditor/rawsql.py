@@ -99,8 +99,13 @@ def insert(cursor: CursorWrapper, model: type[M], **values: Any) -> M:
         cursor.execute(sql, params)
         pk_value = connection.ops.last_insert_id(cursor, meta.db_table, pk.column)
     values[pk.attname] = pk_value
-    return model.from_db(connection.alias, [f.attname for f in meta.concrete_fields],
-                         [values[f.attname] for f in meta.concrete_fields])  # fmt: skip
+    return stored(model, **values)
+
+
+def stored(model: type[M], **values: Any) -> M:
+    """The instance of a row just written, from the Python values written (every field, by attname)."""
+    fields = model._meta.concrete_fields
+    return model.from_db(_connection().alias, [f.attname for f in fields], [values[f.attname] for f in fields])
 
 
 def update(cursor: CursorWrapper, instance: Model, fields: Sequence[str]) -> None:

@@ -173,3 +173,12 @@ def test_prefetching_leases_the_next_item_without_giving_up_the_first(people) ->
     assert claim_next(ann, exclude=[first.pk]) == second
     assert claim_next(ann) == first  # a reload shows the question that was on screen
     assert claim_next(ann, exclude=[first.pk, second.pk]) == third
+
+
+def test_a_held_question_comes_back_when_nothing_else_is_free(people) -> None:
+    [only] = make_items(1)
+    ann, ben, _ = people
+    assert claim_next(ann) == only
+    assert claim_next(ben) is None  # its one slot is held
+    assert claim_next(ann) == only  # nothing free in the queue; the question on screen still comes back
+    assert claim_next(ann, exclude=[only.pk]) is None

@@ -40,11 +40,12 @@ def _lease_seconds() -> int:
 
 
 # The claim and the answer run on every decision, so their statements are written by hand (see auditor.rawsql).
-def _item_select() -> str:
-    """Select an item with its dataset, clip and tag (what a question shows); `_item_from_row` reads the row."""
+def _item_select(extra: str = "") -> str:
+    """Select an item with its dataset, clip and tag (what a question shows), then any `extra` columns;
+    `_item_from_row` reads the row."""
     return (
         f"SELECT {rawsql.columns(ReviewItem, 'i')}, {rawsql.columns(Dataset, 'd')}, {rawsql.columns(Clip, 'c')},"
-        f" {rawsql.columns(Tag, 't')} FROM {rawsql.table(ReviewItem)} i"
+        f" {rawsql.columns(Tag, 't')}{', ' + extra if extra else ''} FROM {rawsql.table(ReviewItem)} i"
         f" JOIN {rawsql.table(Dataset)} d ON d.id = i.dataset_id JOIN {rawsql.table(Clip)} c ON c.id = i.clip_id"
         f" JOIN {rawsql.table(Tag)} t ON t.id = i.tag_id"
     )
@@ -61,19 +62,21 @@ def _item_from_row(row: tuple, lease_expires_at: datetime) -> ReviewItem:
     return item
 
 
-def _held(
-    cursor: CursorWrapper, user: AbstractBaseUser, dataset_id: int | None, exclude: Collection[int], stamp
-) -> tuple[int | None, int]:
-    """(the longest-held item outside `exclude`, how many items the user holds)."""
-    dataset = "AND i.dataset_id = %s" if dataset_id is not None else ""
-    cursor.execute(
-        f"SELECT l.item_id FROM {rawsql.table(Lease)} l JOIN {rawsql.table(ReviewItem)} i ON i.id = l.item_id"
-        f" WHERE l.user_id = %s AND NOT l.skipped AND l.expires_at > %s AND i.status = 'open' {dataset}"
-        " ORDER BY l.created_at, l.id",
-        [user.pk, stamp] + ([dataset_id] if dataset_id is not None else []),
+def _held_sql(dataset_id: int | None, exclude: Collection[int]) -> tuple[str, str, list]:
+    """Two scalar subqueries on the user's unexpired leases of open items — how many they hold, and the longest
+    held outside `exclude` — and their parameters, in order, given (user, now)."""
+    leases, items = rawsql.table(Lease), rawsql.table(ReviewItem)
+    dataset = "AND hi.dataset_id = %s" if dataset_id is not None else ""
+    held = (
+        f"FROM {leases} hl JOIN {items} hi ON hi.id = hl.item_id"
+        f" WHERE hl.user_id = %s AND NOT hl.skipped AND hl.expires_at > %s AND hi.status = 'open' {dataset}"
     )
-    held = [item_id for (item_id,) in cursor.fetchall()]
-    return next((item_id for item_id in held if item_id not in exclude), None), len(held)
+    excluded = f"AND hl.item_id NOT IN ({', '.join(str(int(pk)) for pk in exclude)})" if exclude else ""
+    return (
+        f"(SELECT COUNT(*) {held})",
+        f"(SELECT hl.item_id {held} {excluded} ORDER BY hl.created_at, hl.id LIMIT 1)",
+        [dataset_id] if dataset_id is not None else [],
+    )
 
 
 def claim_next(
@@ -87,22 +90,8 @@ def claim_next(
     its dataset, clip and tag loaded and `lease_expires_at` set.
     """
     exclude = set(exclude)
-    now = timezone.now()
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    expires_at = now + timedelta(seconds=_lease_seconds())
-    with connection.cursor() as cursor:
-        held, holding = _held(cursor, user, dataset_id, exclude, stamp)
-        if held is not None:
-            cursor.execute(
-                f"UPDATE {rawsql.table(Lease)} SET expires_at = %s WHERE item_id = %s AND user_id = %s",
-                [connection.ops.adapt_datetimefield_value(expires_at), held, user.pk],
-            )
-            cursor.execute(f"{_item_select()} WHERE i.id = %s", [held])
-            return _item_from_row(cursor.fetchone(), expires_at)
-    if holding >= MAX_HELD_ITEMS:
-        raise ClaimRefused(f"you already hold {MAX_HELD_ITEMS} items; answer or skip one first")
     for _ in range(LOCKED_RETRIES):
-        item, others_busy = _claim_free_item(user, dataset_id, exclude)
+        item, others_busy = _claim(user, dataset_id, exclude)
         if item is not None:
             return item
         if not others_busy:
@@ -113,15 +102,18 @@ def claim_next(
 
 def _candidates_sql(dataset_id: int | None, exclude: Collection[int], *, limit: int, lock: bool) -> str:
     """Open items, most urgent first, that this user has neither answered, skipped nor holds, with a free slot,
-    of a focused tag when the dataset has tags in focus; with their dataset, clip and tag (`_item_select`).
+    of a focused tag when the dataset has tags in focus; with their dataset, clip and tag (`_item_select`), and on
+    each row what the user holds already (`_held_sql`: the count, then the longest-held item, or NULL).
 
-    Parameters, in order: (the dataset id,) user, user, now, now.
+    Parameters, in order: `_held_sql`'s twice (user, now, (the dataset id,)), then (the dataset id,) user, user,
+    now, now.
     """
     reviews, leases, tags = rawsql.table(Review), rawsql.table(Lease), rawsql.table(Tag)
+    holding, first_held, _ = _held_sql(dataset_id, exclude)
     dataset = "AND i.dataset_id = %s" if dataset_id is not None else ""
     excluded = f"AND i.id NOT IN ({', '.join(str(int(pk)) for pk in exclude)})" if exclude else ""
     return f"""
-        {_item_select()}
+        {_item_select(extra=f"{holding}, {first_held}")}
         WHERE i.status = 'open' {dataset} {excluded}
           AND NOT EXISTS (SELECT 1 FROM {reviews} r WHERE r.item_id = i.id AND r.user_id = %s)
           AND NOT EXISTS (SELECT 1 FROM {leases} l WHERE l.item_id = i.id AND l.user_id = %s
@@ -135,22 +127,41 @@ def _candidates_sql(dataset_id: int | None, exclude: Collection[int], *, limit: 
     """
 
 
-def _claim_free_item(
-    user: AbstractBaseUser, dataset_id: int | None, exclude: Collection[int]
-) -> tuple[ReviewItem | None, bool]:
-    """(the item leased or None, whether items were there but locked by other claims)."""
+def _claim(user: AbstractBaseUser, dataset_id: int | None, exclude: Collection[int]) -> tuple[ReviewItem | None, bool]:
+    """One try: (the item held or leased, or None; whether free items were there but locked by other claims).
+
+    The candidates' statement also says what the user holds, which saves a statement on every claim; a held
+    item comes first, and a user holding MAX_HELD_ITEMS is refused (ClaimRefused).
+    """
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
-    params = ([dataset_id] if dataset_id is not None else []) + [user.pk, user.pk, stamp, stamp]
-    locking = connection.features.has_select_for_update_skip_locked
     expires_at = now + timedelta(seconds=_lease_seconds())
+    holding_sql, first_held_sql, held_params = _held_sql(dataset_id, exclude)
+    held_params = [user.pk, stamp, *held_params]
+    params = held_params * 2 + ([dataset_id] if dataset_id is not None else []) + [user.pk, user.pk, stamp, stamp]
+    locking = connection.features.has_select_for_update_skip_locked
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_candidates_sql(dataset_id, exclude, limit=CANDIDATES_PER_CLAIM, lock=locking), params)
+        rows = cursor.fetchall()
+        if rows:
+            holding, held = rows[0][-2:]
+        else:
+            cursor.execute(f"SELECT {holding_sql}, {first_held_sql}", held_params * 2)
+            holding, held = cursor.fetchone()
+        if held is not None:
+            cursor.execute(
+                f"UPDATE {rawsql.table(Lease)} SET expires_at = %s WHERE item_id = %s AND user_id = %s",
+                [connection.ops.adapt_datetimefield_value(expires_at), held, user.pk],
+            )
+            cursor.execute(f"{_item_select()} WHERE i.id = %s", [held])
+            return _item_from_row(cursor.fetchone(), expires_at), False
+        if holding >= MAX_HELD_ITEMS:
+            raise ClaimRefused(f"you already hold {MAX_HELD_ITEMS} items; answer or skip one first")
         # The slot counts above come from the statement's snapshot; a claim that committed between it and our
         # lock is only visible to a fresh statement, so the lease is written only if a slot is still free then.
-        row = next((row for row in cursor.fetchall() if _lease_if_free(cursor, row[0], user, stamp, expires_at)), None)
+        row = next((row for row in rows if _lease_if_free(cursor, row[0], user, stamp, expires_at)), None)
         if row is None:
-            if not locking:
+            if not locking or not rows:
                 return None, False
             cursor.execute(_candidates_sql(dataset_id, exclude, limit=1, lock=False), params)
             return None, cursor.fetchone() is not None

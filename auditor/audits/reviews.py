@@ -39,27 +39,23 @@ def record_review(item: ReviewItem | int, user: AbstractBaseUser, decision: str,
         raise ReviewRefused(f"decision {decision!r}: expected one of {', '.join(DECISIONS)}")
     item_id = item if isinstance(item, int) else item.pk
     with connection.cursor() as cursor:
-        item, earlier = _locked_item_with_reviews(cursor, item_id)
-        mine = next(((pk, answer) for pk, user_id, answer in earlier if user_id == user.pk), None)
-        if mine is not None:
-            if mine[1] == decision:
-                return Review.objects.select_related("item").get(pk=mine[0])
-            raise ReviewRefused(f"{user} already answered {mine[1]!r} on this item")
-        if item.status != ReviewItem.Status.OPEN:
-            raise ReviewRefused(f"the item is {item.status}; it takes no more reviews")
-        review = rawsql.insert(cursor, Review, item_id=item.pk, user_id=user.pk, decision=decision, source=source,
-                               created_at=timezone.now())  # fmt: skip
-        review.item = item
+        item = _locked_item(cursor, item_id)
+        recorded = (
+            _insert_review(cursor, item, user, decision, source) if item.status == ReviewItem.Status.OPEN else None
+        )
+        if recorded is None:
+            return _earlier_answer(item, user, decision)
+        review, others = recorded
         if decision == Review.Decision.UNSURE:
             # An unsure answer decides nothing but uses a slot: open one more for someone else.
             item.required_reviews += 1
             rawsql.update(cursor, item, ["required_reviews"])
             return review
-        answers = [answer for _, _, answer in earlier] + [decision]
-        decisive = [answer for answer in answers if answer != Review.Decision.UNSURE]
-        if len(answers) >= item.required_reviews:
-            leader, votes = Counter(decisive).most_common(1)[0]
-            if votes * 2 > len(decisive):  # a strict majority: all of them, or the tie-breaker's side
+        if others.total() + 1 >= item.required_reviews:
+            votes = Counter({answer: others[answer] for answer in (Review.Decision.PRESENT, Review.Decision.ABSENT)})
+            votes[decision] += 1
+            leader, count = votes.most_common(1)[0]
+            if count * 2 > votes.total():  # a strict majority: all of them, or the tie-breaker's side
                 _resolve(cursor, item, leader == Review.Decision.PRESENT, review, user)
             else:  # a tie: one more reviewer decides
                 item.required_reviews += 1
@@ -67,12 +63,8 @@ def record_review(item: ReviewItem | int, user: AbstractBaseUser, decision: str,
     return review
 
 
-def _locked_item_with_reviews(cursor: CursorWrapper, item_id: int) -> tuple[ReviewItem, list[tuple[int, int, str]]]:
-    """The item, locked for this transaction, and its reviews as (id, user id, decision).
-
-    Two statements on purpose: a review that committed while this one waited for the lock is only visible to
-    a statement started after it (a join in the locking statement would read the reviews as they were).
-    """
+def _locked_item(cursor: CursorWrapper, item_id: int) -> ReviewItem:
+    """The item, locked until the transaction ends: its reviewers take turns."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     cursor.execute(
         f"SELECT {rawsql.columns(ReviewItem, 'i')} FROM {rawsql.table(ReviewItem)} i WHERE i.id = %s{lock}", [item_id]
@@ -80,17 +72,57 @@ def _locked_item_with_reviews(cursor: CursorWrapper, item_id: int) -> tuple[Revi
     row = cursor.fetchone()
     if row is None:
         raise ReviewItem.DoesNotExist(f"no review item #{item_id}")
+    return rawsql.from_row(ReviewItem, row)
+
+
+def _insert_review(
+    cursor: CursorWrapper, item: ReviewItem, user: AbstractBaseUser, decision: str, source: str
+) -> tuple[Review, Counter[str]] | None:
+    """Insert the user's review of the (locked, open) item and count the other reviewers' decisions in the same
+    statement; None if the user had already answered it.
+
+    The counts run after the item's lock was taken, so every review made before ours is committed and seen. They
+    leave out the user's own row: SQLite's RETURNING sees the row just inserted, PostgreSQL's does not.
+    """
+    reviews = rawsql.table(Review)
+    now = timezone.now()
+    counted = [Review.Decision.PRESENT, Review.Decision.ABSENT, Review.Decision.UNSURE]
     cursor.execute(
-        f"SELECT id, user_id, decision FROM {rawsql.table(Review)} WHERE item_id = %s ORDER BY id", [item_id]
+        f"INSERT INTO {reviews} (item_id, user_id, decision, source, created_at) VALUES (%s, %s, %s, %s, %s)"
+        " ON CONFLICT (item_id, user_id) DO NOTHING RETURNING id, "
+        + ", ".join(
+            f"(SELECT COUNT(*) FROM {reviews} o WHERE o.item_id = %s AND o.user_id <> %s AND o.decision = %s)"
+            for _ in counted
+        ),
+        [item.pk, user.pk, decision, source, connection.ops.adapt_datetimefield_value(now)]
+        + [value for answer in counted for value in (item.pk, user.pk, answer)],
     )
-    return rawsql.from_row(ReviewItem, row), list(cursor.fetchall())
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    review = rawsql.stored(Review, id=row[0], item_id=item.pk, user_id=user.pk, decision=decision, source=source,
+                           created_at=now)  # fmt: skip
+    review.item = item
+    return review, Counter(dict(zip(counted, row[1:], strict=True)))
+
+
+def _earlier_answer(item: ReviewItem, user: AbstractBaseUser, decision: str) -> Review:
+    """The user's earlier review of the item if it gave the same answer (a submit sent twice counts once);
+    otherwise the refusal: a different answer needs an undo first, and a closed item takes no more reviews."""
+    mine = Review.objects.filter(item=item, user=user).first()
+    if mine is None:
+        raise ReviewRefused(f"the item is {item.status}; it takes no more reviews")
+    if mine.decision != decision:
+        raise ReviewRefused(f"{user} already answered {mine.decision!r} on this item")
+    mine.item = item
+    return mine
 
 
 def _resolve(cursor: CursorWrapper, item: ReviewItem, present: bool, review: Review, user: AbstractBaseUser) -> None:
     item.status, item.resolution, item.resolved_at = ReviewItem.Status.RESOLVED, present, timezone.now()
     rawsql.update(cursor, item, ["status", "resolution", "resolved_at"])
     set_verified_label(item.dataset_id, item.clip_id, item.tag_id, present, source=LabelChange.Source.REVIEW,
-                         user=user, review_id=review.pk, reason=f"{item.kind} item #{item.pk} resolved")  # fmt: skip
+                       user=user, review_id=review.pk, reason=f"{item.kind} item #{item.pk} resolved")  # fmt: skip
 
 
 def disputed_items(dataset: Dataset):
@@ -116,7 +148,7 @@ def decide_as_admin(item: ReviewItem, user: AbstractBaseUser, present: bool) -> 
     item.status, item.resolution, item.resolved_at = ReviewItem.Status.RESOLVED, present, timezone.now()
     item.save(update_fields=["status", "resolution", "resolved_at"])
     set_verified_label(item.dataset_id, item.clip_id, item.tag_id, present, source=LabelChange.Source.ADMIN,
-                         user=user, reason=f"admin decided {item.kind} item #{item.pk}")  # fmt: skip
+                       user=user, reason=f"admin decided {item.kind} item #{item.pk}")  # fmt: skip
 
 
 @dataclass
