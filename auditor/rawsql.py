@@ -73,9 +73,8 @@ def _prepared(field: Field, value: Any) -> Any:
     return field.get_db_prep_save(value, _connection())
 
 
-def insert(cursor: CursorWrapper, model: type[M], **values: Any) -> M:
-    """Insert one row (fields by attname, e.g. `item_id`; every field without a default must be given) and
-    return it as an instance. Timestamps are not filled in: pass them."""
+def _insert_values(model: type[Model], values: dict[str, Any]) -> tuple[list[Field], list[Any]]:
+    """The columns to insert (all but the primary key) and their prepared values; defaults filled into `values`."""
     meta = model._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     for field in fields:
@@ -86,18 +85,23 @@ def insert(cursor: CursorWrapper, model: type[M], **values: Any) -> M:
     unknown = set(values) - {field.attname for field in fields}
     if unknown:
         raise TypeError(f"{meta.label}: no fields {', '.join(sorted(unknown))}")
+    return fields, [_prepared(field, values[field.attname]) for field in fields]
+
+
+def insert(cursor: CursorWrapper, model: type[M], **values: Any) -> M:
+    """Insert one row (fields by attname, e.g. `item_id`; every field without a default must be given) and
+    return it as an instance. Timestamps are not filled in: pass them."""
+    fields, params = _insert_values(model, values)
     names = ", ".join(quote(field.column) for field in fields)
-    slots = ", ".join(["%s"] * len(fields))
-    params = [_prepared(field, values[field.attname]) for field in fields]
-    pk = meta.pk
+    pk = model._meta.pk
     connection = _connection()
-    sql = f"INSERT INTO {table(model)} ({names}) VALUES ({slots})"
+    sql = f"INSERT INTO {table(model)} ({names}) VALUES ({', '.join(['%s'] * len(fields))})"
     if connection.features.can_return_columns_from_insert:
         cursor.execute(f"{sql} RETURNING {quote(pk.column)}", params)
         pk_value = cursor.fetchone()[0]
     else:
         cursor.execute(sql, params)
-        pk_value = connection.ops.last_insert_id(cursor, meta.db_table, pk.column)
+        pk_value = connection.ops.last_insert_id(cursor, model._meta.db_table, pk.column)
     values[pk.attname] = pk_value
     return stored(model, **values)
 
@@ -106,6 +110,14 @@ def stored(model: type[M], **values: Any) -> M:
     """The instance of a row just written, from the Python values written (every field, by attname)."""
     fields = model._meta.concrete_fields
     return model.from_db(_connection().alias, [f.attname for f in fields], [values[f.attname] for f in fields])
+
+
+def append(cursor: CursorWrapper, model: type[Model], **values: Any) -> None:
+    """Insert one row without reading its id back (for rows nobody needs as an instance). Fields as in
+    `insert`."""
+    fields, params = _insert_values(model, values)
+    names = ", ".join(quote(field.column) for field in fields)
+    cursor.execute(f"INSERT INTO {table(model)} ({names}) VALUES ({', '.join(['%s'] * len(fields))})", params)
 
 
 def update(cursor: CursorWrapper, instance: Model, fields: Sequence[str]) -> None:

@@ -43,20 +43,22 @@ def set_verified_label(
         row = cursor.fetchone()
         before, was_verified = (bool(row[1]), bool(row[2])) if row else (False, False)
         if row is None:
-            rawsql.insert(cursor, Label, dataset_id=dataset_id, clip_id=clip_id, tag_id=tag_id, present=present,
+            rawsql.append(cursor, Label, dataset_id=dataset_id, clip_id=clip_id, tag_id=tag_id, present=present,
                           verified=True, updated_at=now)  # fmt: skip
         else:
             cursor.execute(f"UPDATE {labels} SET present = %s, verified = %s, updated_at = %s WHERE id = %s",
                            [present, True, connection.ops.adapt_datetimefield_value(now), row[0]])  # fmt: skip
+        change = None
+        if before != present:
+            recorded = recorded_user(user)
+            change = rawsql.insert(
+                cursor, LabelChange, dataset_id=dataset_id, clip_id=clip_id, tag_id=tag_id, before=before,
+                after=present, source=source, user_id=recorded.pk if recorded else None, import_batch_id=None,
+                review_id=review_id, reason=reason, created_at=now,
+            )  # fmt: skip
+        # Last: every answer on this tag waits for the tag row's lock until the transaction ends.
         adjust_tag(tag_id, positive=int(present) - int(before), verified=0 if was_verified else 1)
-        if before == present:
-            return None
-        recorded = recorded_user(user)
-        return rawsql.insert(
-            cursor, LabelChange, dataset_id=dataset_id, clip_id=clip_id, tag_id=tag_id, before=before, after=present,
-            source=source, user_id=recorded.pk if recorded else None, import_batch_id=None, review_id=review_id,
-            reason=reason, created_at=now,
-        )  # fmt: skip
+    return change
 
 
 @transaction.atomic
