@@ -112,12 +112,18 @@ def stored(model: type[M], **values: Any) -> M:
     return model.from_db(_connection().alias, [f.attname for f in fields], [values[f.attname] for f in fields])
 
 
-def append(cursor: CursorWrapper, model: type[Model], **values: Any) -> None:
-    """Insert one row without reading its id back (for rows nobody needs as an instance). Fields as in
-    `insert`."""
+def insert_if_absent(cursor: CursorWrapper, model: type[Model], unique: Sequence[str], **values: Any) -> bool:
+    """Insert one row unless a row with the same values of the `unique` fields (a unique constraint) exists;
+    whether it did. A row being inserted by another transaction is waited for. Fields as in `insert`."""
     fields, params = _insert_values(model, values)
     names = ", ".join(quote(field.column) for field in fields)
-    cursor.execute(f"INSERT INTO {table(model)} ({names}) VALUES ({', '.join(['%s'] * len(fields))})", params)
+    target = ", ".join(quote(model._meta.get_field(name).column) for name in unique)
+    cursor.execute(
+        f"INSERT INTO {table(model)} ({names}) VALUES ({', '.join(['%s'] * len(fields))})"
+        f" ON CONFLICT ({target}) DO NOTHING RETURNING {quote(model._meta.pk.column)}",
+        params,
+    )
+    return cursor.fetchone() is not None
 
 
 def update(cursor: CursorWrapper, instance: Model, fields: Sequence[str]) -> None:

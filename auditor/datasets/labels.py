@@ -38,16 +38,17 @@ def set_verified_label(
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, present, verified FROM {labels} WHERE clip_id = %s AND tag_id = %s{lock}",
-                       [clip_id, tag_id])  # fmt: skip
-        row = cursor.fetchone()
-        before, was_verified = (bool(row[1]), bool(row[2])) if row else (False, False)
-        if row is None:
-            rawsql.append(cursor, Label, dataset_id=dataset_id, clip_id=clip_id, tag_id=tag_id, present=present,
-                          verified=True, updated_at=now)  # fmt: skip
+        # Most decided pairs are given negatives, which have no row yet: try the insert first.
+        if rawsql.insert_if_absent(cursor, Label, ["clip", "tag"], dataset_id=dataset_id, clip_id=clip_id,
+                                   tag_id=tag_id, present=present, verified=True, updated_at=now):  # fmt: skip
+            before, was_verified = False, False
         else:
+            cursor.execute(f"SELECT id, present, verified FROM {labels} WHERE clip_id = %s AND tag_id = %s{lock}",
+                           [clip_id, tag_id])  # fmt: skip
+            label_id, before, was_verified = cursor.fetchone()
+            before, was_verified = bool(before), bool(was_verified)
             cursor.execute(f"UPDATE {labels} SET present = %s, verified = %s, updated_at = %s WHERE id = %s",
-                           [present, True, connection.ops.adapt_datetimefield_value(now), row[0]])  # fmt: skip
+                           [present, True, connection.ops.adapt_datetimefield_value(now), label_id])  # fmt: skip
         change = None
         if before != present:
             recorded = recorded_user(user)
