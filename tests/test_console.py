@@ -11,6 +11,7 @@ from django.test import Client
 from auditor.audits.claims import claim_next
 from auditor.audits.models import ModelVersion, ReviewItem
 from auditor.datasets.models import Clip, Dataset, Tag
+from auditor.review.queries import tally
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +65,7 @@ def test_focus_restricts_the_queue_to_the_chosen_tags(admin_client: Client, queu
         held.append(claim_next(ann, exclude=held).pk)
     assert {ReviewItem.objects.get(pk=pk).tag.name for pk in held} == {"piano"}
     assert claim_next(ben) is None  # rock's items are open and free, but out of focus
+    assert tally(ben)["remaining"] == 3  # and the annotator's count of what waits says so
     page = admin_client.get("/datasets/music/tags/")
     assert "In focus now: piano" in page.content.decode()
 

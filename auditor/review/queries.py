@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from auditor.audits.models import Lease, Review, ReviewItem
+from auditor.datasets.models import Tag
 from tagging.features import FeatureConfig
 
 
@@ -36,10 +37,12 @@ def item_payload(item: ReviewItem) -> dict:
 
 
 def tally(user: AbstractBaseUser) -> dict:
-    """Reviews this person gave today (local time) and open items still waiting for their answer."""
+    """Reviews this person gave today (local time) and open items still waiting for their answer: while a
+    dataset has tags in focus, only those tags' items (the only ones the queue hands out)."""
     start_of_day = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    in_focus = Q(tag__focus=True) | ~Exists(Tag.objects.filter(dataset=OuterRef("dataset"), focus=True))
     remaining = (
-        ReviewItem.objects.filter(status=ReviewItem.Status.OPEN)
+        ReviewItem.objects.filter(in_focus, status=ReviewItem.Status.OPEN)
         .exclude(Exists(Review.objects.filter(item=OuterRef("pk"), user=user)))
         .exclude(Exists(Lease.objects.filter(item=OuterRef("pk"), user=user, skipped=True)))
         .count()
