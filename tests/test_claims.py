@@ -182,3 +182,31 @@ def test_a_held_question_comes_back_when_nothing_else_is_free(people) -> None:
     assert claim_next(ben) is None  # its one slot is held
     assert claim_next(ann) == only  # nothing free in the queue; the question on screen still comes back
     assert claim_next(ann, exclude=[only.pk]) is None
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SKIP LOCKED is PostgreSQL's; SQLite claims one at a time"
+)
+@pytest.mark.django_db(transaction=True)
+def test_an_item_mid_claim_by_someone_else_is_waited_for_not_reported_as_an_empty_queue() -> None:
+    [only] = make_items(1)
+    ann = User.objects.create_user("ann")
+    locked, release = threading.Event(), threading.Event()
+
+    def other_claim() -> None:  # another annotator's claim, caught between its lock and its commit
+        from django.db import connections, transaction
+
+        try:
+            with transaction.atomic(), connections["default"].cursor() as cursor:
+                cursor.execute("SELECT id FROM audits_reviewitem WHERE id = %s FOR UPDATE", [only.pk])
+                locked.set()
+                release.wait(5)
+        finally:
+            connections["default"].close()
+
+    thread = threading.Thread(target=other_claim)
+    thread.start()
+    assert locked.wait(5)
+    threading.Timer(0.2, release.set).start()  # the other claim ends without taking the item
+    assert claim_next(ann) == only
+    thread.join(5)

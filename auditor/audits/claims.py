@@ -161,7 +161,7 @@ def _claim(user: AbstractBaseUser, dataset_id: int | None, exclude: Collection[i
         # lock is only visible to a fresh statement, so the lease is written only if a slot is still free then.
         row = next((row for row in rows if _lease_if_free(cursor, row[0], user, stamp, expires_at)), None)
         if row is None:
-            if not locking or not rows:
+            if not locking:
                 return None, False
             cursor.execute(_candidates_sql(dataset_id, exclude, limit=1, lock=False), params)
             return None, cursor.fetchone() is not None
