@@ -119,12 +119,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# The user and their role groups in one statement per request (plain ModelBackend stays listed, so sessions
-# made before it still load); sessions in the database, read by hand-written SQL.
-AUTHENTICATION_BACKENDS = [
-    "auditor.accounts.backends.UserWithRolesBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+# The user and their role groups in one statement per request; sessions in the database, read by hand-written SQL.
+# Only this backend is listed: a second one would hash every wrong password twice. (Sessions signed in through
+# plain ModelBackend, before this setting, ask their person to sign in once more.)
+AUTHENTICATION_BACKENDS = ["auditor.accounts.backends.UserWithRolesBackend"]
 SESSION_ENGINE = "auditor.accounts.sessions"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
