@@ -73,8 +73,9 @@ def _prepared(field: Field, value: Any) -> Any:
     return field.get_db_prep_save(value, _connection())
 
 
-def _insert_values(model: type[Model], values: dict[str, Any]) -> tuple[list[Field], list[Any]]:
-    """The columns to insert (all but the primary key) and their prepared values; defaults filled into `values`."""
+def _insert(model: type[Model], values: dict[str, Any]) -> tuple[str, list[Any]]:
+    """`INSERT INTO … VALUES …` for one row of every column but the primary key, and its prepared parameters;
+    defaults filled into `values`."""
     meta = model._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     for field in fields:
@@ -85,17 +86,17 @@ def _insert_values(model: type[Model], values: dict[str, Any]) -> tuple[list[Fie
     unknown = set(values) - {field.attname for field in fields}
     if unknown:
         raise TypeError(f"{meta.label}: no fields {', '.join(sorted(unknown))}")
-    return fields, [_prepared(field, values[field.attname]) for field in fields]
+    names = ", ".join(quote(field.column) for field in fields)
+    sql = f"INSERT INTO {table(model)} ({names}) VALUES ({', '.join(['%s'] * len(fields))})"
+    return sql, [_prepared(field, values[field.attname]) for field in fields]
 
 
 def insert(cursor: CursorWrapper, model: type[M], **values: Any) -> M:
     """Insert one row (fields by attname, e.g. `item_id`; every field without a default must be given) and
     return it as an instance. Timestamps are not filled in: pass them."""
-    fields, params = _insert_values(model, values)
-    names = ", ".join(quote(field.column) for field in fields)
+    sql, params = _insert(model, values)
     pk = model._meta.pk
     connection = _connection()
-    sql = f"INSERT INTO {table(model)} ({names}) VALUES ({', '.join(['%s'] * len(fields))})"
     if connection.features.can_return_columns_from_insert:
         cursor.execute(f"{sql} RETURNING {quote(pk.column)}", params)
         pk_value = cursor.fetchone()[0]
@@ -115,14 +116,9 @@ def stored(model: type[M], **values: Any) -> M:
 def insert_if_absent(cursor: CursorWrapper, model: type[Model], unique: Sequence[str], **values: Any) -> bool:
     """Insert one row unless a row with the same values of the `unique` fields (a unique constraint) exists;
     whether it did. A row being inserted by another transaction is waited for. Fields as in `insert`."""
-    fields, params = _insert_values(model, values)
-    names = ", ".join(quote(field.column) for field in fields)
+    sql, params = _insert(model, values)
     target = ", ".join(quote(model._meta.get_field(name).column) for name in unique)
-    cursor.execute(
-        f"INSERT INTO {table(model)} ({names}) VALUES ({', '.join(['%s'] * len(fields))})"
-        f" ON CONFLICT ({target}) DO NOTHING RETURNING {quote(model._meta.pk.column)}",
-        params,
-    )
+    cursor.execute(f"{sql} ON CONFLICT ({target}) DO NOTHING RETURNING {quote(model._meta.pk.column)}", params)
     return cursor.fetchone() is not None
 
 

@@ -149,10 +149,7 @@ def _claim(user: AbstractBaseUser, dataset_id: int | None, exclude: Collection[i
             cursor.execute(f"SELECT {holding_sql}, {first_held_sql}", held_params * 2)
             holding, held = cursor.fetchone()
         if held is not None:
-            cursor.execute(
-                f"UPDATE {rawsql.table(Lease)} SET expires_at = %s WHERE item_id = %s AND user_id = %s",
-                [connection.ops.adapt_datetimefield_value(expires_at), held, user.pk],
-            )
+            renew(held, user)
             cursor.execute(f"{_item_select()} WHERE i.id = %s", [held])
             return _item_from_row(cursor.fetchone(), expires_at), False
         if holding >= MAX_HELD_ITEMS:
