@@ -6,7 +6,9 @@ production sets SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL.
 
 from __future__ import annotations
 
+import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "axes",
     "auditor.accounts",
     "auditor.datasets",
     "auditor.audits",
@@ -63,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the request: NUL characters, oversized API bodies and the like are refused here.
+    "auditor.inputs.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -70,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it turns a locked-out login into the lockout page whatever the view did.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "auditor.urls"
@@ -122,7 +129,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # The user and their role groups in one statement per request; sessions in the database, read by hand-written SQL.
 # Only this backend is listed: a second one would hash every wrong password twice. (Sessions signed in through
 # plain ModelBackend, before this setting, ask their person to sign in once more.)
-AUTHENTICATION_BACKENDS = ["auditor.accounts.backends.UserWithRolesBackend"]
+# django-axes' backend goes first: it only refuses a locked-out login, before any password is hashed.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "auditor.accounts.backends.UserWithRolesBackend"]
 SESSION_ENGINE = "auditor.accounts.sessions"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -149,13 +157,43 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
-if env_bool("BEHIND_PROXY", False):
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     # The reverse proxy terminates TLS and says so in this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 
 # Importing: processes that probe audio files in parallel (0 = one per CPU).
 IMPORT_PROBE_WORKERS = env_int("IMPORT_PROBE_WORKERS", 0, minimum=0)
+# Folders the import form may read labels files and audio from (labels can always be uploaded). Empty: uploads
+# only, and audio roots only of datasets that exist already. The command line reads any path its user can.
+IMPORT_ROOTS = [Path(p).expanduser().resolve() for p in env_list("IMPORT_ROOTS", [])]
+if DEMO and "IMPORT_ROOTS" not in os.environ:
+    IMPORT_ROOTS = [DATA_DIR / "demo-corpus"]  # the demo corpus `make demo` generates, and nothing else
+# The largest labels file the import form takes, in bytes, and the longest csv field (characters).
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 64 * 1024 * 1024, minimum=1024)
+IMPORT_MAX_FIELD_CHARS = env_int("IMPORT_MAX_FIELD_CHARS", 128 * 1024, minimum=1024)
+# Clips longer than this (seconds) are refused at import: their features and spectrograms are computed whole.
+MAX_CLIP_SECONDS = env_float("MAX_CLIP_SECONDS", 1200.0, minimum=1.0)
+# Request bodies other than file uploads (JSON, forms). The tag page of a 200-tag dataset posts ~1,200 fields.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 20_000, minimum=100)
+FILE_UPLOAD_HANDLERS = [
+    "auditor.inputs.LimitedUploadHandler",  # stops an upload past IMPORT_MAX_UPLOAD_BYTES as it arrives
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# Login throttling (django-axes, counted in the database so every web process sees the same counts): after
+# LOGIN_FAILURE_LIMIT wrong passwords for one account, or from one client address, further logins for it are
+# refused for LOGIN_LOCKOUT_MINUTES without checking the password. Sessions already signed in are unaffected.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "auditor.accounts.throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "auditor.accounts.throttle.client_address"
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,
@@ -163,6 +201,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # django-axes logs every successful login at INFO; lockouts are warnings.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # Celery: JSON only; Redis broker from REDIS_URL. Training and scoring go to the `gpu` queue, whose

@@ -1,6 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
+
+from auditor.inputs import IdConverter
+
+# Before the apps' URL modules are read: they name ids as <id:…>.
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -10,3 +15,9 @@ urlpatterns = [
     path("", include("auditor.console.urls")),
     path("", include("auditor.datasets.urls")),
 ]
+
+# JSON on /api/ paths, the site's pages elsewhere.
+handler400 = "auditor.inputs.bad_request"
+handler403 = "auditor.inputs.permission_denied"
+handler404 = "auditor.inputs.page_not_found"
+handler500 = "auditor.inputs.server_error"

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import soundfile
 from django.contrib.auth.models import User
+from django.http import HttpRequest
 from django.test import Client
 
 from auditor.accounts.roles import ADMIN_GROUP, ANNOTATOR_GROUP, create_or_reset_user
@@ -66,7 +67,7 @@ def row_counts() -> Callable[[], dict[str, int]]:
 def _client_for(username: str, role: str) -> Client:
     user, password = create_or_reset_user(username, role=role)
     client = Client()
-    assert client.login(username=user.username, password=password)
+    assert client.login(request=HttpRequest(), username=user.username, password=password)
     return client
 
 
@@ -84,7 +85,7 @@ def annotator_client(db) -> Client:  # noqa: ARG001
 def outsider_client(db) -> Client:  # noqa: ARG001
     User.objects.create_user("carol", password="carol-password-123")
     client = Client()
-    assert client.login(username="carol", password="carol-password-123")
+    assert client.login(request=HttpRequest(), username="carol", password="carol-password-123")
     return client
 
 

@@ -53,8 +53,10 @@ def log_in(browser, url: str, username: str, password: str):
     return page
 
 
-def test_an_admin_imports_audits_reprioritises_checks_health_and_exports(browser, live_server, workers,
-                                                                         small_corpus: Path) -> None:  # fmt: skip
+def test_an_admin_imports_audits_reprioritises_checks_health_and_exports(
+    browser, live_server, workers, small_corpus: Path, settings
+) -> None:
+    settings.IMPORT_ROOTS = [small_corpus]  # the audio folder the form names
     _, password = create_or_reset_user("ada", role=ADMIN_GROUP)
     _, annotator_password = create_or_reset_user("ann", role=ANNOTATOR_GROUP)
     page = log_in(browser, live_server.url, "ada", password)

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.contrib.sessions.models import Session
 from django.db import connection
+from django.http import HttpRequest
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -95,7 +96,7 @@ def test_the_user_comes_with_their_roles_in_one_statement() -> None:
 def test_a_role_taken_away_counts_from_the_next_request() -> None:
     ann, password = create_or_reset_user("ann", role=ANNOTATOR_GROUP)
     client = Client()
-    assert client.login(username="ann", password=password)
+    assert client.login(request=HttpRequest(), username="ann", password=password)
     assert client.get("/api/review/tally").status_code == 200
     ann.groups.clear()
     assert client.get("/api/review/tally").status_code == 403
@@ -104,7 +105,7 @@ def test_a_role_taken_away_counts_from_the_next_request() -> None:
 def test_an_expired_session_logs_the_person_out() -> None:
     _, password = create_or_reset_user("ann", role=ANNOTATOR_GROUP)
     client = Client()
-    assert client.login(username="ann", password=password)
+    assert client.login(request=HttpRequest(), username="ann", password=password)
     assert client.get("/api/review/tally").status_code == 200
     Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
     assert client.get("/api/review/tally").status_code == 401

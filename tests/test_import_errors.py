@@ -89,8 +89,8 @@ def test_it_refuses_paths_outside_the_audio_root(tmp_path, audio_root, row_count
 def test_it_refuses_empty_tag_names(tmp_path, audio_root, row_counts) -> None:
     labels = write_rows(tmp_path / "labels.csv", [["path", "tags"], ["a.wav", "rock;;jazz"]])
     assert "line 2, field 'tags': empty tag name in 'rock;;jazz'" in refused(row_counts, audio_root, labels)
-    wide = write_rows(tmp_path / "wide.csv", [["path", "rock", " "], ["a.wav", "1", "0"]])
-    assert "line 1, column 2: empty tag name" in refused(row_counts, audio_root, wide)
+    wide = write_rows(tmp_path / "wide.csv", [["path", "rock", " "], ["a.wav", "1", "0"]])  # the blank name is column 3
+    assert "line 1, column 3: empty tag name" in refused(row_counts, audio_root, wide)
 
 
 def test_it_refuses_duplicate_tag_columns(tmp_path, audio_root, row_counts) -> None:

@@ -73,6 +73,7 @@ TABLE: dict[str, Expect] = {
     "api-renew": Expect("/api/review/items/{item}/renew", "post", (401, 403, 200, 409)),
     "api-submit": Expect("/api/review/items/{item}/submit", "post", (401, 403, 200, 409), {"decision": "present"}),
     "api-skip": Expect("/api/review/items/{item}/skip", "post", (401, 403, 200, 409)),
+    "api-reveal": Expect("/api/review/items/{item}/reveal", "post", (401, 403, 200, 409)),
     "api-undo": Expect("/api/review/undo", "post", API_WRITE),
     "api-tally": Expect("/api/review/tally", statuses=API_WRITE),
     "api-history": Expect("/api/review/history", statuses=API_WRITE),

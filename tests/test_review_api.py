@@ -8,6 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from django.contrib.auth.models import User
+from django.http import HttpRequest
 from django.test import Client
 
 from auditor.accounts.roles import ANNOTATOR_GROUP, create_or_reset_user
@@ -46,10 +47,14 @@ def test_a_claim_hands_out_the_most_urgent_item_with_what_the_page_needs(annotat
     assert item["id"] == items[0].pk
     assert item["question"] == "Is rock present?"
     assert item["tag"] == {"name": "rock", "description": "Distorted guitars, a backbeat."}
-    assert (item["given"], item["probability"], item["reveal_label"]) == (False, 0.9, "after_listen")
+    assert item["reveal_label"] == "after_listen"
+    assert "given" not in item and "probability" not in item  # asked for separately, so they never anchor unasked
     assert item["audio_url"] == f"/review/items/{items[0].pk}/audio"
     assert item["lease_expires_at"]
     assert claim(annotator_client)["id"] == items[0].pk  # asking again: the same question
+    revealed = post(annotator_client, item["reveal_url"])
+    assert revealed.status_code == 200
+    assert conforms(revealed.json(), "Revealed") == {"item_id": items[0].pk, "given": False, "probability": 0.9}
 
 
 def test_prefetch_excludes_what_is_on_screen_and_submit_brings_the_next(annotator_client, items) -> None:
@@ -105,13 +110,16 @@ def test_an_item_not_handed_to_you_cannot_be_answered(annotator_client, items) -
     ({"decision": "present", "next": "perhaps"}, "next"),
     ({"decision": "present", "next": True, "exclude": ["x"]}, "exclude"),
     ({"decision": "present", "next": True, "dataset": "nope"}, "dataset"),
+    ({"decision": "present", "next": True, "exclude": [2**70]}, "exclude"),
+    ({"decision": {}}, "decision"),
+    ({"decision": ["present"]}, "decision"),
+    ({"decision": "present", "extra": 1}, "extra"),
 ])  # fmt: skip
 def test_bad_input_is_refused_naming_the_field_and_records_nothing(annotator_client, items, body, field) -> None:
     item = claim(annotator_client)
     response = post(annotator_client, f"/api/review/items/{item['id']}/submit", body)
     assert response.status_code == 400 and f"field '{field}'" in response.json()["error"]
-    if field in ("decision",):
-        assert Review.objects.count() == 0
+    assert Review.objects.count() == 0  # the whole body is checked before the answer is recorded
     bad_json = annotator_client.post("/api/review/claim", "{nope", content_type="application/json")
     assert bad_json.status_code == 400 and "not valid JSON" in bad_json.json()["error"]
 
@@ -127,7 +135,7 @@ def test_one_person_holds_at_most_three_items(annotator_client, items) -> None:
 def test_writes_need_the_csrf_token(items) -> None:
     user, password = create_or_reset_user("csrf-tester", role=ANNOTATOR_GROUP)
     client = Client(enforce_csrf_checks=True)
-    client.login(username=user.username, password=password)
+    client.login(request=HttpRequest(), username=user.username, password=password)
     refused = client.post("/api/review/claim", "{}", content_type="application/json")
     assert refused.status_code == 403 and "X-CSRFToken" in refused.json()["error"]
     client.get("/review/")  # the page sets the csrftoken cookie

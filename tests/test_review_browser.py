@@ -71,7 +71,10 @@ def test_an_annotator_reviews_with_the_keyboard(browser, live_server, tmp_path: 
     assert page.text_content("#tag-name") == "rock"
     # Hearing it: the element's clock advances (playback started by the page; space pauses and resumes).
     page.wait_for_function("document.getElementById('player').currentTime > 0.3", timeout=10000)
-    assert page.is_visible("#reveal") and "not tagged rock" in page.text_content("#reveal")  # shown once listening
+    assert not page.is_visible("#reveal")  # playing is not yet listening: the label stays hidden …
+    page.wait_for_selector("#reveal", state="visible", timeout=10000)  # … until 3 s were heard
+    assert page.evaluate("document.getElementById('player').currentTime") >= 3
+    assert "not tagged rock" in page.text_content("#reveal")
     page.keyboard.press("Space")
     assert page.evaluate("document.getElementById('player').paused")
     page.keyboard.press("Space")

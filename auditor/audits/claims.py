@@ -212,18 +212,24 @@ def submit(
 ) -> Review:
     """Record the answer (the same answer twice counts once) and release the lease.
 
-    With `require_claim` (the API), an item never handed to this user is refused (ReviewRefused), as in
-    `ensure_handed`, checked by the lease release itself. The returned review's `item` is the item as the
-    answer left it (resolved, or open for more reviews).
+    With `require_claim` (the API), the answer is taken only from a person who holds an unexpired lease on the
+    item or answered it before: an item never handed to them is refused (ReviewRefused), as in `ensure_handed`,
+    and so is one whose lease lapsed — it went back to the queue and may be on someone else's screen. The
+    returned review's `item` is the item as the answer left it (resolved, or open for more reviews).
     """
     item_id = _pk(item)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {rawsql.table(Lease)} WHERE item_id = %s AND user_id = %s AND NOT skipped",
-                           [item_id, user.pk])  # fmt: skip
+            cursor.execute(f"DELETE FROM {rawsql.table(Lease)} WHERE item_id = %s AND user_id = %s AND NOT skipped"
+                           " AND expires_at > %s", [item_id, user.pk, now])  # fmt: skip
             released = cursor.rowcount
         if require_claim and not released and not Review.objects.filter(item_id=item_id, user=user).exists():
             ensure_handed(item_id, user)  # raises: no such item, or not handed to this user
+            raise ReviewRefused(
+                f"your hold on this question lapsed (it is kept {_lease_seconds() // 60} minutes unless the page "
+                "renews it), so it went back to the queue; your answer was not recorded — take the next question"
+            )
         review = record_review(item_id, user, decision, source=source)
     return review
 

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max
 
 from auditor.audits.models import ModelVersion, ReviewItem
+from auditor.datasets.formats import spreadsheet_safe
 from auditor.datasets.models import Dataset
 from auditor.datasets.queries import tag_table
 from tagging.calibration import RateEstimate, estimate_rates
@@ -80,7 +81,7 @@ class TagHealth:
                 return ""
             return f"{value:.4f}" if isinstance(value, float) else str(value)
 
-        return [text(getattr(self, column)) for column in self.COLUMNS]
+        return [spreadsheet_safe(self.tag), *(text(getattr(self, column)) for column in self.COLUMNS[1:])]
 
 
 def tag_health(dataset: Dataset) -> list[TagHealth]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from auditor import rawsql
 from auditor.audits.models import Review, ReviewItem
+from auditor.datasets.formats import from_spreadsheet_safe
 from auditor.datasets.labels import set_verified_label
 from auditor.datasets.models import Clip, Dataset, Label, LabelChange, Tag
 
@@ -195,16 +196,24 @@ def _read_decisions(dataset: Dataset, path: Path) -> list[tuple[int, Clip, Tag, 
     except OSError as exc:
         raise ReviewRefused(f"{path}: {exc.strerror}") from None
     reader = csv.DictReader(text.splitlines())
-    missing = {"path", "tag", "decision"} - set(reader.fieldnames or [])
-    if missing:
-        raise ReviewRefused(f"{path.name}: line 1: missing columns {', '.join(sorted(missing))}")
+    try:
+        missing = {"path", "tag", "decision"} - set(reader.fieldnames or [])
+        if missing:
+            raise ReviewRefused(f"{path.name}: line 1: missing columns {', '.join(sorted(missing))}")
+        raw_rows = list(reader)
+    except csv.Error as exc:  # a field over the csv module's limit, a stray quote
+        raise ReviewRefused(f"{path.name}: line {reader.reader.line_num}: cannot be read as csv ({exc})") from None
     clips = dict(dataset.clips.values_list("path", "id"))
     tags = {tag.name: tag for tag in dataset.tags.all()}
     problems, rows, seen = [], [], {}
-    raw_rows = list(reader)
-    clip_objects = Clip.objects.in_bulk([clips[r["path"].strip()] for r in raw_rows if r["path"].strip() in clips])
-    for line, row in enumerate(raw_rows, start=2):
-        clip_path, tag_name, decision = ((row.get(k) or "").strip() for k in ("path", "tag", "decision"))
+    # Files made from export_flags carry names and paths in their spreadsheet-safe form.
+    cells = [
+        tuple(from_spreadsheet_safe((row.get(k) or "").strip()) for k in ("path", "tag"))
+        + ((row.get("decision") or "").strip(),)
+        for row in raw_rows
+    ]
+    clip_objects = Clip.objects.in_bulk([clips[cell[0]] for cell in cells if cell[0] in clips])
+    for line, (clip_path, tag_name, decision) in enumerate(cells, start=2):
         if clip_path not in clips:
             problems.append(f"line {line}, field 'path': no clip {clip_path!r} in dataset {dataset.name!r}")
         if tag_name not in tags:

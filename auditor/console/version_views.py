@@ -13,7 +13,9 @@ from auditor.accounts.roles import admin_required
 from auditor.audits.models import ModelVersion
 from auditor.audits.versions import promote_version
 from auditor.datasets.models import Dataset
+from auditor.inputs import BadInput, query_int
 
+MAX_VERSION_NUMBER = 2**31 - 1  # ModelVersion.number is a PositiveIntegerField
 COMPARED = ("roc_auc_given", "roc_auc_verified", "pr_auc_given", "pr_auc_verified")
 
 
@@ -36,9 +38,11 @@ def model_versions(request: HttpRequest, name: str) -> HttpResponse:
 def compare_versions(request: HttpRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     try:
-        a, b = (int(request.GET[key]) for key in ("a", "b"))
-    except (KeyError, ValueError):
-        raise Http404("choose two versions to compare (a and b)") from None
+        a, b = (query_int(request, key, None, maximum=MAX_VERSION_NUMBER) for key in ("a", "b"))
+    except BadInput:
+        a = b = None
+    if a is None or b is None:
+        raise Http404("choose two versions to compare (a and b)")
     first = get_object_or_404(ModelVersion, dataset=dataset, number=a)
     second = get_object_or_404(ModelVersion, dataset=dataset, number=b)
     tags_a, tags_b = first.metrics.get("tags", {}), second.metrics.get("tags", {})

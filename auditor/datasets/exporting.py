@@ -8,6 +8,7 @@ import tempfile
 from itertools import groupby
 from pathlib import Path
 
+from auditor.datasets.formats import spreadsheet_safe
 from auditor.datasets.models import Dataset, Label
 
 _CHUNK = 5000
@@ -17,8 +18,9 @@ def export_labels(dataset: Dataset, out: str | Path) -> int:
     """Write every clip of `dataset` with its current labels; returns the number of rows.
 
     The wide 0/1 layout keeps tags that have no positive, so importing the export into a new
-    dataset reproduces the labels exactly. The file is written beside `out` and renamed into place,
-    so a reader never sees half a file.
+    dataset reproduces the labels exactly. Names and paths a spreadsheet would run as formulas are written
+    with a leading "'" (`spreadsheet_safe`), which the import removes again. The file is written beside `out`
+    and renamed into place, so a reader never sees half a file.
     """
     out = Path(out)
     tags = list(dataset.tags.order_by("id").values_list("id", "name"))
@@ -38,7 +40,7 @@ def export_labels(dataset: Dataset, out: str | Path) -> int:
     try:
         with os.fdopen(handle, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["path", *(name for _, name in tags)])
+            writer.writerow(["path", *(spreadsheet_safe(name) for _, name in tags)])
             for clip_id, path in dataset.clips.order_by("id").values_list("id", "path").iterator(chunk_size=_CHUNK):
                 row = ["0"] * len(tags)
                 # Both sides are ordered by clip id: advance the labels to this clip.
@@ -48,7 +50,7 @@ def export_labels(dataset: Dataset, out: str | Path) -> int:
                     for _, tag_id in next_group[1]:
                         row[column_of[tag_id]] = "1"
                     next_group = next(tags_by_clip, None)
-                writer.writerow([path, *row])
+                writer.writerow([spreadsheet_safe(path), *row])
                 rows += 1
         os.replace(temporary, out)
     except BaseException:

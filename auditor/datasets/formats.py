@@ -17,10 +17,30 @@ from pathlib import Path
 FORMATS = ("csv", "mtat", "jamendo")
 MAX_REPORTED_PROBLEMS = 25
 MAX_TAG_NAME_LENGTH = 200
+DEFAULT_MAX_FIELD_CHARS = 128 * 1024
+# Column names of the csv format: a tag of that name would make an export's header ambiguous.
+RESERVED_TAG_NAMES = ("path", "tags")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP: CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-# csv.field_size_limit defaults to 128 KiB; a tags cell is never near that, but long rows of
-# MagnaTagATune's 188 columns are fine either way.
+
+def _needs_quote_prefix(value: str) -> bool:
+    """Whether a cell would be read as a formula, or is the quoted form of one ("'=…"), and so gets a "'" prefix."""
+    return value.startswith(_FORMULA_START) or (value.startswith("'") and _needs_quote_prefix(value[1:]))
+
+
+def spreadsheet_safe(value: str) -> str:
+    """The cell as exports write it: a value a spreadsheet would run as a formula gets a leading "'".
+
+    `from_spreadsheet_safe` undoes it exactly, so an export imports back unchanged whatever the names hold.
+    """
+    return "'" + value if _needs_quote_prefix(value) else value
+
+
+def from_spreadsheet_safe(value: str) -> str:
+    """The value `spreadsheet_safe` was given (a cell without the prefix is returned as it is)."""
+    return value[1:] if value.startswith("'") and _needs_quote_prefix(value[1:]) else value
 
 
 @dataclass
@@ -54,12 +74,28 @@ class LabelFileError(ValueError):
 
 
 class _Problems:
-    """Collects problems up to a limit, counting the rest."""
+    """Collects problems up to a limit, counting the rest.
 
-    def __init__(self, source: str) -> None:
+    With `show_content` False (a file on the server that the person importing did not upload), messages name
+    lines and column positions but never quote what the file holds.
+    """
+
+    def __init__(self, source: str, *, show_content: bool = True) -> None:
         self.source = source
+        self.show_content = show_content
         self.items: list[str] = []
         self.total = 0
+
+    def quoted(self, value: str, before: str = " ") -> str:
+        """`before` and the value quoted (" 'a.wav'") — or nothing, when the file's content is not to be shown."""
+        return f"{before}{value[:80]!r}" if self.show_content else ""
+
+    def got(self, value: str) -> str:
+        return self.quoted(value, ", got ")
+
+    def field(self, name: str, position: int) -> str:
+        """How a message names a column: by its header name, or by its position when content is not shown."""
+        return f"field {name!r}" if self.show_content else f"column {position}"
 
     def add(self, message: str) -> None:
         self.total += 1
@@ -71,31 +107,40 @@ class _Problems:
             raise LabelFileError(self.source, self.items, self.total)
 
 
-def read_labels(path: str | Path, file_format: str) -> ParsedLabels:
-    """Parse a labels file of the given format (csv, mtat or jamendo)."""
+def read_labels(
+    path: str | Path, file_format: str, *, show_content: bool = True, max_field_chars: int = DEFAULT_MAX_FIELD_CHARS
+) -> ParsedLabels:
+    """Parse a labels file of the given format (csv, mtat or jamendo).
+
+    `show_content` False keeps the file's content out of every message (see `_Problems`); a field longer than
+    `max_field_chars` is a problem of its line.
+    """
     path = Path(path)
     if file_format not in FORMATS:
         raise LabelFileError(path.name, [f"unknown format {file_format!r}; expected one of {', '.join(FORMATS)}"])
     if not path.is_file():
         raise LabelFileError(str(path), ["file not found"])
     reader = {"csv": _read_csv, "mtat": _read_mtat, "jamendo": _read_jamendo}[file_format]
-    return reader(path)
+    # The csv module's limit is one per process; every import sets the configured one before it reads.
+    csv.field_size_limit(max_field_chars)
+    return reader(path, _Problems(path.name, show_content=show_content), max_field_chars)
 
 
 def normalize_clip_path(raw: str) -> tuple[str, str]:
-    """Return (normalized relative path, problem); problem is '' when the path is acceptable."""
+    """Return (normalized relative path, problem); problem is '' when the path is acceptable. A problem has a
+    `{path}` slot where the path may be quoted (" '../a.wav'") or left out."""
     value = raw.strip()
     if not value:
         return "", "empty path"
     if "\x00" in value:
         return "", "path contains a NUL character"
     if value.startswith(("/", "\\")) or _WINDOWS_DRIVE.match(value):
-        return "", f"absolute path {value!r}; paths must be relative to the audio root"
+        return "", "absolute path{path}; paths must be relative to the audio root"
     normalized = posixpath.normpath(value)
     if normalized == ".." or normalized.startswith("../"):
-        return "", f"path {value!r} escapes the audio root"
+        return "", "path{path} escapes the audio root"
     if normalized == ".":
-        return "", f"path {value!r} names the audio root itself, not a file"
+        return "", "path{path} names the audio root itself, not a file"
     return normalized, ""
 
 
@@ -104,7 +149,9 @@ def check_tag_name(name: str) -> str:
     if not name:
         return "empty tag name"
     if len(name) > MAX_TAG_NAME_LENGTH:
-        return f"tag name longer than {MAX_TAG_NAME_LENGTH} characters: {name[:40]!r}…"
+        return f"tag name longer than {MAX_TAG_NAME_LENGTH} characters"
+    if name in RESERVED_TAG_NAMES:
+        return f"a tag may not be called {name!r}: it names a column of the csv format (rename the tag)"
     return ""
 
 
@@ -121,6 +168,25 @@ def _decoded_lines(path: Path, problems: _Problems) -> Iterator[str]:
                     f"line {number}: not UTF-8 (byte {exc.start + 1} is 0x{raw[exc.start]:02x}); save the file as UTF-8"
                 )
                 return
+
+
+def _csv_rows(reader, problems: _Problems, max_field_chars: int) -> Iterator[list[str]]:
+    """The rows of a csv reader; a row the csv module cannot read (a field over the limit, a stray quote) is a
+    problem of its line, and reading stops there: what follows it cannot be told apart reliably."""
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = reader.line_num
+            if "field larger than field limit" in str(exc):
+                limit = f"longer than {max_field_chars} characters (IMPORT_MAX_FIELD_CHARS)"
+                problems.add(f"line {line}: a field is {limit}")
+            else:
+                problems.add(f"line {line}: cannot be read as csv ({exc})")
+            return
+        yield values
 
 
 class _RowCollector:
@@ -144,11 +210,14 @@ class _RowCollector:
     def add(self, line: int, raw_path: str, tag_indices: tuple[int, ...], *, path_field: str) -> None:
         path, problem = normalize_clip_path(raw_path)
         if problem:
-            self.problems.add(f"line {line}, field {path_field!r}: {problem}")
+            shown = problem.format(path=self.problems.quoted(raw_path.strip()))
+            self.problems.add(f"line {line}, field {path_field!r}: {shown}")
             return
         first = self.first_line_of_path.get(path)
         if first is not None:
-            self.problems.add(f"line {line}, field {path_field!r}: duplicate path {path!r} (first on line {first})")
+            self.problems.add(
+                f"line {line}, field {path_field!r}: duplicate path{self.problems.quoted(path)} (first on line {first})"
+            )
             return
         self.first_line_of_path[path] = line
         self.rows.append(LabelRow(line, path, tag_indices))
@@ -160,14 +229,16 @@ class _RowCollector:
         return ParsedLabels(source, file_format, self.tags, self.rows, self.descriptions, notices or [])
 
 
-def _header_problem_for_tag_columns(columns: list[str], problems: _Problems) -> None:
+def _header_problem_for_tag_columns(header: list[str], tag_columns: list[int], problems: _Problems) -> None:
+    """Problems with the tag columns' names; `tag_columns` are their indices in `header` (messages count from 1)."""
     seen: set[str] = set()
-    for position, name in enumerate(columns, start=1):
+    for index in tag_columns:
+        name = header[index]
         problem = check_tag_name(name)
         if problem:
-            problems.add(f"line 1, column {position}: {problem}")
+            problems.add(f"line 1, column {index + 1}: {problem}")
         elif name in seen:
-            problems.add(f"line 1, column {position}: duplicate column {name!r}")
+            problems.add(f"line 1, column {index + 1}: duplicate column{problems.quoted(name)}")
         seen.add(name)
 
 
@@ -181,13 +252,14 @@ def _binary_tags(
         if value == "1":
             present.append(tag_position)
         elif value != "0":
-            problems.add(f"line {line}, field {names[tag_position]!r}: expected 0 or 1, got {value!r}")
+            where = problems.field(names[tag_position], column + 1)
+            problems.add(f"line {line}, {where}: expected 0 or 1{problems.got(value)}")
     return tuple(present)
 
 
-def _data_rows(reader, width: int, problems: _Problems) -> Iterator[tuple[int, list[str]]]:
+def _data_rows(reader, width: int, problems: _Problems, max_field_chars: int) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) of each non-blank row of a csv reader; rows of the wrong width are problems."""
-    for values in reader:
+    for values in _csv_rows(reader, problems, max_field_chars):
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue
@@ -197,14 +269,19 @@ def _data_rows(reader, width: int, problems: _Problems) -> Iterator[tuple[int, l
         yield line, values
 
 
-def _read_csv(path: Path) -> ParsedLabels:
-    problems = _Problems(path.name)
+def _header(reader, problems: _Problems, max_field_chars: int) -> list[str]:
+    """The header row's names, stripped (and unescaped from the spreadsheet-safe form our exports write)."""
+    header = next(_csv_rows(reader, problems, max_field_chars), None)
+    problems.raise_if_any()
+    return [from_spreadsheet_safe(name.strip()) for name in header or []]
+
+
+def _read_csv(path: Path, problems: _Problems, max_field_chars: int) -> ParsedLabels:
     reader = csv.reader(_decoded_lines(path, problems))
-    header = next(reader, None)
-    if header is None:
+    header = _header(reader, problems, max_field_chars)
+    if not header:
         problems.add("the file is empty; expected a header row")
         problems.raise_if_any()
-    header = [name.strip() for name in header or []]
     if "path" not in header:
         problems.add("line 1: missing column 'path'")
         problems.raise_if_any()
@@ -217,68 +294,79 @@ def _read_csv(path: Path) -> ParsedLabels:
         ignored = [name for name in header if name not in ("path", "tags")]
         if ignored:
             notices.append(f"columns ignored (the 'tags' column holds the labels): {', '.join(ignored)}")
-        for line, values in _data_rows(reader, len(header), problems):
+        for line, values in _data_rows(reader, len(header), problems, max_field_chars):
             indices = []
             cell = values[tags_column].strip()
-            for name in (part.strip() for part in cell.split(";")) if cell else ():
+            for name in (from_spreadsheet_safe(part.strip()) for part in cell.split(";")) if cell else ():
                 problem = check_tag_name(name)
                 if problem:
-                    problems.add(f"line {line}, field 'tags': {problem} in {cell!r}")
+                    problems.add(f"line {line}, field 'tags': {problem}{problems.quoted(cell, ' in ')}")
                     continue
                 indices.append(rows.tag(name))
-            rows.add(line, values[path_column], tuple(sorted(set(indices))), path_field="path")
+            raw_path = from_spreadsheet_safe(values[path_column].strip())
+            rows.add(line, raw_path, tuple(sorted(set(indices))), path_field="path")
         return rows.result(path.name, "csv", notices)
 
     if len(header) < 2:
         problems.add("line 1: no tag columns; expected a 'tags' column or one 0/1 column per tag")
         problems.raise_if_any()
-    _read_binary_columns(reader, header, path_column="path", non_tag_columns=("path",), rows=rows)
+    _read_binary_columns(reader, header, path_column="path", non_tag_columns=("path",), rows=rows,
+                         max_field_chars=max_field_chars, unescape_paths=True)  # fmt: skip
     return rows.result(path.name, "csv", notices)
 
 
 def _read_binary_columns(
-    reader, header: list[str], *, path_column: str, non_tag_columns: tuple[str, ...], rows: _RowCollector
+    reader,
+    header: list[str],
+    *,
+    path_column: str,
+    non_tag_columns: tuple[str, ...],
+    rows: _RowCollector,
+    max_field_chars: int,
+    unescape_paths: bool = False,
 ) -> None:
     """Rows of a wide file: one 0/1 column per tag (every column not in `non_tag_columns`)."""
     problems = rows.problems
     path_index = header.index(path_column)
     tag_columns = [i for i, name in enumerate(header) if name not in non_tag_columns]
     tag_names = [header[i] for i in tag_columns]
-    _header_problem_for_tag_columns(tag_names, problems)
+    _header_problem_for_tag_columns(header, tag_columns, problems)
     problems.raise_if_any()
     for name in tag_names:
         rows.tag(name)
-    for line, values in _data_rows(reader, len(header), problems):
+    for line, values in _data_rows(reader, len(header), problems, max_field_chars):
         present = _binary_tags(values, tag_columns, tag_names, line, problems)
-        rows.add(line, values[path_index], present, path_field=path_column)
+        raw_path = values[path_index]
+        rows.add(line, from_spreadsheet_safe(raw_path.strip()) if unescape_paths else raw_path, present,
+                 path_field=path_column)  # fmt: skip
 
 
-def _read_mtat(path: Path) -> ParsedLabels:
+def _read_mtat(path: Path, problems: _Problems, max_field_chars: int) -> ParsedLabels:
     """MagnaTagATune annotations_final.csv: tab-separated, quoted; clip_id, 188 tag columns, mp3_path."""
-    problems = _Problems(path.name)
     reader = csv.reader(_decoded_lines(path, problems), delimiter="\t", quotechar='"')
-    header = [name.strip() for name in next(reader, None) or []]
+    header = [name.strip() for name in next(_csv_rows(reader, problems, max_field_chars), None) or []]
     for required in ("clip_id", "mp3_path"):
         if required not in header:
             problems.add(f"line 1: missing column {required!r} (is this MagnaTagATune's annotations_final.csv?)")
     problems.raise_if_any()
     rows = _RowCollector(problems)
-    _read_binary_columns(reader, header, path_column="mp3_path", non_tag_columns=("clip_id", "mp3_path"), rows=rows)
+    _read_binary_columns(reader, header, path_column="mp3_path", non_tag_columns=("clip_id", "mp3_path"), rows=rows,
+                         max_field_chars=max_field_chars)  # fmt: skip
     return rows.result(path.name, "mtat")
 
 
 JAMENDO_COLUMNS = ["TRACK_ID", "ARTIST_ID", "ALBUM_ID", "PATH", "DURATION"]
 
 
-def _read_jamendo(path: Path) -> ParsedLabels:
+def _read_jamendo(path: Path, problems: _Problems, max_field_chars: int) -> ParsedLabels:
     """MTG-Jamendo autotagging*.tsv: TRACK_ID ARTIST_ID ALBUM_ID PATH DURATION, then category---tag fields."""
-    problems = _Problems(path.name)
     lines = _decoded_lines(path, problems)
     header = next(lines, "").rstrip("\r\n").split("\t")
     if [h.strip() for h in header[:5]] != JAMENDO_COLUMNS:
+        found = ", ".join(h.strip()[:40] for h in header[:6])
         problems.add(
-            "line 1: expected the header TRACK_ID, ARTIST_ID, ALBUM_ID, PATH, DURATION, TAGS "
-            f"(tab-separated), got {', '.join(h.strip() for h in header[:6])!r}"
+            "line 1: expected the header TRACK_ID, ARTIST_ID, ALBUM_ID, PATH, DURATION, TAGS (tab-separated)"
+            + problems.got(found)
         )
         problems.raise_if_any()
     rows = _RowCollector(problems)
@@ -292,10 +380,15 @@ def _read_jamendo(path: Path) -> ParsedLabels:
         if len(fields) < 5:
             problems.add(f"line {line}: {len(fields)} fields; expected at least 5 (TRACK_ID … DURATION)")
             continue
+        long_field = next((i for i, value in enumerate(fields, start=1) if len(value) > max_field_chars), None)
+        if long_field is not None:
+            problems.add(f"line {line}, field {long_field}: longer than {max_field_chars} characters "
+                         "(IMPORT_MAX_FIELD_CHARS)")  # fmt: skip
+            continue
         try:
             float(fields[4])
         except ValueError:
-            problems.add(f"line {line}, field 'DURATION': expected seconds, got {fields[4]!r}")
+            problems.add(f"line {line}, field 'DURATION': expected seconds{problems.got(fields[4])}")
         indices = []
         for position, raw_tag in enumerate(fields[5:], start=6):
             name = raw_tag.strip()
@@ -304,7 +397,7 @@ def _read_jamendo(path: Path) -> ParsedLabels:
                 problems.add(f"line {line}, field {position} (TAGS): empty tag name")
                 continue
             if not sep or not category or not tag:
-                problems.add(f"line {line}, field {position} (TAGS): expected 'category---tag', got {name!r}")
+                problems.add(f"line {line}, field {position} (TAGS): expected 'category---tag'{problems.got(name)}")
                 continue
             problem = check_tag_name(name)
             if problem:

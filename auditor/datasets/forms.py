@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from django import forms
@@ -17,6 +22,31 @@ def form_problems(form: forms.BaseForm) -> str:
     return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
 
 
+def server_path_in_import_roots(raw: str, *, folder: bool) -> Path | None:
+    """The path, with symbolic links followed, if it is an existing file (or folder) under one of IMPORT_ROOTS;
+    None otherwise — missing, not allowed and the wrong kind all look the same to the person asking."""
+    try:
+        resolved = Path(raw).resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):  # missing, a link loop, a NUL
+        return None
+    if not any(resolved.is_relative_to(root) for root in settings.IMPORT_ROOTS):
+        return None
+    return resolved if (resolved.is_dir() if folder else resolved.is_file()) else None
+
+
+def _roots_hint() -> str:
+    if not settings.IMPORT_ROOTS:
+        return "this server reads no server paths from this form (IMPORT_ROOTS is not set)"
+    return "this server reads only under " + ", ".join(str(root) for root in settings.IMPORT_ROOTS) + " (IMPORT_ROOTS)"
+
+
+@dataclass(frozen=True)
+class LabelsFile:
+    path: Path
+    name: str  # what the import history records
+    uploaded: bool  # the person sent it: its content may be quoted back in error messages
+
+
 class ImportForm(forms.Form):
     name = forms.CharField(max_length=100, validators=[dataset_name_validator],
                            help_text="a new name, or an existing dataset's to update it")  # fmt: skip
@@ -26,24 +56,61 @@ class ImportForm(forms.Form):
     file_format = forms.ChoiceField(choices=[(f, f) for f in FORMATS], initial="csv", label="Format")
     skip_unreadable = forms.BooleanField(required=False, label="Import the rest when some audio files cannot be read")
 
+    def __init__(self, *args, upload_too_large: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.upload_too_large = upload_too_large
+
     def clean(self) -> dict:
         data = super().clean()
+        if self.upload_too_large:
+            limit = settings.IMPORT_MAX_UPLOAD_BYTES
+            raise forms.ValidationError(
+                f"the labels file is larger than {limit:,} bytes (IMPORT_MAX_UPLOAD_BYTES); nothing was imported"
+            )
         if bool(data.get("labels_upload")) == bool((data.get("labels_path") or "").strip()):
             raise forms.ValidationError("give the labels file either as an upload or as a path on the server")
         return data
 
-    def labels_file(self) -> Path:
-        """Where the labels file is: the server path as given, or the upload saved under DATA_DIR/uploads."""
+    def clean_labels_path(self) -> str:
+        raw = self.cleaned_data.get("labels_path", "").strip()
+        if raw and server_path_in_import_roots(raw, folder=False) is None:
+            raise forms.ValidationError(f"no labels file this server may import at that path: {_roots_hint()}")
+        return raw
+
+    def clean_audio_root(self) -> str:
+        """A folder under IMPORT_ROOTS, or the audio root the dataset already has (re-imports)."""
+        raw = self.cleaned_data.get("audio_root", "").strip()
+        existing = Dataset.objects.filter(name=self.data.get("name", "")).values_list("audio_root", flat=True).first()
+        if existing is not None and Path(raw) == Path(existing):
+            return existing
+        resolved = server_path_in_import_roots(raw, folder=True)
+        if resolved is None:
+            raise forms.ValidationError(
+                f"no audio folder this server may import from at that path: {_roots_hint()}, or the dataset's own"
+            )
+        return str(resolved)
+
+    @contextmanager
+    def labels_file(self) -> Iterator[LabelsFile]:
+        """The labels file for the import: the server file, or the upload saved under DATA_DIR/uploads, which is
+        removed when the import is over, whatever its outcome."""
         upload = self.cleaned_data.get("labels_upload")
         if not upload:
-            return Path(self.cleaned_data["labels_path"].strip()).expanduser()
+            path = server_path_in_import_roots(self.cleaned_data["labels_path"], folder=False)
+            if path is None:  # gone since the form was checked
+                raise forms.ValidationError(f"no labels file this server may import at that path: {_roots_hint()}")
+            yield LabelsFile(path, str(path), uploaded=False)
+            return
         folder = Path(settings.DATA_DIR) / "uploads" / uuid.uuid4().hex
         folder.mkdir(parents=True)
-        target = folder / Path(upload.name).name
-        with target.open("wb") as fh:
-            for chunk in upload.chunks():
-                fh.write(chunk)
-        return target
+        try:
+            target = folder / (re.sub(r"[^\w.-]", "_", Path(upload.name).name)[:100] or "labels")
+            with target.open("wb") as fh:
+                for chunk in upload.chunks():
+                    fh.write(chunk)
+            yield LabelsFile(target, f"upload: {target.name}", uploaded=True)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class ReviewSettingsForm(forms.ModelForm):

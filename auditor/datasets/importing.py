@@ -20,7 +20,7 @@ from django.db import transaction
 
 from auditor.accounts.roles import recorded_user
 from auditor.datasets.counts import recount_tags
-from auditor.datasets.formats import LabelFileError, ParsedLabels, read_labels
+from auditor.datasets.formats import LabelFileError, LabelRow, ParsedLabels, read_labels
 from auditor.datasets.models import Clip, Dataset, ImportBatch, Label, LabelChange, Tag, dataset_name_validator
 from tagging.audio import AudioInfo, probe_many
 
@@ -106,11 +106,15 @@ def import_dataset(
     tag_descriptions: dict[str, str] | None = None,
     user: AbstractBaseUser | None = None,
     progress: Callable[[str], None] | None = None,
+    show_content: bool = True,
+    labels_name: str | None = None,
 ) -> ImportReport:
     """Validate `labels_file` and its audio, then create or update dataset `name` in one transaction.
 
     Raises `ImportFailed` (or its subclass-like `LabelFileError` message) with every problem found;
-    in that case nothing was written.
+    in that case nothing was written. `show_content` False (a server file the person did not upload) keeps the
+    file's content out of the messages: lines are named, not the values on them. `labels_name` is what the
+    import history records as the file (default: its resolved path).
     """
     say = progress or (lambda message: None)
     try:
@@ -122,7 +126,8 @@ def import_dataset(
         raise ImportFailed(f"audio root {str(audio_root)!r} is not a folder")
     labels_path = Path(labels_file)
     try:
-        parsed = read_labels(labels_path, file_format)
+        parsed = read_labels(labels_path, file_format, show_content=show_content,
+                             max_field_chars=settings.IMPORT_MAX_FIELD_CHARS)  # fmt: skip
     except LabelFileError as exc:
         raise ImportFailed(str(exc)) from None
     say(f"read {len(parsed.rows)} rows and {len(parsed.tags)} tags from {labels_path.name}")
@@ -137,13 +142,19 @@ def import_dataset(
         row.path = _alternative_audio_path(root, row.path, file_format)
 
     known = _known_clips(existing)
-    to_probe = [row.path for row in parsed.rows if row.path not in known or not known[row.path][1]]
+    to_probe = [row for row in parsed.rows if row.path not in known or not known[row.path][1]]
+    _refuse_links_out_of_root(root, to_probe, labels_path.name, show_content)
     say(f"probing {len(to_probe)} audio files")
-    infos = probe_many([root / p for p in to_probe], workers=settings.IMPORT_PROBE_WORKERS)
-    probes = dict(zip(to_probe, infos, strict=True))
+    infos = probe_many([root / row.path for row in to_probe], workers=settings.IMPORT_PROBE_WORKERS,
+                       max_seconds=settings.MAX_CLIP_SECONDS)  # fmt: skip
+    probes = {row.path: info for row, info in zip(to_probe, infos, strict=True)}
+    line_of = {row.path: row.line for row in to_probe}
     new_unreadable = [(p, info.error) for p, info in probes.items() if not info.readable and p not in known]
     if new_unreadable and not skip_unreadable:
-        listed = "\n".join(f"  {path}: {reason}" for path, reason in new_unreadable[:MAX_LISTED_UNREADABLE])
+        listed = "\n".join(
+            f"  {path if show_content else f'line {line_of[path]}'}: {reason}"
+            for path, reason in new_unreadable[:MAX_LISTED_UNREADABLE]
+        )
         more = len(new_unreadable) - MAX_LISTED_UNREADABLE
         raise ImportFailed(
             f"{labels_path.name}: {len(new_unreadable)} audio files are missing or cannot be decoded, "
@@ -157,9 +168,23 @@ def import_dataset(
     descriptions = {**parsed.tag_descriptions, **(tag_descriptions or {})}
     sha = file_sha256(labels_path)
     with transaction.atomic():
-        _write(name, root, labels_path, parsed, probes, descriptions, sha, user, report)
+        _write(name, root, labels_name or str(labels_path.resolve()), parsed, probes, descriptions, sha, user, report)
     say(report.summary())
     return report
+
+
+def _refuse_links_out_of_root(root: Path, rows: list[LabelRow], source: str, show_content: bool) -> None:
+    """Refuse (ImportFailed) clips whose file, with symbolic links followed, is outside the audio root: the
+    review pages would refuse to serve them, and the root is the boundary of what an import may read."""
+    outside = [row for row in rows if not (root / row.path).resolve().is_relative_to(root)]
+    if not outside:
+        return
+    listed = "\n".join(f"  line {row.line}" + (f" ({row.path})" if show_content else "") for row in outside[:25])
+    more = f"\n  … and {len(outside) - 25} more" if len(outside) > 25 else ""
+    raise ImportFailed(
+        f"{source}: {len(outside)} audio paths lead outside the audio root through a symbolic link, nothing was "
+        f"imported:\n{listed}{more}\nPoint the audio root at the folder the files really are in."
+    )
 
 
 def _known_clips(dataset: Dataset | None) -> dict[str, tuple[int, bool]]:
@@ -172,7 +197,7 @@ def _known_clips(dataset: Dataset | None) -> dict[str, tuple[int, bool]]:
 def _write(
     name: str,
     root: Path,
-    labels_path: Path,
+    labels_name: str,
     parsed: ParsedLabels,
     probes: dict[str, AudioInfo],
     descriptions: dict[str, str],
@@ -184,7 +209,7 @@ def _write(
     # Serialises concurrent imports of one dataset (a no-op lock on SQLite, whose writes are serial).
     Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
     batch = ImportBatch(
-        dataset=dataset, labels_file=str(labels_path.resolve()), file_format=parsed.file_format, sha256=sha,
+        dataset=dataset, labels_file=labels_name[:1024], file_format=parsed.file_format, sha256=sha,
         rows=len(parsed.rows), user=recorded_user(user),
     )  # fmt: skip
     changed = report.created_dataset

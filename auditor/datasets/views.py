@@ -3,6 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -55,21 +56,24 @@ def dataset_export(request: HttpRequest, name: str) -> FileResponse:
 @admin_required
 def dataset_import(request: HttpRequest) -> HttpResponse:
     """Import from the page; every problem the import finds is listed on the page and nothing is written."""
-    form = ImportForm(request.POST, request.FILES)
+    form = ImportForm(request.POST, request.FILES, upload_too_large=getattr(request, "upload_too_large", False))
     problems = ""
     if form.is_valid():
         data = form.cleaned_data
         try:
-            report = import_dataset(
-                data["name"],
-                audio_root=data["audio_root"],
-                labels_file=form.labels_file(),
-                file_format=data["file_format"],
-                skip_unreadable=data["skip_unreadable"],
-                user=request.user,
-            )
-        except ImportFailed as exc:
-            problems = str(exc)
+            with form.labels_file() as labels:
+                report = import_dataset(
+                    data["name"],
+                    audio_root=data["audio_root"],
+                    labels_file=labels.path,
+                    labels_name=labels.name,
+                    show_content=labels.uploaded,
+                    file_format=data["file_format"],
+                    skip_unreadable=data["skip_unreadable"],
+                    user=request.user,
+                )
+        except (ImportFailed, ValidationError) as exc:
+            problems = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         else:
             added = f"{report.clips_added} clips, {report.labels_added} labels added, {report.labels_removed} removed"
             messages.success(request, f"Imported {report.rows} rows into {report.dataset}: {added}.")

@@ -1,106 +1,98 @@
-"""The review flow as a JSON API (claim, renew, submit, skip, undo, tally, history) for the page and scripts.
+"""The review flow as a JSON API (claim, renew, submit, skip, reveal, undo, tally, history) for the page and scripts.
 
 Authentication is the site's session cookie; every write needs the CSRF token in the X-CSRFToken header
-(the `csrftoken` cookie's value). Errors are JSON objects with an `error` message.
+(the `csrftoken` cookie's value). Errors are JSON objects with an `error` message. Every request is checked
+whole (auditor.inputs) before anything is written.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.csrf import csrf_failure as django_csrf_failure
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from auditor.accounts.roles import api_annotator_required
 from auditor.audits.claims import ClaimRefused, claim_next, ensure_handed, renew, skip, submit, undo_last
 from auditor.audits.models import ReviewItem
 from auditor.audits.reviews import DECISIONS, ReviewRefused
 from auditor.datasets.models import Dataset
+from auditor.inputs import BadInput, flag_field, id_list_field, query_int, read_json_object, text_field
 from auditor.review.openapi import schema
-from auditor.review.queries import history, item_payload, tally
+from auditor.review.queries import history, item_payload, revealed_label, tally
 
 MAX_EXCLUDE = 10
 MAX_HISTORY = 500
 
 
-class BadRequest(ValueError):
-    """The request is malformed; the message names the field."""
-
-
 def endpoint(method: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """An API view: only `method`, annotators only (JSON 401/403), refusals as JSON 400/404/409."""
+    """An API view: only `method` (JSON 405), annotators only (JSON 401/403), refusals as JSON 400/404/409/413."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
                 return view(request, *args, **kwargs)
-            except BadRequest as exc:
-                return JsonResponse({"error": str(exc)}, status=400)
+            except BadInput as exc:
+                return JsonResponse({"error": str(exc)}, status=exc.status)
             except (ReviewRefused, ClaimRefused) as exc:
                 return JsonResponse({"error": str(exc)}, status=409)
             except ReviewItem.DoesNotExist:
                 return JsonResponse({"error": "no such review item"}, status=404)
 
-        return require_http_methods([method])(api_annotator_required(wrapper))
+        checked = api_annotator_required(wrapper)
+
+        @wraps(view)
+        def only_method(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != method:
+                refused = JsonResponse({"error": f"use {method} on this address"}, status=405)
+                refused["Allow"] = method
+                return refused
+            return checked(request, *args, **kwargs)
+
+        return only_method
 
     return decorator
 
 
-def _body(request: HttpRequest) -> dict:
-    if not request.body:
-        return {}
-    if request.content_type == "application/json":
-        try:
-            body = json.loads(request.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise BadRequest(f"the body is not valid JSON: {exc}") from None
-        if not isinstance(body, dict):
-            raise BadRequest("the body must be a JSON object")
-        return body
-    return request.POST.dict()
+# What each request's body may hold; anything else is refused (400) before anything is written.
+CLAIM_FIELDS = ("dataset", "exclude")
+SUBMIT_FIELDS = ("decision", "next", "dataset", "exclude")
+SKIP_FIELDS = ("next", "dataset", "exclude")
 
 
-def _exclude(body: dict) -> list[int]:
-    value = body.get("exclude", [])
-    if not isinstance(value, list) or len(value) > MAX_EXCLUDE or not all(type(v) is int for v in value):
-        raise BadRequest(f"field 'exclude': expected a list of at most {MAX_EXCLUDE} item ids")
-    return value
+@dataclass(frozen=True)
+class NextWanted:
+    """Where the next question should come from, read from a body before anything is written."""
+
+    dataset_id: int | None
+    exclude: list[int]
 
 
-def _flag(body: dict, name: str) -> bool:
-    value = body.get(name, False)
-    if value in (True, False, "true", "false", "1", "0"):
-        return value in (True, "true", "1")
-    raise BadRequest(f"field {name!r}: expected true or false")
+def _next_wanted(body: dict) -> NextWanted:
+    name = text_field(body, "dataset", max_length=100)
+    dataset_id = None
+    if name is not None:
+        dataset_id = Dataset.objects.filter(name=name).values_list("pk", flat=True).first()
+        if dataset_id is None:
+            raise BadInput(f"field 'dataset': no dataset {name!r}")
+    return NextWanted(dataset_id, id_list_field(body, "exclude", max_items=MAX_EXCLUDE))
 
 
-def _dataset_id(body: dict) -> int | None:
-    name = body.get("dataset")
-    if name in (None, ""):
-        return None
-    if not isinstance(name, str):
-        raise BadRequest("field 'dataset': expected a dataset name")
-    found = Dataset.objects.filter(name=name).values_list("pk", flat=True).first()
-    if found is None:
-        raise BadRequest(f"field 'dataset': no dataset {name!r}")
-    return found
-
-
-def _claimed(request: HttpRequest, body: dict) -> dict | None:
-    item = claim_next(request.user, dataset_id=_dataset_id(body), exclude=_exclude(body))
+def _claimed(request: HttpRequest, wanted: NextWanted) -> dict | None:
+    item = claim_next(request.user, dataset_id=wanted.dataset_id, exclude=wanted.exclude)
     return None if item is None else item_payload(item)
 
 
-def _answer_with_next(request: HttpRequest, body: dict, answer: dict, want_next: bool) -> JsonResponse:
+def _answer_with_next(request: HttpRequest, wanted: NextWanted | None, answer: dict) -> JsonResponse:
     """The answer, with the next item leased when asked (None rather than an error: the answer went in)."""
-    if want_next:
+    if wanted is not None:
         try:
-            answer["next"] = _claimed(request, body)
+            answer["next"] = _claimed(request, wanted)
         except ClaimRefused:
             answer["next"] = None
     return JsonResponse(answer)
@@ -115,21 +107,22 @@ def _own_item(request: HttpRequest, item_id: int) -> int:
 @endpoint("POST")
 def claim(request: HttpRequest) -> JsonResponse:
     """The next question (the one held already first), or null when the queue has none for this person."""
-    return JsonResponse({"item": _claimed(request, _body(request))})
+    return JsonResponse({"item": _claimed(request, _next_wanted(read_json_object(request, CLAIM_FIELDS)))})
 
 
 @endpoint("POST")
 def renew_lease(request: HttpRequest, item_id: int) -> JsonResponse:
+    read_json_object(request, ())
     return JsonResponse({"renewed": renew(_own_item(request, item_id), request.user)})
 
 
 @endpoint("POST")
 def submit_answer(request: HttpRequest, item_id: int) -> JsonResponse:
-    body = _body(request)
-    decision = body.get("decision")
-    if decision not in DECISIONS:
-        raise BadRequest(f"field 'decision': expected one of {', '.join(DECISIONS)}, got {decision!r}")
-    want_next = _flag(body, "next")
+    body = read_json_object(request, SUBMIT_FIELDS)
+    decision = text_field(body, "decision", choices=tuple(DECISIONS))
+    if decision is None:
+        raise BadInput(f"field 'decision': required, one of {', '.join(DECISIONS)}")
+    wanted = _next_wanted(body) if flag_field(body, "next") else None
     source = "api" if _is_script(request) else "web"
     review = submit(item_id, request.user, decision, source=source, require_claim=True)
     item = review.item  # as the review left it (resolved or still open)
@@ -143,20 +136,30 @@ def submit_answer(request: HttpRequest, item_id: int) -> JsonResponse:
         "item_status": item.status,
         "resolution": item.resolution,
     }
-    return _answer_with_next(request, body, answer, want_next)
+    return _answer_with_next(request, wanted, answer)
 
 
 @endpoint("POST")
 def skip_item(request: HttpRequest, item_id: int) -> JsonResponse:
-    body = _body(request)
-    want_next = _flag(body, "next")
+    body = read_json_object(request, SKIP_FIELDS)
+    wanted = _next_wanted(body) if flag_field(body, "next") else None
     skip(_own_item(request, item_id), request.user)
-    return _answer_with_next(request, body, {"skipped": item_id}, want_next)
+    return _answer_with_next(request, wanted, {"skipped": item_id})
+
+
+@endpoint("POST")
+def reveal(request: HttpRequest, item_id: int) -> JsonResponse:
+    """The current label and the model's belief, for a person who holds the item or answered it. They are not in
+    the question itself: a page asks for them once its annotator has listened (or pressed L), a script when it
+    chooses, so they never arrive unasked."""
+    read_json_object(request, ())
+    return JsonResponse(revealed_label(request.user, item_id))
 
 
 @endpoint("POST")
 def undo(request: HttpRequest) -> JsonResponse:
     """Take back this person's latest answer; the item comes back to them (null if they answered nothing)."""
+    read_json_object(request, ())
     item = undo_last(request.user)
     return JsonResponse({"item": None if item is None else item_payload(item)})
 
@@ -168,13 +171,8 @@ def my_tally(request: HttpRequest) -> JsonResponse:
 
 @endpoint("GET")
 def my_history(request: HttpRequest) -> JsonResponse:
-    try:
-        limit = int(request.GET.get("limit", 50))
-        before = int(request.GET["before"]) if request.GET.get("before") else None
-    except ValueError:
-        raise BadRequest("fields 'limit' and 'before' must be whole numbers") from None
-    if not 1 <= limit <= MAX_HISTORY:
-        raise BadRequest(f"field 'limit': expected 1 to {MAX_HISTORY}")
+    limit = query_int(request, "limit", 50, maximum=MAX_HISTORY)
+    before = query_int(request, "before", None)
     return JsonResponse({"reviews": history(request.user, limit=limit, before_id=before)})
 
 

@@ -32,12 +32,16 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 def parse_range(header: str, size: int) -> tuple[int, int] | None:
     """(first, last) byte of a single `bytes=` range, clamped to the file; None when it cannot be satisfied.
 
-    Raises ValueError for a header that is not a single byte range (it is then ignored: the whole file).
+    Raises ValueError for a header that is not a valid single byte range (RFC 9110: it is then ignored and the
+    whole file sent), `bytes=10-5` included: a last position before the first makes the range invalid, not
+    unsatisfiable.
     """
     match = _RANGE.match(header.strip())
     if not match or match.groups() == ("", ""):
         raise ValueError(f"unsupported Range {header!r}")
     first, last = match.groups()
+    if first and last and int(last) < int(first):
+        raise ValueError(f"invalid Range {header!r}: the last byte comes before the first")
     if first == "":  # the last N bytes
         length = int(last)
         return (max(size - length, 0), size - 1) if length > 0 and size > 0 else None
@@ -77,8 +81,14 @@ def audio_response(request: HttpRequest, path: Path) -> HttpResponse:
                 refused = HttpResponse(status=416)
                 refused["Content-Range"] = f"bytes */{size}"
                 return refused
-    if byte_range is None:
-        response: HttpResponse = FileResponse(path.open("rb"), content_type=content_type)
+    if request.method == "HEAD":
+        response: HttpResponse = HttpResponse(content_type=content_type, status=200 if byte_range is None else 206)
+        start, end = byte_range or (0, size - 1)
+        response["Content-Length"] = str(end - start + 1)
+        if byte_range is not None:
+            response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    elif byte_range is None:
+        response = FileResponse(path.open("rb"), content_type=content_type)
     else:
         start, end = byte_range
         response = StreamingHttpResponse(_file_part(path, start, end - start + 1), status=206,

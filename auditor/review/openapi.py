@@ -27,7 +27,8 @@ def _body(ref: str) -> dict:
     return {"required": False, "content": {"application/json": {"schema": _ref(ref)}}}
 
 
-_ITEM_ID = [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_ITEM_ID = [{"name": "item_id", "in": "path", "required": True,
+             "schema": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}}]  # fmt: skip
 
 COMPONENTS = {
     "securitySchemes": {
@@ -40,8 +41,8 @@ COMPONENTS = {
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
         "Item": {
             "type": "object",
-            "required": ["id", "dataset", "kind", "question", "tag", "clip", "given", "probability", "audio_url",
-                         "spectrogram_url", "reveal_label"],
+            "required": ["id", "dataset", "kind", "question", "tag", "clip", "audio_url", "spectrogram_url",
+                         "reveal_label", "reveal_url"],
             "properties": {
                 "id": {"type": "integer"},
                 "dataset": {"type": "string"},
@@ -51,10 +52,12 @@ COMPONENTS = {
                         "properties": {"name": {"type": "string"}, "description": {"type": "string"}}},
                 "clip": {"type": "object", "properties": {"id": {"type": "integer"}, "path": {"type": "string"},
                                                           "duration": {"type": ["number", "null"]}}},
-                "given": {"type": "boolean", "description": "The label as it stands (before this review)."},
-                "probability": {"type": ["number", "null"], "description": "The model's P(present)."},
                 "reveal_label": {"enum": ["after_listen", "on_key"],
-                                 "description": "When a page should show `given` and `probability`."},
+                                 "description": "When a page should ask `reveal_url` for the current label: after "
+                                                "the annotator has listened, or only on their request."},
+                "reveal_url": {"type": "string",
+                               "description": "POST: the current label and the model's belief (not in the question, "
+                                              "so they do not anchor the answer)."},
                 "audio_url": {"type": "string", "description": "Supports Range requests (206)."},
                 "spectrogram_url": {"type": "string", "description": "PNG of the log-mel spectrogram."},
                 "spectrogram_frames_per_second": {"type": "number"},
@@ -62,29 +65,43 @@ COMPONENTS = {
             },
         },
         "MaybeItem": {"oneOf": [_ref("Item"), {"type": "null"}]},
+        "Revealed": {
+            "type": "object", "required": ["item_id", "given", "probability"],
+            "properties": {
+                "item_id": {"type": "integer"},
+                "given": {"type": "boolean", "description": "The label as it stands (before this review)."},
+                "probability": {"type": ["number", "null"], "description": "The model's P(present)."},
+            },
+        },
+        "Empty": {"type": "object", "additionalProperties": False},
         "ClaimRequest": {
             "type": "object",
+            "additionalProperties": False,
             "properties": {
-                "dataset": {"type": "string", "description": "Only this dataset's queue (default: all)."},
-                "exclude": {"type": "array", "items": {"type": "integer"}, "maxItems": 10,
+                "dataset": {"type": "string", "maxLength": 100,
+                            "description": "Only this dataset's queue (default: all)."},
+                "exclude": {"type": "array", "items": _ref("Id"), "maxItems": 10,
                             "description": "Items already on screen: fetch the one after them (prefetch)."},
             },
         },
         "SubmitRequest": {
             "type": "object",
+            "additionalProperties": False,
             "required": ["decision"],
             "properties": {
                 "decision": {"enum": ["present", "absent", "unsure"]},
                 "next": {"type": "boolean", "description": "Also claim the next item and return it."},
-                "dataset": {"type": "string"},
-                "exclude": {"type": "array", "items": {"type": "integer"}, "maxItems": 10},
+                "dataset": {"type": "string", "maxLength": 100},
+                "exclude": {"type": "array", "items": _ref("Id"), "maxItems": 10},
             },
         },
         "SkipRequest": {
             "type": "object",
-            "properties": {"next": {"type": "boolean"}, "dataset": {"type": "string"},
-                           "exclude": {"type": "array", "items": {"type": "integer"}, "maxItems": 10}},
+            "additionalProperties": False,
+            "properties": {"next": {"type": "boolean"}, "dataset": {"type": "string", "maxLength": 100},
+                           "exclude": {"type": "array", "items": _ref("Id"), "maxItems": 10}},
         },
+        "Id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
         "Claim": {"type": "object", "required": ["item"], "properties": {"item": _ref("MaybeItem")}},
         "Submitted": {
             "type": "object",
@@ -125,12 +142,18 @@ PATHS = {
     }},
     "/api/review/items/{item_id}/renew": {"post": {
         "summary": "Extend your lease on the item (pages call this while open).", **_WRITE, "parameters": _ITEM_ID,
-        "responses": {"200": _json("Renewed", "false when the lease had lapsed"), **_errors(401, 403, 404, 409)},
+        "requestBody": _body("Empty"),
+        "responses": {"200": _json("Renewed", "false when the lease had lapsed"), **_errors(400, 401, 403, 404, 409)},
+    }},
+    "/api/review/items/{item_id}/reveal": {"post": {
+        "summary": "The item's current label and the model's belief, for its holder (or a past reviewer).",
+        **_WRITE, "parameters": _ITEM_ID, "requestBody": _body("Empty"),
+        "responses": {"200": _json("Revealed", "The label"), **_errors(400, 401, 403, 404, 409)},
     }},
     "/api/review/items/{item_id}/submit": {"post": {
         "summary": "Answer the item; the same answer twice counts once.", **_WRITE, "parameters": _ITEM_ID,
         "requestBody": {**_body("SubmitRequest"), "required": True},
-        "responses": {"200": _json("Submitted", "Recorded"), **_errors(400, 401, 403, 404, 409)},
+        "responses": {"200": _json("Submitted", "Recorded"), **_errors(400, 401, 403, 404, 409, 413)},
     }},
     "/api/review/items/{item_id}/skip": {"post": {
         "summary": "Give the item back unanswered; it is not offered to you again.", **_WRITE,
@@ -138,8 +161,8 @@ PATHS = {
         "responses": {"200": _json("Skipped", "Skipped"), **_errors(400, 401, 403, 404, 409)},
     }},
     "/api/review/undo": {"post": {
-        "summary": "Take back your latest answer; the item is yours again.", **_WRITE,
-        "responses": {"200": _json("Claim", "The item brought back, or null"), **_errors(401, 403, 409)},
+        "summary": "Take back your latest answer; the item is yours again.", **_WRITE, "requestBody": _body("Empty"),
+        "responses": {"200": _json("Claim", "The item brought back, or null"), **_errors(400, 401, 403, 409)},
     }},
     "/api/review/tally": {"get": {
         "summary": "Your reviews today and the open items still waiting for your answer.",
@@ -151,7 +174,7 @@ PATHS = {
         "parameters": [
             {"name": "limit", "in": "query",
              "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
-            {"name": "before", "in": "query", "schema": {"type": "integer"},
+            {"name": "before", "in": "query", "schema": _ref("Id"),
              "description": "Only reviews with a smaller review_id (paging)."},
         ],
         "responses": {"200": _json("History", "Reviews"), **_errors(400, 401, 403)},

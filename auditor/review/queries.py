@@ -10,13 +10,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from auditor.audits.models import Lease, Review, ReviewItem
+from auditor.audits.reviews import ReviewRefused
 from auditor.datasets.models import Tag
 from tagging.features import FeatureConfig
 
 
 def item_payload(item: ReviewItem) -> dict:
     """One question as the page and the API hand it out (an item from claim_next or undo_last: its dataset,
-    clip and tag loaded and `lease_expires_at` set)."""
+    clip and tag loaded and `lease_expires_at` set). The current label and the model's belief are not in it: they
+    would anchor the answer, so they come only from `revealed_label`, when asked (`reveal_url`)."""
     lease_expires_at = getattr(item, "lease_expires_at", None)
     config = FeatureConfig()
     return {
@@ -26,14 +28,27 @@ def item_payload(item: ReviewItem) -> dict:
         "question": f"Is {item.tag.name} present?",
         "tag": {"name": item.tag.name, "description": item.tag.description},
         "clip": {"id": item.clip_id, "path": item.clip.path, "duration": item.clip.duration},
-        "given": item.given,
-        "probability": None if item.probability is None else round(item.probability, 4),
         "reveal_label": item.dataset.reveal_label,
+        "reveal_url": reverse("api-reveal", args=[item.pk]),
         "audio_url": reverse("review-audio", args=[item.pk]),
         "spectrogram_url": reverse("review-spectrogram", args=[item.pk]),
         "spectrogram_frames_per_second": config.sample_rate / config.hop_length,
         "lease_expires_at": lease_expires_at.isoformat() if lease_expires_at else None,
     }
+
+
+def revealed_label(user: AbstractBaseUser, item_id: int) -> dict:
+    """The item's current label and the model's P(present), for a person who holds it now or answered it;
+    ReviewRefused for anyone else, ReviewItem.DoesNotExist for no such item."""
+    item = ReviewItem.objects.filter(pk=item_id).values("given", "probability").first()
+    if item is None:
+        raise ReviewItem.DoesNotExist(f"no review item #{item_id}")
+    holds = Lease.objects.filter(item_id=item_id, user=user, skipped=False, expires_at__gt=timezone.now()).exists()
+    if not holds and not Review.objects.filter(item_id=item_id, user=user).exists():
+        raise ReviewRefused("the item is not in your hands (claim it first; a lapsed or skipped one does not count)")
+    probability = item["probability"]
+    return {"item_id": item_id, "given": item["given"],
+            "probability": None if probability is None else round(probability, 4)}  # fmt: skip
 
 
 def tally(user: AbstractBaseUser) -> dict:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from auditor.accounts.roles import annotator_required, is_admin
 from auditor.audits.claims import claim_next
@@ -35,17 +36,17 @@ def history_page(request: HttpRequest) -> HttpResponse:
 
 
 def _item_for_media(request: HttpRequest, item_id: int) -> ReviewItem:
-    """Admins open any item; an annotator only the items handed to them or answered by them."""
+    """Admins open any item; an annotator only the items handed to them (not skipped) or answered by them."""
     item = get_object_or_404(ReviewItem.objects.select_related("clip__dataset"), pk=item_id)
     if is_admin(request.user):
         return item
-    handed = Lease.objects.filter(item=item, user=request.user).exists()
+    handed = Lease.objects.filter(item=item, user=request.user, skipped=False).exists()
     if not handed and not Review.objects.filter(item=item, user=request.user).exists():
         raise Http404("no such item in your queue")
     return item
 
 
-@require_GET
+@require_safe  # GET and HEAD: players ask for the size first
 @annotator_required
 def item_audio(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _item_for_media(request, item_id)
@@ -56,10 +57,12 @@ def item_audio(request: HttpRequest, item_id: int) -> HttpResponse:
         raise Http404("the clip's audio file is missing") from None
 
 
-@require_GET
+@require_safe
 @annotator_required
 def item_spectrogram(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _item_for_media(request, item_id)
+    if item.clip.duration is not None and item.clip.duration > settings.MAX_CLIP_SECONDS:
+        raise Http404(f"no spectrogram: the clip is longer than {settings.MAX_CLIP_SECONDS:g} s")
     try:
         picture = spectrogram_file(item.clip)
     except (OSError, ValueError, FeatureError):

@@ -11,6 +11,8 @@
   const RENEW_EVERY_MS = 120 * 1000;
   const SEEK_SECONDS = 5;
   const RATES = [0.5, 0.75, 1, 1.25, 1.5, 2];
+  // "After listening" means this much of the clip heard, not the moment autoplay starts.
+  const REVEAL_AFTER_LISTENING_SECONDS = 3;
 
   const items = []; // items[0] is on screen, the rest are prefetched
   // Answered or skipped here but not yet confirmed by the server: the server still counts them as held,
@@ -20,6 +22,8 @@
   const first = JSON.parse($("first-item").textContent);
   if (first) items.push(first);
   let revealed = false;
+  let listened = 0; // seconds of the item on screen heard so far
+  let lastTime = null;
   let chain = Promise.resolve();
   let prefetching = false;
 
@@ -98,10 +102,24 @@
     });
   }
 
-  function reveal() {
+  // The label and the model's belief are not in the question: they are asked for here, once, when shown.
+  async function reveal() {
+    const item = items[0];
+    if (!item || revealed) return;
     revealed = true;
-    $("reveal").hidden = false;
-    $("reveal-hint").textContent = "";
+    $("reveal-hint").textContent = "Fetching the current label…";
+    try {
+      const data = await call(item.reveal_url, {});
+      if (items[0] !== item) return; // answered meanwhile
+      $("given").textContent = data.given ? `tagged ${item.tag.name}` : `not tagged ${item.tag.name}`;
+      $("probability").textContent =
+        data.probability === null ? "nothing yet (no model)" : `${Math.round(data.probability * 100)}% present`;
+      $("reveal").hidden = false;
+      $("reveal-hint").textContent = "";
+    } catch (error) {
+      revealed = false;
+      $("reveal-hint").textContent = `The label could not be fetched: ${error.message}`;
+    }
   }
 
   function show() {
@@ -116,14 +134,13 @@
     $("clip-path").textContent = `${item.dataset} · ${item.clip.path}`;
     $("tag-name").textContent = item.tag.name;
     $("tag-description").textContent = item.tag.description || "";
-    $("given").textContent = item.given ? `tagged ${item.tag.name}` : `not tagged ${item.tag.name}`;
-    $("probability").textContent =
-      item.probability === null ? "nothing yet (no model)" : `${Math.round(item.probability * 100)}% present`;
     revealed = false;
+    listened = 0;
+    lastTime = null;
     $("reveal").hidden = true;
     $("reveal-hint").textContent =
       item.reveal_label === "on_key" ? "Press L to see the current label and the model's belief."
-        : "The current label and the model's belief appear once you start listening.";
+        : `The current label and the model's belief appear after ${REVEAL_AFTER_LISTENING_SECONDS} s of listening, or press L.`;
     $("spectrogram-missing").hidden = true;
     image.hidden = false;
     image.src = item.spectrogram_url;
@@ -243,9 +260,16 @@
   $("undo-empty").addEventListener("click", undo);
   $("check-again").addEventListener("click", () => { prefetch(); refreshTally(); });
   $("rate").addEventListener("change", () => { player.playbackRate = Number($("rate").value); });
-  player.addEventListener("play", () => {
-    if (items[0] && items[0].reveal_label === "after_listen" && !revealed) reveal();
-    requestAnimationFrame(movePlayhead);
+  player.addEventListener("play", () => requestAnimationFrame(movePlayhead));
+  player.addEventListener("seeking", () => { lastTime = null; }); // a jump is not listening
+  player.addEventListener("ended", () => { // a clip shorter than the listening time, heard to its end
+    if (items[0] && items[0].reveal_label === "after_listen") reveal();
+  });
+  player.addEventListener("timeupdate", () => {
+    if (!player.paused && lastTime !== null) listened += Math.max(0, Math.min(1, player.currentTime - lastTime));
+    lastTime = player.currentTime;
+    const item = items[0];
+    if (item && item.reveal_label === "after_listen" && !revealed && listened >= REVEAL_AFTER_LISTENING_SECONDS) reveal();
   });
   player.addEventListener("seeked", movePlayhead);
   image.addEventListener("error", () => { image.hidden = true; $("spectrogram-missing").hidden = false; });

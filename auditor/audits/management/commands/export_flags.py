@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from auditor.audits.management.commands._common import dataset_named
 from auditor.audits.models import ReviewItem
+from auditor.datasets.formats import spreadsheet_safe
 
 COLUMNS = ["rank", "path", "tag", "given", "probability", "score", "priority", "kind"]
 
@@ -28,8 +29,7 @@ class Command(BaseCommand):
             writer.writerow(COLUMNS)
             for rank, (path, tag, given, probability, score, priority, kind) in enumerate(items.iterator(), 1):
                 probability_text = "" if probability is None else f"{probability:.6f}"
-                writer.writerow(
-                    [rank, path, tag, int(given), probability_text, f"{score:.6f}", f"{priority:.6f}", kind]
-                )
+                figures = [int(given), probability_text, f"{score:.6f}", f"{priority:.6f}"]
+                writer.writerow([rank, spreadsheet_safe(path), spreadsheet_safe(tag), *figures, kind])
                 count = rank
         self.stdout.write(f"wrote {count} open items to {options['out']}")

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from auditor.audits.management.commands._common import dataset_named
 from auditor.audits.models import ModelVersion
+from auditor.datasets.formats import spreadsheet_safe
 from tagging.features import FeatureCache, extract_features
 from tagging.inference import Tagger
 
@@ -42,9 +43,9 @@ class Command(BaseCommand):
         probabilities = tagger.presence_probability([cache.load(p) for p in usable]) if usable else []
         with open(options["out"], "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["path", *tagger.tags])
+            writer.writerow(["path", *(spreadsheet_safe(tag) for tag in tagger.tags)])
             for path, row in zip(usable, probabilities, strict=True):
-                writer.writerow([path.relative_to(root).as_posix(), *(f"{p:.6f}" for p in row)])
+                writer.writerow([spreadsheet_safe(path.relative_to(root).as_posix()), *(f"{p:.6f}" for p in row)])
         self.stdout.write(
             f"wrote {len(usable)} clips to {options['out']} with model v{version.number}"
             + (f"; {len(files) - len(usable)} skipped" if len(usable) < len(files) else "")

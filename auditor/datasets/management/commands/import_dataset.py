@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from auditor.datasets.formats import FORMATS
+from auditor.datasets.formats import FORMATS, from_spreadsheet_safe
 from auditor.datasets.importing import ImportFailed, import_dataset
 
 
@@ -14,7 +14,13 @@ def read_tag_descriptions(path: Path) -> dict[str, str]:
             reader = csv.DictReader(fh)
             if not reader.fieldnames or not {"tag", "description"} <= set(reader.fieldnames):
                 raise CommandError(f"{path.name}: line 1: expected columns 'tag' and 'description'")
-            return {row["tag"].strip(): row["description"].strip() for row in reader if row["tag"].strip()}
+            return {
+                from_spreadsheet_safe(row["tag"].strip()): (row["description"] or "").strip()
+                for row in reader
+                if (row["tag"] or "").strip()
+            }
+    except csv.Error as exc:  # a field over the csv module's limit, a stray quote
+        raise CommandError(f"{path.name}: line {reader.reader.line_num}: cannot be read as csv ({exc})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CommandError(f"{path}: {exc}") from None
 

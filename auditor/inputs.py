@@ -1,0 +1,227 @@
+"""The one layer every request passes through before a view: malformed input becomes a 400 that names the field.
+
+- `InputGuardMiddleware` refuses NUL characters anywhere in the address, the query or a form (PostgreSQL cannot
+  store them and the database driver raises), and API bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (413).
+- `LimitedUploadHandler` stops a file upload past IMPORT_MAX_UPLOAD_BYTES while it arrives.
+- `IdConverter` (`<id:…>` in URLs) matches only ids the database can hold, so a 30-digit id is a 404.
+- `read_json_object` and the field readers turn a JSON (or form) body into checked values or raise `BadInput`.
+- The error handlers answer JSON on /api/ paths (400, 403, 404, 413, 500) and the site's pages elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+
+API_PREFIX = "/api/"
+MAX_ID = 2**63 - 1  # the largest value of a BigAutoField (PostgreSQL bigint, SQLite integer)
+NUL = "\x00"
+
+
+class BadInput(ValueError):
+    """A request value is malformed; the message names the field. `status` is the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def error_response(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    """JSON `{"error": …}` on the API, a plain page elsewhere."""
+    if is_api(request):
+        return JsonResponse({"error": message}, status=status)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _nul_field(pairs: Iterable[tuple[str, list[Any]]]) -> str | None:
+    for key, values in pairs:
+        if NUL in key or any(isinstance(value, str) and NUL in value for value in values):
+            return key.replace(NUL, "\\0")
+    return None
+
+
+class InputGuardMiddleware:
+    """Refuse, before any view runs, input that no view can take: see the module's docstring."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            refusal = self._refusal(request)
+        except RequestDataTooBig:
+            refusal = BadInput(f"the request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes", 413)
+        except SuspiciousOperation as exc:  # too many fields, a malformed multipart body
+            refusal = BadInput(f"the request could not be read: {exc}")
+        if refusal is not None:
+            return error_response(request, str(refusal), refusal.status)
+        return self.get_response(request)
+
+    @staticmethod
+    def _refusal(request: HttpRequest) -> BadInput | None:
+        if NUL in request.path:
+            return BadInput("the address contains a NUL character")
+        field = _nul_field(request.GET.lists())
+        if field is not None:
+            return BadInput(f"field {field!r}: contains a NUL character")
+        if is_api(request):
+            length = request.META.get("CONTENT_LENGTH") or "0"
+            if not length.isdigit() or int(length) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                return BadInput(f"the request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes", 413)
+        if request.method == "POST" and request.content_type in ("application/x-www-form-urlencoded",
+                                                                 "multipart/form-data"):  # fmt: skip
+            field = _nul_field(request.POST.lists())
+            if field is not None:
+                return BadInput(f"field {field!r}: contains a NUL character")
+        return None
+
+
+class LimitedUploadHandler(FileUploadHandler):
+    """Stops reading an upload once it passes IMPORT_MAX_UPLOAD_BYTES (the request says so in `upload_too_large`),
+    so a huge file is never written to disk whole. The handlers after it store what it lets through."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None) -> None:  # noqa: N803
+        self.limit = settings.IMPORT_MAX_UPLOAD_BYTES
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.request.upload_too_large = True
+            raise StopUpload(connection_reset=False)  # the rest is read and dropped, so the page still answers
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+class IdConverter:
+    """`<id:name>` in a URL: a row id, at most 18 digits (every id a BigAutoField holds up to 10^18)."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
+
+
+# ---- JSON and form bodies -------------------------------------------------------------------------------------
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def read_json_object(request: HttpRequest, fields: Collection[str]) -> dict[str, Any]:
+    """The body as a dict holding only `fields` (a JSON object, or a form); {} for an empty body."""
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise BadInput(f"the request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes", 413) from None
+    if not raw:
+        return {}
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(raw, parse_constant=_refuse_constant)
+        except RecursionError:
+            raise BadInput("the body is nested too deeply") from None
+        except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, integers of over 4,300 digits
+            raise BadInput(f"the body is not valid JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise BadInput("the body must be a JSON object")
+    else:
+        body = request.POST.dict()
+    unknown = sorted(set(body) - set(fields))
+    if unknown:
+        raise BadInput(f"field {unknown[0]!r}: not a field of this request (expected {', '.join(sorted(fields))})")
+    return body
+
+
+def text_field(body: dict[str, Any], name: str, *, max_length: int = 200, choices: Collection[str] = ()) -> str | None:
+    """A string field, or None when absent (or empty); no NUL, at most `max_length`, one of `choices` if given."""
+    value = body.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BadInput(f"field {name!r}: expected a string, got {type(value).__name__}")
+    if NUL in value:
+        raise BadInput(f"field {name!r}: contains a NUL character")
+    if len(value) > max_length:
+        raise BadInput(f"field {name!r}: longer than {max_length} characters")
+    if choices and value not in choices:
+        raise BadInput(f"field {name!r}: expected one of {', '.join(choices)}, got {value[:40]!r}")
+    return value
+
+
+def flag_field(body: dict[str, Any], name: str) -> bool:
+    """A true/false field (JSON booleans; "true"/"false"/"1"/"0" from a form); absent is false."""
+    value = body.get(name, False)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value in ("true", "false", "1", "0"):
+        return value in ("true", "1")
+    raise BadInput(f"field {name!r}: expected true or false")
+
+
+def id_list_field(body: dict[str, Any], name: str, *, max_items: int) -> list[int]:
+    """A list of at most `max_items` row ids (whole numbers from 1 to 2^63 − 1); absent is empty."""
+    value = body.get(name, [])
+    if (
+        not isinstance(value, list)
+        or len(value) > max_items
+        or not all(type(v) is int and 1 <= v <= MAX_ID for v in value)
+    ):
+        raise BadInput(f"field {name!r}: expected a list of at most {max_items} item ids")
+    return value
+
+
+def query_int(
+    request: HttpRequest, name: str, default: int | None, *, minimum: int = 1, maximum: int = MAX_ID
+) -> int | None:
+    """A whole number from the query string, within [minimum, maximum]; `default` when absent."""
+    raw = request.GET.get(name, "")
+    if raw == "":
+        return default
+    if not raw.isdigit() or len(raw) > 19 or not minimum <= int(raw) <= maximum:
+        raise BadInput(f"field {name!r}: expected a whole number from {minimum} to {maximum}")
+    return int(raw)
+
+
+# ---- error pages (handler400 … handler500 in auditor.urls) ----------------------------------------------------
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return JsonResponse({"error": f"bad request: {exception}" if str(exception) else "bad request"}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return JsonResponse({"error": str(exception) or "not allowed"}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return JsonResponse({"error": f"no such address: {request.path}"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api(request):
+        return JsonResponse({"error": "the server failed; the error was logged"}, status=500)
+    return defaults.server_error(request)
