@@ -23,6 +23,7 @@ from django.views import defaults
 API_PREFIX = "/api/"
 MAX_ID = 2**63 - 1  # the largest value of a BigAutoField (PostgreSQL bigint, SQLite integer)
 NUL = "\x00"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class BadInput(ValueError):
@@ -79,8 +80,7 @@ class InputGuardMiddleware:
             length = request.META.get("CONTENT_LENGTH") or "0"
             if not length.isdigit() or int(length) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
                 return BadInput(f"the request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes", 413)
-        if request.method == "POST" and request.content_type in ("application/x-www-form-urlencoded",
-                                                                 "multipart/form-data"):  # fmt: skip
+        if request.method == "POST" and request.content_type in FORM_TYPES:
             field = _nul_field(request.POST.lists())
             if field is not None:
                 return BadInput(f"field {field!r}: contains a NUL character")
@@ -127,13 +127,22 @@ def _refuse_constant(name: str) -> None:
 
 def read_json_object(request: HttpRequest, fields: Collection[str]) -> dict[str, Any]:
     """The body as a dict holding only `fields` (a JSON object, or a form); {} for an empty body."""
-    try:
-        raw = request.body
-    except RequestDataTooBig:
-        raise BadInput(f"the request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes", 413) from None
-    if not raw:
-        return {}
-    if request.content_type == "application/json":
+    if request.content_type in FORM_TYPES:
+        # Read as a form (the CSRF check may have read the stream already, so the raw body is not used).
+        if request.FILES:
+            raise BadInput("files are not accepted here; send JSON")
+        body: Any = request.POST.dict()
+        body.pop("csrfmiddlewaretoken", None)  # a form's CSRF token, checked already
+    else:
+        try:
+            raw = request.body
+        except RequestDataTooBig:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            raise BadInput(f"the request body is larger than {limit} bytes", 413) from None
+        if not raw:
+            return {}
+        if request.content_type != "application/json":
+            raise BadInput("send the body as JSON, with Content-Type: application/json")
         try:
             body = json.loads(raw, parse_constant=_refuse_constant)
         except RecursionError:
@@ -142,8 +151,6 @@ def read_json_object(request: HttpRequest, fields: Collection[str]) -> dict[str,
             raise BadInput(f"the body is not valid JSON: {exc}") from None
         if not isinstance(body, dict):
             raise BadInput("the body must be a JSON object")
-    else:
-        body = request.POST.dict()
     unknown = sorted(set(body) - set(fields))
     if unknown:
         raise BadInput(f"field {unknown[0]!r}: not a field of this request (expected {', '.join(sorted(fields))})")

@@ -13,6 +13,7 @@ from django.test import Client
 
 from auditor.audits.models import Review
 from tests.conftest import make_review_queue
+from tests.test_permissions import TABLE
 from tests.test_review_api import claim
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +109,25 @@ def test_ids_beyond_the_database_are_a_404_on_pages_too(admin_client, items):
     assert admin_client.get("/runs/99999999999999999999999/").status_code == 404
     assert admin_client.get("/review/items/99999999999999999999999/audio").status_code == 404
     assert admin_client.get("/datasets/queue/models/compare?a=1&b=99999999999999999999").status_code == 404
+
+
+JUNK_QUERY = ("?sort=%F0%9F%92%A9'%20OR%201=1--&page=99999999999999999999&a=99999999999999999999&b=-1"
+              "&dataset=" + "x" * 300 + "&clip=%25_&tag=%5B%5D&user=%E2%80%AE&source=nope&limit=abc&before=1e9")  # fmt: skip
+JUNK_FORM = {
+    "name": "é" * 300, "weight": "1e400", "form-TOTAL_FORMS": "99999999999", "form-INITIAL_FORMS": "-5",
+    "form-0-id": "99999999999999999999", "form-0-weight": "nan", "kind": "audit", "folds": "1e9", "epochs": "-1",
+    "model": "huge", "threshold": "99999999999999999999", "schedule": "hourly", "present": "maybe",
+    "reveal_label": "x" * 100, "description": "\u202e" * 10, "labels_path": "/" * 2000, "audio_root": "../" * 300,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_no_address_answers_junk_with_a_server_error(name, admin_client, items, tmp_path):
+    from auditor.audits.models import AuditRun
+
+    run = AuditRun.objects.create(dataset=items[0].dataset, kind="audit", status="failed", error="boom")
+    url = TABLE[name].url.split("?")[0].format(item=items[0].pk, other=items[1].pk, run=run.pk, change=1)
+    responses = [admin_client.get(url + JUNK_QUERY), admin_client.post(url + JUNK_QUERY, JUNK_FORM)]
+    responses.append(raw_post(admin_client, url, json.dumps(JUNK_FORM)))
+    for response in responses:
+        assert response.status_code < 500, (url, response.status_code, response.content[:300])
