@@ -127,9 +127,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # The user and their role groups in one statement per request; sessions in the database, read by hand-written SQL.
-# Only this backend is listed: a second one would hash every wrong password twice. (Sessions signed in through
-# plain ModelBackend, before this setting, ask their person to sign in once more.)
-# django-axes' backend goes first: it only refuses a locked-out login, before any password is hashed.
+# One backend checks passwords: a second would hash every wrong password twice. (Sessions signed in through plain
+# ModelBackend, before this setting, ask their person to sign in once more.) django-axes' backend goes first and
+# checks none: it only refuses a locked-out login, before any password is hashed; sessions name the last one.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "auditor.accounts.backends.UserWithRolesBackend"]
 SESSION_ENGINE = "auditor.accounts.sessions"
 LOGIN_URL = "login"

@@ -146,7 +146,7 @@ def setup_database(items: int, users: int) -> tuple[str, list[str]]:
         user, _ = create_or_reset_user(f"annotator{n}", role=ANNOTATOR_GROUP, password=secrets.token_hex(8))
         store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")()
         store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]  # as a login through the page records
+        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]  # as a login through the page records
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
         sessions.append(store.session_key)

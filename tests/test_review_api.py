@@ -114,6 +114,7 @@ def test_an_item_not_handed_to_you_cannot_be_answered(annotator_client, items) -
     ({"decision": {}}, "decision"),
     ({"decision": ["present"]}, "decision"),
     ({"decision": "present", "extra": 1}, "extra"),
+    ({"decision": "present", "dataset": "nope"}, "dataset"),  # checked even without next
 ])  # fmt: skip
 def test_bad_input_is_refused_naming_the_field_and_records_nothing(annotator_client, items, body, field) -> None:
     item = claim(annotator_client)

@@ -122,7 +122,7 @@ def submit_answer(request: HttpRequest, item_id: int) -> JsonResponse:
     decision = text_field(body, "decision", choices=tuple(DECISIONS))
     if decision is None:
         raise BadInput(f"field 'decision': required, one of {', '.join(DECISIONS)}")
-    wanted = _next_wanted(body) if flag_field(body, "next") else None
+    wanted, want_next = _next_wanted(body), flag_field(body, "next")  # checked even when no next is asked for
     source = "api" if _is_script(request) else "web"
     review = submit(item_id, request.user, decision, source=source, require_claim=True)
     item = review.item  # as the review left it (resolved or still open)
@@ -136,15 +136,15 @@ def submit_answer(request: HttpRequest, item_id: int) -> JsonResponse:
         "item_status": item.status,
         "resolution": item.resolution,
     }
-    return _answer_with_next(request, wanted, answer)
+    return _answer_with_next(request, wanted if want_next else None, answer)
 
 
 @endpoint("POST")
 def skip_item(request: HttpRequest, item_id: int) -> JsonResponse:
     body = read_json_object(request, SKIP_FIELDS)
-    wanted = _next_wanted(body) if flag_field(body, "next") else None
+    wanted, want_next = _next_wanted(body), flag_field(body, "next")  # checked even when no next is asked for
     skip(_own_item(request, item_id), request.user)
-    return _answer_with_next(request, wanted, {"skipped": item_id})
+    return _answer_with_next(request, wanted if want_next else None, {"skipped": item_id})
 
 
 @endpoint("POST")
