@@ -111,8 +111,11 @@ def test_ids_beyond_the_database_are_a_404_on_pages_too(admin_client, items):
     assert admin_client.get("/datasets/queue/models/compare?a=1&b=99999999999999999999").status_code == 404
 
 
-JUNK_QUERY = ("?sort=%F0%9F%92%A9'%20OR%201=1--&page=99999999999999999999&a=99999999999999999999&b=-1"
-              "&dataset=" + "x" * 300 + "&clip=%25_&tag=%5B%5D&user=%E2%80%AE&source=nope&limit=abc&before=1e9")  # fmt: skip
+JUNK_QUERY = (
+    "?sort=%F0%9F%92%A9'%20OR%201=1--&page=99999999999999999999&a=99999999999999999999&b=-1&dataset="
+    + "x" * 300
+    + "&clip=%25_&tag=%5B%5D&user=%E2%80%AE&source=nope&limit=abc&before=1e9"
+)
 JUNK_FORM = {
     "name": "é" * 300, "weight": "1e400", "form-TOTAL_FORMS": "99999999999", "form-INITIAL_FORMS": "-5",
     "form-0-id": "99999999999999999999", "form-0-weight": "nan", "kind": "audit", "folds": "1e9", "epochs": "-1",
