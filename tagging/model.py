@@ -3,36 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from tagging.features import FeatureConfig
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    name: str
-    channels: tuple[int, ...]  # one conv block per entry
-    chunk_seconds: float  # the input window; longer clips are scored by averaging windows
-    dense: int
-    dropout: float
-    # Frames averaged before the first block: halves the cost of every block with little loss on tags
-    # that last longer than a few tens of milliseconds.
-    input_time_pool: int = 1
-
-    def chunk_frames(self, features: FeatureConfig) -> int:
-        return max(16, round(self.chunk_seconds * features.frames_per_second))
-
-
-MODEL_CONFIGS: dict[str, ModelConfig] = {
-    # Trains in minutes on two CPU cores (~70k parameters).
-    "small": ModelConfig("small", (8, 16, 32, 32, 64), chunk_seconds=2.0, dense=64, dropout=0.3, input_time_pool=2),
-    # The short-chunk CNN's size (Won et al. 2020): seven blocks, 3.69 s windows; for a GPU.
-    "large": ModelConfig("large", (64, 64, 128, 128, 256, 256, 512), chunk_seconds=3.69, dense=512, dropout=0.5),
-}
+from tagging.configs import MODEL_CONFIGS, ModelConfig
 
 
 class ShortChunkCNN(nn.Module):

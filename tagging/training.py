@@ -18,37 +18,12 @@ import torch
 from sklearn.model_selection import KFold
 from torch import nn
 
+from tagging.configs import TrainConfig
 from tagging.features import FeatureConfig, select
 from tagging.metrics import macro_roc_auc
-from tagging.model import MODEL_CONFIGS, ShortChunkCNN, build_model, resolve_device
+from tagging.model import ShortChunkCNN, build_model, resolve_device
 
 Progress = Callable[[str, float, str], None]  # (stage, fraction of the stage done, message)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    model: str = "small"
-    max_epochs: int = 45
-    patience: int = 6  # epochs without a better validation AUC before stopping
-    batch_size: int = 32
-    learning_rate: float = 3e-3
-    weight_decay: float = 1e-3
-    validation_fraction: float = 0.15
-    negative_weight: float = 0.3
-    # Rare tags' positives weigh more: sqrt(negatives / positives), capped (0 turns it off).
-    max_positive_weight: float = 8.0
-    freq_mask: float = 0.12  # SpecAugment: widest masked share of the bands
-    time_mask: float = 0.15  # and of the frames
-    seed: int = 0
-    device: str = "auto"
-
-    def __post_init__(self) -> None:
-        if self.model not in MODEL_CONFIGS:
-            raise ValueError(f"unknown model {self.model!r}; expected one of {', '.join(MODEL_CONFIGS)}")
-        if self.max_epochs < 1 or self.batch_size < 2 or not 0 < self.negative_weight <= 1:
-            raise ValueError("max_epochs ≥ 1, batch_size ≥ 2 and 0 < negative_weight ≤ 1 are required")
-        if not 0 < self.validation_fraction < 0.5:
-            raise ValueError("validation_fraction must be between 0 and 0.5")
 
 
 @dataclass

@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import User
 
 from auditor.audits.models import AuditRun, ModelVersion
-from auditor.audits.pipeline import RunParams, RunRefused, _new_version, create_run
-from auditor.audits.runs import retrain_policy, sweep
+from auditor.audits.pipeline import _new_version
+from auditor.audits.runs import RunParams, RunRefused, create_run, retrain_policy, sweep
 from auditor.datasets.importing import import_dataset
 from auditor.datasets.labels import set_verified_label
 from auditor.datasets.models import Dataset

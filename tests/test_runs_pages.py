@@ -10,9 +10,9 @@ from django.test import Client
 from django_celery_beat.models import PeriodicTask
 
 from auditor.audits.models import AuditRun, ModelVersion
-from auditor.audits.pipeline import create_run, execute_run
+from auditor.audits.pipeline import execute_run
 from auditor.audits.progress import RunCancelled, RunProgress
-from auditor.audits.runs import cancel_run, retrain_policy
+from auditor.audits.runs import cancel_run, create_run, retrain_policy
 from auditor.datasets.importing import import_dataset
 from auditor.datasets.models import Dataset, Label, LabelChange
 

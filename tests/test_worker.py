@@ -17,9 +17,8 @@ from django.utils import timezone
 from kombu import Connection
 
 from auditor.audits.models import AuditRun, ModelVersion, Review, ReviewItem
-from auditor.audits.pipeline import create_run
 from auditor.audits.reviews import record_review
-from auditor.audits.runs import retry_run, sweep
+from auditor.audits.runs import create_run, retry_run, sweep
 from auditor.datasets.importing import import_dataset
 from auditor.datasets.models import Dataset, Label, LabelChange
 from tests.workers import Worker

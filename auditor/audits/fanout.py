@@ -15,6 +15,9 @@ from pathlib import Path
 from django.conf import settings
 
 from tagging.features import FeatureCache, extract_features
+from worker.celery import app as celery_app
+
+CHUNK_TASK = "auditor.extract_features"  # sent by name: routed to the `default` queue by the settings
 
 
 def extract_in_chunks(
@@ -26,16 +29,13 @@ def extract_in_chunks(
     patience: float | None = None,
 ) -> list[str]:
     """Per path '' or why it gives no features, like `tagging.features.extract_features`."""
-    from worker.tasks import extract_features_chunk
-
     chunk_size = chunk_size or settings.FEATURE_CHUNK_SIZE
     patience = settings.FEATURE_FANOUT_PATIENCE if patience is None else patience
     pending = [p for p in paths if not cache.done(p)]
     if len(pending) > chunk_size:
         for start in range(0, len(pending), chunk_size):
             chunk = [str(p) for p in pending[start : start + chunk_size]]
-            extract_features_chunk.apply_async(args=[chunk, str(cache.folder.parent), asdict(cache.config)],
-                                               queue="default")  # fmt: skip
+            celery_app.send_task(CHUNK_TASK, args=[chunk, str(cache.folder.parent), asdict(cache.config)])
         remaining, last_change = set(pending), time.monotonic()
         while remaining and time.monotonic() - last_change < patience:
             finished = {p for p in remaining if cache.done(p)}

@@ -13,25 +13,24 @@ import os
 import shutil
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from auditor.accounts.roles import recorded_user
 from auditor.audits.data import LabelMatrix, load_label_matrix
 from auditor.audits.fanout import extract_in_chunks
 from auditor.audits.health import MIN_REVIEWS_FOR_RATES, calibration_rates
 from auditor.audits.models import AuditRun, ModelVersion
 from auditor.audits.progress import RunCancelled, RunProgress
-from auditor.audits.queue import QueuePolicy, fill_queue
-from auditor.audits.runs import heartbeat
+from auditor.audits.queue import fill_queue
+from auditor.audits.runs import RunParams, RunRefused, heartbeat
 from auditor.datasets.models import Dataset
+from tagging.configs import TrainConfig
 from tagging.features import FeatureCache, FeatureConfig, extract_features
 from tagging.inference import Tagger, save_tagger
 from tagging.metrics import macro, per_tag_auc
@@ -42,7 +41,7 @@ from tagging.scoring import (
     presence_probability,
     wrong_label_probability,
 )  # fmt: skip
-from tagging.training import OutOfFold, TrainConfig, out_of_fold_probabilities
+from tagging.training import OutOfFold, out_of_fold_probabilities
 
 log = logging.getLogger(__name__)
 MIN_VERIFIED_PER_CLASS = 3  # verified positives and negatives a tag needs for a verified AUC
@@ -51,80 +50,6 @@ MIN_VERIFIED_PER_CLASS = 3  # verified positives and negatives a tag needs for a
 # Without enough verified labels, a retraining replaces the active model unless its macro AUC against the given
 # labels is lower by more than this (it catches a broken or badly short training).
 GIVEN_AUC_TOLERANCE = 0.02
-
-
-class RunRefused(ValueError):
-    """The run cannot start (bad parameters, too few clips); nothing was changed."""
-
-
-@dataclass(frozen=True)
-class RunParams:
-    folds: int = 5
-    epochs: int = 45
-    model: str = "small"
-    seed: int = 0
-    device: str = "auto"
-    max_flagged: int = 2000
-    calibration_share: float = 0.10
-    calibration_reviews: int = 2
-    flagged_reviews: int = 1
-    calibration_per_tag: int = 5  # at least this many calibration items per tag, whatever the share gives
-
-    @classmethod
-    def from_dict(cls, values: dict) -> RunParams:
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise RunRefused(f"unknown parameters: {', '.join(sorted(unknown))}")
-        params = cls(**values)
-        if not 2 <= params.folds <= 20:
-            raise RunRefused(f"folds must be between 2 and 20, got {params.folds}")
-        if not 1 <= params.epochs <= 500:
-            raise RunRefused(f"epochs must be between 1 and 500, got {params.epochs}")
-        try:
-            params.train_config()
-            params.queue_policy()
-        except ValueError as exc:
-            raise RunRefused(str(exc)) from None
-        return params
-
-    def train_config(self) -> TrainConfig:
-        return TrainConfig(model=self.model, max_epochs=self.epochs, seed=self.seed, device=self.device)
-
-    def queue_policy(self) -> QueuePolicy:
-        return QueuePolicy(
-            max_flagged=self.max_flagged,
-            calibration_share=self.calibration_share,
-            calibration_reviews=self.calibration_reviews,
-            flagged_reviews=self.flagged_reviews,
-            min_calibration_per_tag=self.calibration_per_tag,
-        )
-
-
-def create_run(
-    dataset: Dataset, kind: str, params: dict, user: AbstractBaseUser | None = None, *, message: str = ""
-) -> AuditRun:
-    """A queued run, after checking its parameters and that the dataset can be trained on."""
-    checked = RunParams.from_dict(params)
-    readable = dataset.clips.filter(readable=True).count()
-    if readable < max(10, 2 * checked.folds):
-        raise RunRefused(f"dataset {dataset.name!r} has {readable} readable clips; an audit needs at least "
-                         f"{max(10, 2 * checked.folds)}")  # fmt: skip
-    if not dataset.tags.filter(active=True).exists():
-        raise RunRefused(f"dataset {dataset.name!r} has no active tags")
-    if kind == AuditRun.Kind.RESCORE and not ModelVersion.objects.filter(dataset=dataset, active=True).exists():
-        raise RunRefused(f"dataset {dataset.name!r} has no active model version; run an audit first")
-    with transaction.atomic():
-        # One run per dataset at a time: the lock makes two simultaneous requests take turns here.
-        Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
-        busy = AuditRun.objects.filter(dataset=dataset, status__in=[AuditRun.Status.QUEUED, AuditRun.Status.RUNNING])
-        if (other := busy.first()) is not None:
-            raise RunRefused(f"dataset {dataset.name!r} already has {other.kind} run #{other.pk} {other.status}; "
-                             "wait for it (the sweeper fails a run whose worker died within minutes)")  # fmt: skip
-        return AuditRun.objects.create(
-            dataset=dataset, kind=kind, params=asdict(checked), message=message,
-            requested_by=recorded_user(user),
-        )  # fmt: skip
 
 
 def execute_run(run_id: int, *, echo: Callable[[str], None] | None = None, fan_out: bool = False) -> AuditRun:

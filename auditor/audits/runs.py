@@ -1,10 +1,16 @@
-"""Runs as background jobs: sending them to the worker, retrying, the heartbeat and the sweeper."""
+"""Runs as background jobs: creating and sending them to the worker, retrying, cancelling, the heartbeat and the
+sweeper.
+
+Tasks are sent by name (`auditor.run`; the routes live in settings), so the web process never imports the worker's
+task module or, through it, the model code: `auditor.audits.pipeline` runs in worker processes only.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,27 +20,112 @@ from django.utils import timezone
 
 from auditor.accounts.roles import recorded_user
 from auditor.audits.models import AuditRun, ModelVersion
+from auditor.audits.queue import QueuePolicy
 from auditor.datasets.models import Dataset, Label
+from tagging.configs import TrainConfig
+from worker.celery import app as celery_app
+
+RUN_TASK = "auditor.run"
 
 WORKER_LOST = "worker lost: no heartbeat for {seconds} s (the worker was killed or its machine stopped)"
 
 
-def enqueue_run(run: AuditRun) -> None:
-    """Send the run to the `gpu` queue once the transaction that created it has committed."""
-    from worker.tasks import run as run_task
+class RunRefused(ValueError):
+    """The run cannot start (bad parameters, too few clips); nothing was changed."""
 
-    transaction.on_commit(lambda: run_task.apply_async(args=[run.pk], queue="gpu"))
+
+@dataclass(frozen=True)
+class RunParams:
+    folds: int = 5
+    epochs: int = 45
+    model: str = "small"
+    seed: int = 0
+    device: str = "auto"
+    max_flagged: int = 2000
+    calibration_share: float = 0.10
+    calibration_reviews: int = 2
+    flagged_reviews: int = 1
+    calibration_per_tag: int = 5  # at least this many calibration items per tag, whatever the share gives
+
+    @classmethod
+    def from_dict(cls, values: dict) -> RunParams:
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise RunRefused(f"unknown parameters: {', '.join(sorted(unknown))}")
+        params = cls(**values)
+        if not 2 <= params.folds <= 20:
+            raise RunRefused(f"folds must be between 2 and 20, got {params.folds}")
+        if not 1 <= params.epochs <= 500:
+            raise RunRefused(f"epochs must be between 1 and 500, got {params.epochs}")
+        try:
+            params.train_config()
+            params.queue_policy()
+        except ValueError as exc:
+            raise RunRefused(str(exc)) from None
+        return params
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(model=self.model, max_epochs=self.epochs, seed=self.seed, device=self.device)
+
+    def queue_policy(self) -> QueuePolicy:
+        return QueuePolicy(
+            max_flagged=self.max_flagged,
+            calibration_share=self.calibration_share,
+            calibration_reviews=self.calibration_reviews,
+            flagged_reviews=self.flagged_reviews,
+            min_calibration_per_tag=self.calibration_per_tag,
+        )
+
+
+def create_run(
+    dataset: Dataset, kind: str, params: dict, user: AbstractBaseUser | None = None, *, message: str = ""
+) -> AuditRun:
+    """A queued run, after checking its parameters and that the dataset can be trained on."""
+    checked = RunParams.from_dict(params)
+    readable = dataset.clips.filter(readable=True).count()
+    if readable < max(10, 2 * checked.folds):
+        raise RunRefused(f"dataset {dataset.name!r} has {readable} readable clips; an audit needs at least "
+                         f"{max(10, 2 * checked.folds)}")  # fmt: skip
+    if not dataset.tags.filter(active=True).exists():
+        raise RunRefused(f"dataset {dataset.name!r} has no active tags")
+    if kind == AuditRun.Kind.RESCORE and not ModelVersion.objects.filter(dataset=dataset, active=True).exists():
+        raise RunRefused(f"dataset {dataset.name!r} has no active model version; run an audit first")
+    with transaction.atomic():
+        # One run per dataset at a time: the lock makes two simultaneous requests take turns here.
+        Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
+        busy = AuditRun.objects.filter(dataset=dataset, status__in=[AuditRun.Status.QUEUED, AuditRun.Status.RUNNING])
+        if (other := busy.first()) is not None:
+            raise RunRefused(f"dataset {dataset.name!r} already has {other.kind} run #{other.pk} {other.status}; "
+                             "wait for it (the sweeper fails a run whose worker died within minutes)")  # fmt: skip
+        return AuditRun.objects.create(
+            dataset=dataset, kind=kind, params=asdict(checked), message=message,
+            requested_by=recorded_user(user),
+        )  # fmt: skip
+
+
+def enqueue_run(run: AuditRun) -> None:
+    """Send the run to its worker (the `gpu` queue, by the routes in settings) once the transaction that created
+    it has committed."""
+    transaction.on_commit(lambda: celery_app.send_task(RUN_TASK, args=[run.pk]))
+
+
+def queue_run(
+    dataset: Dataset, kind: str, params: dict, user: AbstractBaseUser | None = None, *, message: str = ""
+) -> AuditRun:
+    """Create the run (`create_run`'s checks; RunRefused) and send it to the worker: what every page, command and
+    schedule that starts a run calls."""
+    with transaction.atomic():
+        run = create_run(dataset, kind, params, user, message=message)
+        enqueue_run(run)
+    return run
 
 
 def retry_run(run: AuditRun) -> AuditRun:
     """A new queued run with the failed run's parameters; the failed one keeps its error."""
-    from auditor.audits.pipeline import create_run
-
     if run.status != AuditRun.Status.FAILED:
         raise ValueError(f"run #{run.pk} is {run.status}; only failed runs are retried")
-    again = create_run(run.dataset, run.kind, run.params, run.requested_by, message=f"retry of run #{run.pk}")
-    enqueue_run(again)
-    return again
+    return queue_run(run.dataset, run.kind, run.params, run.requested_by, message=f"retry of run #{run.pk}")
 
 
 def cancel_run(run: AuditRun, user: AbstractBaseUser | None) -> AuditRun:
@@ -91,19 +182,15 @@ def retrain_threshold(dataset: Dataset) -> int:
 
 def start_retraining(dataset_name: str, *, reason: str) -> AuditRun | None:
     """Queue a retraining of the dataset with its latest model's parameters; None while a run is in progress."""
-    from auditor.audits.pipeline import RunRefused, create_run
-
     dataset = Dataset.objects.filter(name=dataset_name).first()
     if dataset is None:
         raise ValueError(f"no dataset named {dataset_name!r}")
     latest = ModelVersion.objects.filter(dataset=dataset).order_by("-created_at").first()
     try:
-        run = create_run(dataset, AuditRun.Kind.RETRAIN, latest.config.get("params", {}) if latest else {},
+        return queue_run(dataset, AuditRun.Kind.RETRAIN, latest.config.get("params", {}) if latest else {},
                          message=reason)  # fmt: skip
     except RunRefused:
         return None
-    enqueue_run(run)
-    return run
 
 
 @contextmanager
@@ -130,9 +217,7 @@ def heartbeat(run_id: int, every: float | None = None) -> Iterator[None]:
 
 def waiting_messages(queue: str = "gpu") -> int:
     """Messages waiting in a Redis queue (not those a worker holds unacknowledged)."""
-    from worker.celery import app
-
-    with app.connection_for_write() as conn:
+    with celery_app.connection_for_write() as conn:
         return int(conn.default_channel.client.llen(queue))
 
 

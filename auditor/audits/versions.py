@@ -7,6 +7,7 @@ from django.db import transaction
 
 from auditor.accounts.roles import recorded_user
 from auditor.audits.models import AuditRun, ModelVersion
+from auditor.audits.runs import RunRefused, queue_run
 
 
 @transaction.atomic
@@ -16,9 +17,6 @@ def promote_version(version: ModelVersion, user: AbstractBaseUser | None) -> Aud
     Returns the re-score run, or None when it could not be queued now (another run is in progress); the
     promotion stands either way, and the reason is recorded in the version's metrics.
     """
-    from auditor.audits.pipeline import RunRefused, create_run
-    from auditor.audits.runs import enqueue_run
-
     who = recorded_user(user)
     ModelVersion.objects.filter(dataset=version.dataset, active=True).exclude(pk=version.pk).update(active=False)
     version.active = True
@@ -26,9 +24,7 @@ def promote_version(version: ModelVersion, user: AbstractBaseUser | None) -> Aud
                                     "reason": f"promoted by {who.username if who else 'the command line'}"}  # fmt: skip
     version.save(update_fields=["active", "metrics"])
     try:
-        run = create_run(version.dataset, AuditRun.Kind.RESCORE, {}, user,
+        return queue_run(version.dataset, AuditRun.Kind.RESCORE, {}, user,
                          message=f"re-score with v{version.number}, promoted by hand")  # fmt: skip
     except RunRefused:
         return None
-    enqueue_run(run)
-    return run

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from auditor.audits.schedules import EVERY
-from tagging.model import MODEL_CONFIGS
+from tagging.configs import MODEL_CONFIGS
 
 
 class StartRunForm(forms.Form):

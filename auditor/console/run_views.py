@@ -13,8 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from auditor.accounts.roles import admin_required
 from auditor.audits.models import AuditRun
-from auditor.audits.pipeline import RunRefused, create_run
-from auditor.audits.runs import cancel_run, enqueue_run, retrain_threshold, retry_run
+from auditor.audits.runs import RunRefused, cancel_run, queue_run, retrain_threshold, retry_run
 from auditor.audits.schedules import RetrainSchedule, retrain_schedule, set_retrain_schedule
 from auditor.console.run_forms import RetrainPolicyForm, StartRunForm
 from auditor.datasets.forms import form_problems
@@ -56,12 +55,11 @@ def start_run(request: HttpRequest, name: str) -> HttpResponse:
         messages.error(request, f"Not started: {form_problems(form)}")
         return redirect("dataset-runs", name=dataset.name)
     try:
-        run = create_run(dataset, form.cleaned_data["kind"], form.params(), request.user,
-                         message=f"started from the page by {request.user.username}")  # fmt: skip
+        run = queue_run(dataset, form.cleaned_data["kind"], form.params(), request.user,
+                        message=f"started from the page by {request.user.username}")  # fmt: skip
     except RunRefused as exc:
         messages.error(request, f"Not started: {exc}")
         return redirect("dataset-runs", name=dataset.name)
-    enqueue_run(run)
     messages.success(request, f"{run.kind} run #{run.pk} queued for the worker.")
     return redirect("run-detail", run_id=run.pk)
 

@@ -2,9 +2,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from auditor.audits.management.commands._common import dataset_named
 from auditor.audits.models import AuditRun
-from auditor.audits.pipeline import RunRefused, create_run, execute_run
-from auditor.audits.runs import enqueue_run
-from tagging.model import MODEL_CONFIGS
+from auditor.audits.pipeline import execute_run
+from auditor.audits.runs import RunRefused, create_run, queue_run
+from tagging.configs import MODEL_CONFIGS
 
 
 def add_training_arguments(parser: CommandParser) -> None:
@@ -47,11 +47,10 @@ def run_command(command: BaseCommand, kind: str, options: dict, params: dict) ->
     """Create the run; with --sync carry it out here, else send it to the worker (returns None then)."""
     dataset = dataset_named(options["name"])
     try:
-        run = create_run(dataset, kind, params)
+        run = create_run(dataset, kind, params) if options["sync"] else queue_run(dataset, kind, params)
     except RunRefused as exc:
         raise CommandError(str(exc)) from None
     if not options["sync"]:
-        enqueue_run(run)
         command.stdout.write(f"{kind} run #{run.pk} of {dataset.name} queued for the worker; "
                              f"follow it with: python manage.py runs {dataset.name}")  # fmt: skip
         return None

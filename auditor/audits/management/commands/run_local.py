@@ -14,9 +14,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from auditor.audits.models import AuditRun
-from auditor.audits.pipeline import RunRefused, create_run
-from auditor.audits.runs import enqueue_run
+from auditor.audits.runs import RunRefused, queue_run
 from auditor.datasets.models import Dataset
+from worker.celery import app as celery_app
 
 
 class Command(BaseCommand):
@@ -96,15 +96,12 @@ class Command(BaseCommand):
         dataset = Dataset.objects.filter(name=name).first()
         if dataset is None or AuditRun.objects.filter(dataset=dataset).exists():
             return
+        # This process talks to the broker the workers use (the bundled one when REDIS_URL was unset).
+        celery_app.conf.broker_url = env["REDIS_URL"]
         try:
-            run = create_run(dataset, AuditRun.Kind.AUDIT, {"epochs": epochs})
+            run = queue_run(dataset, AuditRun.Kind.AUDIT, {"epochs": epochs})
         except RunRefused as exc:
             self.stderr.write(f"no first audit: {exc}")
             return
-        # This process talks to the broker the workers use (the bundled one when REDIS_URL was unset).
-        from worker.celery import app
-
-        app.conf.broker_url = env["REDIS_URL"]
-        enqueue_run(run)
         self.stdout.write(f"queued the first audit of {name} (run #{run.pk}); watch it with: "
                           f"python manage.py runs {name}")  # fmt: skip

@@ -1,0 +1,57 @@
+"""The tagger's configurations: the model sizes (the one registry training and inference share) and the training
+settings. No torch here, so the web process can check a run's parameters without loading the model code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tagging.features import FeatureConfig
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str
+    channels: tuple[int, ...]  # one conv block per entry
+    chunk_seconds: float  # the input window; longer clips are scored by averaging windows
+    dense: int
+    dropout: float
+    # Frames averaged before the first block: halves the cost of every block with little loss on tags
+    # that last longer than a few tens of milliseconds.
+    input_time_pool: int = 1
+
+    def chunk_frames(self, features: FeatureConfig) -> int:
+        return max(16, round(self.chunk_seconds * features.frames_per_second))
+
+
+MODEL_CONFIGS: dict[str, ModelConfig] = {
+    # Trains in minutes on two CPU cores (~70k parameters).
+    "small": ModelConfig("small", (8, 16, 32, 32, 64), chunk_seconds=2.0, dense=64, dropout=0.3, input_time_pool=2),
+    # The short-chunk CNN's size (Won et al. 2020): seven blocks, 3.69 s windows; for a GPU.
+    "large": ModelConfig("large", (64, 64, 128, 128, 256, 256, 512), chunk_seconds=3.69, dense=512, dropout=0.5),
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: str = "small"
+    max_epochs: int = 45
+    patience: int = 6  # epochs without a better validation AUC before stopping
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    weight_decay: float = 1e-3
+    validation_fraction: float = 0.15
+    negative_weight: float = 0.3
+    # Rare tags' positives weigh more: sqrt(negatives / positives), capped (0 turns it off).
+    max_positive_weight: float = 8.0
+    freq_mask: float = 0.12  # SpecAugment: widest masked share of the bands
+    time_mask: float = 0.15  # and of the frames
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.model not in MODEL_CONFIGS:
+            raise ValueError(f"unknown model {self.model!r}; expected one of {', '.join(MODEL_CONFIGS)}")
+        if self.max_epochs < 1 or self.batch_size < 2 or not 0 < self.negative_weight <= 1:
+            raise ValueError("max_epochs ≥ 1, batch_size ≥ 2 and 0 < negative_weight ≤ 1 are required")
+        if not 0 < self.validation_fraction < 0.5:
+            raise ValueError("validation_fraction must be between 0 and 0.5")
