@@ -147,3 +147,21 @@ def test_the_dataset_page_shows_the_queue_the_model_and_the_run_in_progress(admi
     page = admin_client.get("/datasets/music/").content.decode()
     assert "<strong>6</strong> open items (6 flagged)" in page
     assert "model: none yet" in page and f"audit run #{run.pk} running" in page
+
+
+def test_a_weight_changed_in_the_django_admin_re_ranks_the_queue_too(client, tmp_path) -> None:
+    from django.contrib.auth.models import User
+
+    from auditor.audits.models import ReviewItem
+    from tests.conftest import make_review_queue
+
+    items = make_review_queue(tmp_path / "audio", 2)
+    tag = items[0].tag
+    client.force_login(User.objects.create_superuser("root", password="root-password-123"))
+    response = client.post(f"/django-admin/datasets/tag/{tag.pk}/change/", {
+        "dataset": tag.dataset_id, "name": tag.name, "description": tag.description, "weight": "3.0",
+        "active": "on", "extra_calibration": "0", "positive_labels": "0", "verified_labels": "0",
+    })  # fmt: skip
+    assert response.status_code == 302, response.content[:2000]
+    for item in ReviewItem.objects.filter(pk__in=[i.pk for i in items]):
+        assert item.priority == pytest.approx(item.score * 3.0)

@@ -1,7 +1,10 @@
+"""The Django admin for datasets and their history. Tags are registered by auditor.audits.admin: a weight change
+there must re-rank the review queue, which this app does not own."""
+
 from django.contrib import admin
 from django.http import HttpRequest
 
-from auditor.datasets.models import Clip, Dataset, ImportBatch, LabelChange, Tag
+from auditor.datasets.models import Clip, Dataset, ImportBatch, LabelChange
 
 
 @admin.register(Dataset)
@@ -9,14 +12,6 @@ class DatasetAdmin(admin.ModelAdmin):
     list_display = ["name", "audio_root", "reveal_label", "created_at", "updated_at"]
     list_editable = ["reveal_label"]
     search_fields = ["name"]
-
-
-@admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
-    list_display = ["name", "dataset", "weight", "active"]
-    list_filter = ["dataset", "active"]
-    list_editable = ["weight", "active"]
-    search_fields = ["name", "description"]
 
 
 @admin.register(Clip)
