@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "auditor.accounts.context_processors.roles",
+                "auditor.context_processors.site",
             ],
         },
     },
@@ -162,6 +163,9 @@ if BEHIND_PROXY:
     # The reverse proxy terminates TLS and says so in this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+
+# Where the footer's "source code" link goes (AGPL section 13): by default an archive of the files this server runs.
+SOURCE_URL = env_str("SOURCE_URL", "/source.zip")
 
 # Importing: processes that probe audio files in parallel (0 = one per CPU).
 IMPORT_PROBE_WORKERS = env_int("IMPORT_PROBE_WORKERS", 0, minimum=0)

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
 from auditor.inputs import IdConverter
+from auditor.source import source_archive
 
 # Before the apps' URL modules are read: they name ids as <id:…>.
 register_converter(IdConverter, "id")
@@ -11,6 +12,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("django-admin/", admin.site.urls),
+    path("source.zip", source_archive, name="source"),
     path("", include("auditor.review.urls")),
     path("", include("auditor.console.urls")),
     path("", include("auditor.datasets.urls")),

@@ -78,6 +78,7 @@ TABLE: dict[str, Expect] = {
     "api-tally": Expect("/api/review/tally", statuses=API_WRITE),
     "api-history": Expect("/api/review/history", statuses=API_WRITE),
     "api-schema": Expect("/api/schema.json", statuses=(200, 200, 200, 200)),
+    "source": Expect("/source.zip", statuses=(200, 200, 200, 200)),  # AGPL: the source for everyone
 }
 
 EXTRA = {
