@@ -45,6 +45,13 @@ def dataset(small_corpus: Path) -> Dataset:
     return Dataset.objects.get(name="demo")
 
 
+def wait_until(condition, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
 def wait_for(run: AuditRun, statuses: set[str], timeout: float = 180) -> tuple[AuditRun, list[str]]:
     """Poll the run until its status is one of `statuses`; returns it and the stages seen on the way."""
     deadline, stages = time.monotonic() + timeout, []
@@ -77,17 +84,28 @@ def test_a_run_sent_twice_runs_once(worker, dataset) -> None:
     run_task.apply_async(args=[run.pk], queue="gpu")
 
     run, _ = wait_for(run, {"succeeded", "failed"})
-    time.sleep(3)  # the second delivery has had time to run
+    # The second delivery, run after the first on the one-at-a-time `gpu` worker, finds the run decided.
+    wait_until(lambda: f"run {run.pk} is succeeded; not starting it again" in worker.log(), timeout=60)
 
     assert run.status == "succeeded"
     assert ModelVersion.objects.count() == 1
     assert ReviewItem.objects.filter(run=run).count() == ReviewItem.objects.count()
 
 
+def test_the_sweeper_resends_a_queued_run_whose_message_was_lost(worker, dataset) -> None:
+    run = create_run(dataset, AuditRun.Kind.AUDIT, {"folds": 2, "epochs": 2})  # created, never sent: a lost message
+    assert sweep()["resent"] == 0  # not yet: it may simply be waiting its turn
+    later = timezone.now() + timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT + 1)
+    assert sweep(now=later) == {"failed": 0, "resent": 1}
+    run, _ = wait_for(run, {"succeeded", "failed"})
+    assert run.status == "succeeded", run.error
+
+
 def test_a_killed_worker_loses_nothing_and_the_retry_succeeds(worker, dataset) -> None:
     reviewer = User.objects.create_user("rita")
-    item = ReviewItem.objects.create(dataset=dataset, clip=dataset.clips.first(), tag=dataset.tags.first(),
-                                     kind="external", given=False)  # fmt: skip
+    item = ReviewItem.objects.create(
+        dataset=dataset, clip=dataset.clips.first(), tag=dataset.tags.first(), kind="external", given=False
+    )
     record_review(item, reviewer, "present")
     labels_before = sorted(Label.objects.values_list("clip_id", "tag_id", "present", "verified"))
     history_before = LabelChange.objects.count()
@@ -122,8 +140,10 @@ def test_a_killed_worker_loses_nothing_and_the_retry_succeeds(worker, dataset) -
 
 
 def start_redis(port: int) -> subprocess.Popen:
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no"], stdout=subprocess.DEVNULL)  # fmt: skip
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if (
