@@ -29,6 +29,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 clean-demo:
 	rm -rf data/demo-corpus data/auditor.sqlite3* data/runs data/features data/redis.db*

@@ -16,8 +16,22 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
 # What the running site is made of, relative to the project folder; nothing under DATA_DIR, no virtualenv.
-SOURCE_ENTRIES = ("auditor", "tagging", "worker", "templates", "static", "benchmarks", "docs", "tests", ".ci",
-                  "manage.py", "pyproject.toml", "Makefile", "README.md", "LICENSE")  # fmt: skip
+SOURCE_ENTRIES = (
+    "auditor",
+    "tagging",
+    "worker",
+    "templates",
+    "static",
+    "benchmarks",
+    "docs",
+    "tests",
+    ".ci",
+    "manage.py",
+    "pyproject.toml",
+    "Makefile",
+    "README.md",
+    "LICENSE",
+)
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache"}
 
 

@@ -8,8 +8,14 @@ from pathlib import Path
 
 def setup_django(work: Path) -> None:
     """Point the project at `work` (its own SQLite file and DATA_DIR) in demo mode, and start Django."""
-    os.environ.update({"DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}", "DATA_DIR": str(work / "data"),
-                       "DEMO": "1", "LOG_LEVEL": "WARNING"})  # fmt: skip
+    os.environ.update(
+        {
+            "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}",
+            "DATA_DIR": str(work / "data"),
+            "DEMO": "1",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "auditor.settings")
     import django
 

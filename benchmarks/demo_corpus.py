@@ -33,8 +33,10 @@ def main() -> None:
         shutil.rmtree(out, ignore_errors=True)
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     rate = args.clips / elapsed
-    print(f"{args.clips} clips × {args.duration:g} s on one core in {elapsed:.1f} s = {rate:.1f} clips/s "
-          f"({rate * args.duration:.0f}× real time)")  # fmt: skip
+    print(
+        f"{args.clips} clips × {args.duration:g} s on one core in {elapsed:.1f} s = {rate:.1f} clips/s "
+        f"({rate * args.duration:.0f}× real time)"
+    )
 
 
 if __name__ == "__main__":

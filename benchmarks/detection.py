@@ -120,8 +120,9 @@ def main() -> None:
     if not (corpus / "labels.csv").exists():
         make_demo_corpus(corpus, CorpusConfig(clips=args.clips, seed=args.seed, duration=args.duration), workers=0)
     if not (test / "labels.csv").exists():
-        make_demo_corpus(test, CorpusConfig(clips=args.test_clips, seed=args.test_seed, duration=args.duration),
-                         workers=0)  # fmt: skip
+        make_demo_corpus(
+            test, CorpusConfig(clips=args.test_clips, seed=args.test_seed, duration=args.duration), workers=0
+        )
     paths, given, true = read_corpus(corpus, tags)
     test_paths, _, test_true = read_corpus(test, tags)
     wrong = given != true
@@ -135,18 +136,30 @@ def main() -> None:
     splitter = KFold(n_splits=5, shuffle=True, random_state=0)
     baseline_oof = cross_val_predict(baseline_model(), mfcc, given, cv=splitter, method="predict_proba")
     baseline_rows = {
-        "baseline, cleanlab default": detection_figures(wrong, 1 - cleanlab_scores(given, baseline_oof,
-                                                                                     adjust_pred_probs=False).quality),
-        "baseline, cleanlab adjust_pred_probs=True": detection_figures(wrong, 1 - cleanlab_scores(
-            given, baseline_oof, adjust_pred_probs=True).quality),
-    }  # fmt: skip
+        "baseline, cleanlab default": detection_figures(
+            wrong, 1 - cleanlab_scores(given, baseline_oof, adjust_pred_probs=False).quality
+        ),
+        "baseline, cleanlab adjust_pred_probs=True": detection_figures(
+            wrong, 1 - cleanlab_scores(given, baseline_oof, adjust_pred_probs=True).quality
+        ),
+    }
     baseline_test = baseline_model().fit(mfcc, given).predict_proba(mfcc_features(test / "audio", test_paths))
     baseline_seconds = time.perf_counter() - started
 
     # --- Label Auditor ---------------------------------------------------------------------------
     started = time.perf_counter()
-    call_command("audit", "bench", "--sync", "--folds", str(args.folds), "--epochs", str(args.epochs),
-                 "--max-flagged", str(int(args.correct * given.size) + 100), stdout=io.StringIO())  # fmt: skip
+    call_command(
+        "audit",
+        "bench",
+        "--sync",
+        "--folds",
+        str(args.folds),
+        "--epochs",
+        str(args.epochs),
+        "--max-flagged",
+        str(int(args.correct * given.size) + 100),
+        stdout=io.StringIO(),
+    )
     audit_seconds = time.perf_counter() - started
     run = AuditRun.objects.get(kind="audit")
     scores = np.load(Path(run.run_dir) / "scores.npz")
@@ -183,26 +196,34 @@ def main() -> None:
             writer.writerow([path, tag, "present" if present else "absent"])
     call_command("apply_reviews", "bench", "--file", str(decisions), "--user", "oracle", stdout=io.StringIO())
     started = time.perf_counter()
-    call_command("retrain", "bench", "--sync", "--folds", str(args.folds), "--epochs", str(args.epochs),
-                 stdout=io.StringIO())  # fmt: skip
+    call_command(
+        "retrain", "bench", "--sync", "--folds", str(args.folds), "--epochs", str(args.epochs), stdout=io.StringIO()
+    )
     retrain_seconds = time.perf_counter() - started
     retrained = ModelVersion.objects.filter(dataset=run.dataset).order_by("-number").first()
     after_auc, _ = macro_auc(test_true, Tagger(retrained.artifact_path).presence_probability(test_features))
     baseline_auc, _ = macro_auc(test_true, baseline_test)
 
     # --- report ----------------------------------------------------------------------------------
-    say(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+    say(
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
         f"corpus {args.clips} × {args.duration:g} s (seed {args.seed}), clean test set {args.test_clips} clips "
         f"(seed {args.test_seed}); {int(wrong.sum())} wrong pairs of {wrong.size} "
-        f"({int((wrong & (given == 0)).sum())} missing, {int((wrong & (given == 1)).sum())} spurious).")  # fmt: skip
+        f"({int((wrong & (given == 0)).sum())} missing, {int((wrong & (given == 1)).sum())} spurious)."
+    )
     say()
     say("| ranking | AUPRC | P@100 | P@200 | R@k |")
     say("| --- | --- | --- | --- | --- |")
-    rows = {**baseline_rows, "Label Auditor audit (weak-label posterior)": ours,
-            "Label Auditor probabilities, cleanlab adjust_pred_probs=True": ours_cleanlab}  # fmt: skip
+    rows = {
+        **baseline_rows,
+        "Label Auditor audit (weak-label posterior)": ours,
+        "Label Auditor probabilities, cleanlab adjust_pred_probs=True": ours_cleanlab,
+    }
     for name, figures in rows.items():
-        say(f"| {name} | {figures['auprc']:.3f} | {figures['p@100']:.2f} | {figures['p@200']:.2f} "
-            f"| {figures['r@k']:.3f} |")  # fmt: skip
+        say(
+            f"| {name} | {figures['auprc']:.3f} | {figures['p@100']:.2f} | {figures['p@200']:.2f} "
+            f"| {figures['r@k']:.3f} |"
+        )
     best_baseline = max(figures["auprc"] for figures in baseline_rows.values())
     say()
     say(f"AUPRC ratio to the best-configured baseline: **{ours['auprc'] / best_baseline:.2f}×** (target ≥ 1.3×).")
@@ -211,16 +232,20 @@ def main() -> None:
     say("| --- | --- |")
     say(f"| baseline model (MFCC + logistic regression, noisy labels) | {baseline_auc:.3f} |")
     say(f"| Label Auditor, first audit (v{version.number}) | {before_auc:.3f} |")
-    say(f"| Label Auditor after correcting the top {budget} queue items ({corrected} labels changed) and "
-        f"retraining (v{retrained.number}) | {after_auc:.3f} |")  # fmt: skip
+    say(
+        f"| Label Auditor after correcting the top {budget} queue items ({corrected} labels changed) and "
+        f"retraining (v{retrained.number}) | {after_auc:.3f} |"
+    )
     say()
     from scipy.stats import spearmanr
 
     oof_auc = macro_auc(true, ours_presence)[1]
     missing = np.array([dict((t.name, t.missing_rate) for t in DEMO_TAGS)[t] for t in tags])
     rho = spearmanr(missing, oof_auc).statistic
-    say(f"Per-tag out-of-fold ROC-AUC against the truth (first audit) beside the tag's missing rate; "
-        f"Spearman ρ = {rho:.2f}:")  # fmt: skip
+    say(
+        f"Per-tag out-of-fold ROC-AUC against the truth (first audit) beside the tag's missing rate; "
+        f"Spearman ρ = {rho:.2f}:"
+    )
     say()
     say("| tag | missing rate | AUC vs truth |")
     say("| --- | --- | --- |")
@@ -230,9 +255,11 @@ def main() -> None:
     epochs = [json.loads(line) for line in (Path(run.run_dir) / "epochs.jsonl").read_text().splitlines()]
     clips_per_fold = args.clips * (args.folds - 1) / args.folds * 0.85
     rate = clips_per_fold * len(epochs) / sum(e["seconds"] for e in epochs)
-    say(f"Timings: audit --sync {audit_seconds:.0f} s (target < 300 s for 1,000 clips), retrain "
+    say(
+        f"Timings: audit --sync {audit_seconds:.0f} s (target < 300 s for 1,000 clips), retrain "
         f"{retrain_seconds:.0f} s, baseline {baseline_seconds:.0f} s; training {rate:.0f} clip-epochs/s "
-        f"(validation included), {len(epochs)} epochs over {args.folds} folds.")  # fmt: skip
+        f"(validation included), {len(epochs)} epochs over {args.folds} folds."
+    )
     say.write(args.markdown)
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)

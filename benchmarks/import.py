@@ -101,8 +101,10 @@ def main() -> None:
         assert report.clips_added == args.rows and not again.changed
         engine = connection.vendor
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {engine}")
-        print(f"first import: {args.rows} rows, {Label.objects.count()} labels in {first:.1f} s "
-              f"= {args.rows / first:,.0f} rows/s (probing included)")  # fmt: skip
+        print(
+            f"first import: {args.rows} rows, {Label.objects.count()} labels in {first:.1f} s "
+            f"= {args.rows / first:,.0f} rows/s (probing included)"
+        )
         print(f"unchanged re-import: {second:.1f} s = {args.rows / second:,.0f} rows/s")
         connection.close()
     finally:

@@ -42,9 +42,17 @@ def setup(clips: int) -> None:
     with psycopg.connect(base, autocommit=True) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         admin.execute(f"CREATE DATABASE {DATABASE}")
-    os.environ.update({"DATABASE_URL": base.rsplit("/", 1)[0] + f"/{DATABASE}", "SECRET_KEY": "bench-" + "x" * 50,
-                       "ALLOWED_HOSTS": "testserver", "HTTPS": "0", "DJANGO_SETTINGS_MODULE": "auditor.settings",
-                       "LOG_LEVEL": "WARNING", "DATA_DIR": "/tmp/bench-pages-data"})  # fmt: skip
+    os.environ.update(
+        {
+            "DATABASE_URL": base.rsplit("/", 1)[0] + f"/{DATABASE}",
+            "SECRET_KEY": "bench-" + "x" * 50,
+            "ALLOWED_HOSTS": "testserver",
+            "HTTPS": "0",
+            "DJANGO_SETTINGS_MODULE": "auditor.settings",
+            "LOG_LEVEL": "WARNING",
+            "DATA_DIR": "/tmp/bench-pages-data",
+        }
+    )
     import django
 
     django.setup()
@@ -101,19 +109,54 @@ def _model_and_queue(dataset_id: int) -> None:
     rng = np.random.default_rng(0)
     tags = list(Tag.objects.filter(dataset_id=dataset_id).order_by("id"))
     for number in (1, 2):
-        metrics = {"tags": {t.name: {"roc_auc_given": float(rng.uniform(0.7, 0.95)),
-                                     "roc_auc_verified": float(rng.uniform(0.7, 0.95)),
-                                     "pr_auc_given": float(rng.uniform(0.2, 0.7)), "noise_estimate": 0.1,
-                                     "tagability_used": float(rng.uniform(0.4, 0.9))} for t in tags}}  # fmt: skip
-        ModelVersion.objects.create(dataset_id=dataset_id, number=number, active=number == 2, metrics=metrics,
-                                    artifact_path="/nowhere", macro_auc_given=0.85)  # fmt: skip
+        metrics = {
+            "tags": {
+                t.name: {
+                    "roc_auc_given": float(rng.uniform(0.7, 0.95)),
+                    "roc_auc_verified": float(rng.uniform(0.7, 0.95)),
+                    "pr_auc_given": float(rng.uniform(0.2, 0.7)),
+                    "noise_estimate": 0.1,
+                    "tagability_used": float(rng.uniform(0.4, 0.9)),
+                }
+                for t in tags
+            }
+        }
+        ModelVersion.objects.create(
+            dataset_id=dataset_id,
+            number=number,
+            active=number == 2,
+            metrics=metrics,
+            artifact_path="/nowhere",
+            macro_auc_given=0.85,
+        )
     clip_ids = list(Clip.objects.filter(dataset_id=dataset_id).order_by("id").values_list("id", flat=True)[:2000])
-    items = [ReviewItem(dataset_id=dataset_id, clip_id=clip_ids[k], tag=tags[k % TAGS], kind="flagged", given=False,
-                        score=0.5, priority=0.5) for k in range(1000)]  # fmt: skip
+    items = [
+        ReviewItem(
+            dataset_id=dataset_id,
+            clip_id=clip_ids[k],
+            tag=tags[k % TAGS],
+            kind="flagged",
+            given=False,
+            score=0.5,
+            priority=0.5,
+        )
+        for k in range(1000)
+    ]
     for t in tags[:5]:
-        items += [ReviewItem(dataset_id=dataset_id, clip_id=clip_ids[1000 + k], tag=t, kind="calibration",
-                             given=k < 30, stratum="pos" if k < 30 else f"neg-{k % 4}", stratum_size=20000,
-                             status="resolved", resolution=k < 25 or k % 9 == 0) for k in range(150)]  # fmt: skip
+        items += [
+            ReviewItem(
+                dataset_id=dataset_id,
+                clip_id=clip_ids[1000 + k],
+                tag=t,
+                kind="calibration",
+                given=k < 30,
+                stratum="pos" if k < 30 else f"neg-{k % 4}",
+                stratum_size=20000,
+                status="resolved",
+                resolution=k < 25 or k % 9 == 0,
+            )
+            for k in range(150)
+        ]
     ReviewItem.objects.bulk_create(items)
 
 

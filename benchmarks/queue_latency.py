@@ -36,9 +36,16 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-queue-"))
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}", "DATA_DIR": str(work / "data"),
-           "DEMO": "1", "REDIS_URL": redis_url, "CELERY_RESULT_BACKEND": redis_url, "LOG_LEVEL": "WARNING",
-           "DJANGO_SETTINGS_MODULE": "auditor.settings"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}",
+        "DATA_DIR": str(work / "data"),
+        "DEMO": "1",
+        "REDIS_URL": redis_url,
+        "CELERY_RESULT_BACKEND": redis_url,
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "auditor.settings",
+    }
     os.environ.update(env)
     import django
 
@@ -51,8 +58,18 @@ def main() -> None:
     from worker.tasks import ping
 
     call_command("migrate", verbosity=0)
-    celery = [sys.executable, "-m", "celery", "-A", "worker", "worker", "--loglevel", "WARNING", "--without-gossip",
-              "--without-mingle"]  # fmt: skip
+    celery = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "worker",
+        "worker",
+        "--loglevel",
+        "WARNING",
+        "--without-gossip",
+        "--without-mingle",
+    ]
     worker = subprocess.Popen([*celery, "-Q", "default,gpu", "--pool", "solo"], cwd=ROOT, env=env)
     try:
         ping.apply_async(kwargs={"sent_at": time.time()}).get(timeout=60)  # the worker is up
@@ -82,10 +99,14 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-    print(f"enqueue → start over {args.tasks} no-op tasks: median {np.median(latency_ms):.1f} ms, "
-          f"p99 {np.percentile(latency_ms, 99):.1f} ms, max {latency_ms.max():.1f} ms")  # fmt: skip
-    print(f"audit of {args.clips} clips, {args.folds} folds: --sync {sync_seconds:.0f} s, through Celery "
-          f"{celery_seconds:.0f} s (features cached by the first)")  # fmt: skip
+    print(
+        f"enqueue → start over {args.tasks} no-op tasks: median {np.median(latency_ms):.1f} ms, "
+        f"p99 {np.percentile(latency_ms, 99):.1f} ms, max {latency_ms.max():.1f} ms"
+    )
+    print(
+        f"audit of {args.clips} clips, {args.folds} folds: --sync {sync_seconds:.0f} s, through Celery "
+        f"{celery_seconds:.0f} s (features cached by the first)"
+    )
 
 
 if __name__ == "__main__":

@@ -68,8 +68,12 @@ class Annotator:
 
     def post(self, path: str, body: dict) -> dict:
         data = json.dumps(body).encode()
-        headers = {"Content-Type": "application/json", "Cookie": self.cookie, "X-CSRFToken": self.csrf,
-                   "Referer": f"http://127.0.0.1:{self.port}/review/"}  # fmt: skip
+        headers = {
+            "Content-Type": "application/json",
+            "Cookie": self.cookie,
+            "X-CSRFToken": self.csrf,
+            "Referer": f"http://127.0.0.1:{self.port}/review/",
+        }
         for attempt in (1, 2):
             try:
                 self.connection.request("POST", path, data, headers)
@@ -107,8 +111,16 @@ def setup_database(items: int, users: int) -> tuple[str, list[str]]:
         admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         admin.execute(f"CREATE DATABASE {DATABASE}")
     url = base.rsplit("/", 1)[0] + f"/{DATABASE}"
-    os.environ.update({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1",
-                       "HTTPS": "0", "DJANGO_SETTINGS_MODULE": "auditor.settings", "LOG_LEVEL": "WARNING"})  # fmt: skip
+    os.environ.update(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench-" + "x" * 50,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "HTTPS": "0",
+            "DJANGO_SETTINGS_MODULE": "auditor.settings",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     os.environ.setdefault("DATA_DIR", str(Path("/tmp/bench-review-data")))
     import django
 
@@ -127,16 +139,27 @@ def setup_database(items: int, users: int) -> tuple[str, list[str]]:
     dataset = Dataset.objects.create(name="load", audio_root="/nonexistent")
     tags = Tag.objects.bulk_create([Tag(dataset=dataset, name=f"tag{t}") for t in range(10)])
     clip_count = items // len(tags)
-    clips = Clip.objects.bulk_create([Clip(dataset=dataset, path=f"c{i}.wav") for i in range(clip_count)],
-                                     batch_size=10000)  # fmt: skip
+    clips = Clip.objects.bulk_create(
+        [Clip(dataset=dataset, path=f"c{i}.wav") for i in range(clip_count)], batch_size=10000
+    )
     rng = np.random.default_rng(0)
     scores = rng.random(clip_count * len(tags))
     ReviewItem.objects.bulk_create(
-        (ReviewItem(dataset=dataset, clip=clip, tag=tag, kind="flagged", given=False, probability=0.5,
-                    score=float(scores[n]), priority=float(scores[n]) * (1 + (tag.pk % 3)))
-         for n, (clip, tag) in enumerate((c, t) for c in clips for t in tags)),
+        (
+            ReviewItem(
+                dataset=dataset,
+                clip=clip,
+                tag=tag,
+                kind="flagged",
+                given=False,
+                probability=0.5,
+                score=float(scores[n]),
+                priority=float(scores[n]) * (1 + (tag.pk % 3)),
+            )
+            for n, (clip, tag) in enumerate((c, t) for c in clips for t in tags)
+        ),
         batch_size=10000,
-    )  # fmt: skip
+    )
     with django.db.connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
         cursor.execute("CHECKPOINT")  # the bulk load's dirty pages written now, not during the measurements
@@ -181,8 +204,22 @@ def autovacuum_is_on(url: str) -> bool:
 
 
 def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", "auditor.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
-               str(workers), "--threads", str(threads), "--backlog", "256", "--log-level", "warning"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "auditor.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--backlog",
+        "256",
+        "--log-level",
+        "warning",
+    ]
     server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy())
     for _ in range(100):
         try:
@@ -265,8 +302,10 @@ def cpu_seconds() -> dict[str, float]:
 def cpu_line(before: dict[str, float], decisions: int) -> str:
     used = {name: (after - before[name]) * 1000 / max(decisions, 1) for name, after in cpu_seconds().items()}
     rest = used["machine"] - used["gunicorn"] - used["client"]
-    return (f"  CPU ms per decision: {used['machine']:.1f} in all: the server {used['gunicorn']:.1f}, "
-            f"this client {used['client']:.1f}, PostgreSQL and the rest {rest:.1f}")  # fmt: skip
+    return (
+        f"  CPU ms per decision: {used['machine']:.1f} in all: the server {used['gunicorn']:.1f}, "
+        f"this client {used['client']:.1f}, PostgreSQL and the rest {rest:.1f}"
+    )
 
 
 def summary(results: Results) -> str:
@@ -275,8 +314,10 @@ def summary(results: Results) -> str:
     ms = np.array(results.latencies) * 1000
     if not len(ms):
         return f"no successful request; {len(results.failures)} failed"
-    return (f"{results.decisions} decisions, median {np.median(ms):.1f} ms, p99 {np.percentile(ms, 99):.1f} ms, "
-            f"max {ms.max():.1f} ms, failed {len(results.failures)}")  # fmt: skip
+    return (
+        f"{results.decisions} decisions, median {np.median(ms):.1f} ms, p99 {np.percentile(ms, 99):.1f} ms, "
+        f"max {ms.max():.1f} ms, failed {len(results.failures)}"
+    )
 
 
 def check_database() -> str:
@@ -301,8 +342,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (run_local starts 2 × 4 threads)")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--vacuum-every", type=float, default=10.0,
-                        help="seconds between vacuums when the server's autovacuum is off")  # fmt: skip
+    parser.add_argument(
+        "--vacuum-every", type=float, default=10.0, help="seconds between vacuums when the server's autovacuum is off"
+    )
     args = parser.parse_args()
     random.seed(0)
     counts = [int(c) for c in args.clients.split(",")]
@@ -313,8 +355,10 @@ def main() -> None:
         if vacuum is not None:
             vacuum.start()
             print(f"autovacuum is off on this server: the queue tables are vacuumed every {args.vacuum_every:g} s")
-        print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; gunicorn "
-              f"{args.workers} workers × {args.threads} threads; PostgreSQL")  # fmt: skip
+        print(
+            f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; gunicorn "
+            f"{args.workers} workers × {args.threads} threads; PostgreSQL"
+        )
         annotators = [Annotator(args.port, key) for key in sessions]
         for annotator in annotators:
             annotator.start()

@@ -30,7 +30,7 @@ from tagging.scoring import (  # noqa: E402
     cleanlab_scores,
     estimate_tagability,
     wrong_label_probability,
-)  # fmt: skip
+)
 from tagging.training import TrainConfig, train_model  # noqa: E402
 
 
@@ -51,8 +51,10 @@ def main() -> None:
         started = time.perf_counter()
         extract_features(files, cache, workers=1)
         seconds = time.perf_counter() - started
-        print(f"feature extraction: {args.clips} × 5 s in {seconds:.1f} s on one core = "
-              f"{args.clips * 5 / seconds:.0f}× real time per core")  # fmt: skip
+        print(
+            f"feature extraction: {args.clips} × 5 s in {seconds:.1f} s on one core = "
+            f"{args.clips * 5 / seconds:.0f}× real time per core"
+        )
         features = [cache.load(f) for f in files]
         labels = np.array([[t in s.given_tags for t in ("drums", "bass", "piano", "vocals")] for s in specs])
         config = TrainConfig(max_epochs=args.epochs, patience=args.epochs)
@@ -60,8 +62,10 @@ def main() -> None:
         result = train_model(features, labels.astype(np.uint8), cache.config, config)
         seconds = time.perf_counter() - started
         trained = round(len(features) * (1 - config.validation_fraction))
-        print(f"training (small model, CPU): {trained * len(result.history) / seconds:.0f} clip-epochs/s "
-              f"({len(result.history)} epochs of {trained} clips, validation included)")  # fmt: skip
+        print(
+            f"training (small model, CPU): {trained * len(result.history) / seconds:.0f} clip-epochs/s "
+            f"({len(result.history)} epochs of {trained} clips, validation included)"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -78,8 +82,10 @@ def main() -> None:
     cleanlab_scores(given, p_given)
     finished = time.perf_counter()
     ours, theirs = middle - started, finished - middle
-    print(f"scoring {args.pairs_clips:,} × {args.pairs_tags} pairs: {ours + theirs:.1f} s "
-          f"(tagability + posterior {ours:.1f} s, cleanlab quality + issues {theirs:.1f} s)")  # fmt: skip
+    print(
+        f"scoring {args.pairs_clips:,} × {args.pairs_tags} pairs: {ours + theirs:.1f} s "
+        f"(tagability + posterior {ours:.1f} s, cleanlab quality + issues {theirs:.1f} s)"
+    )
 
 
 if __name__ == "__main__":

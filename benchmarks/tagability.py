@@ -87,8 +87,9 @@ def answer_calibration(flags: Path, truth: dict[str, list[str]], out: Path, cap:
     return per_tag
 
 
-def redraw(given: np.ndarray, true: np.ndarray, presence: np.ndarray, per_tag: int, draws: int,
-           seed: int) -> list[dict[str, float]]:  # fmt: skip
+def redraw(
+    given: np.ndarray, true: np.ndarray, presence: np.ndarray, per_tag: int, draws: int, seed: int
+) -> list[dict[str, float]]:
     """Figures of `draws` fresh calibration samples by the product's design, answered from the truth."""
     from tagging.calibration import draw_calibration_sample, estimate_rates
 
@@ -101,8 +102,9 @@ def redraw(given: np.ndarray, true: np.ndarray, presence: np.ndarray, per_tag: i
         for j in range(given.shape[1]):
             mine = np.flatnonzero(draw.tag_index == j)
             clips = draw.clip_index[mine]
-            rate = estimate_rates([draw.stratum[k] for k in mine], draw.stratum_size[mine], given[clips, j],
-                                  true[clips, j], seed=j)  # fmt: skip
+            rate = estimate_rates(
+                [draw.stratum[k] for k in mine], draw.stratum_size[mine], given[clips, j], true[clips, j], seed=j
+            )
             estimate[j], low[j], high[j] = rate.tagability, rate.tagability_low, rate.tagability_high
         results.append(figures(estimate, low, high, truth))
     return results
@@ -143,14 +145,36 @@ def main() -> None:
     paths, given, true = read_corpus(corpus, tags)
     truth_sets = json.loads((corpus / "truth.json").read_text())
     call_command("migrate", verbosity=0)
-    call_command("import_dataset", "bench", "--audio-root", str(corpus / "audio"), "--labels",
-                 str(corpus / "labels.csv"), "--tag-descriptions", str(corpus / "tags.csv"), **quiet)  # fmt: skip
+    call_command(
+        "import_dataset",
+        "bench",
+        "--audio-root",
+        str(corpus / "audio"),
+        "--labels",
+        str(corpus / "labels.csv"),
+        "--tag-descriptions",
+        str(corpus / "tags.csv"),
+        **quiet,
+    )
     call_command("create_user", "oracle", "--role", "annotator", **quiet)
 
     started = time.perf_counter()
-    call_command("audit", "bench", "--sync", "--folds", str(args.folds), "--epochs", str(args.epochs),
-                 "--max-flagged", "0", "--calibration-per-tag", str(args.reviews_per_tag),
-                 "--calibration-reviews", "1", **quiet)  # fmt: skip
+    call_command(
+        "audit",
+        "bench",
+        "--sync",
+        "--folds",
+        str(args.folds),
+        "--epochs",
+        str(args.epochs),
+        "--max-flagged",
+        "0",
+        "--calibration-per-tag",
+        str(args.reviews_per_tag),
+        "--calibration-reviews",
+        "1",
+        **quiet,
+    )
     audit_seconds = time.perf_counter() - started
 
     call_command("export_flags", "bench", "--out", str(work / "flags.csv"), **quiet)
@@ -168,23 +192,29 @@ def main() -> None:
     truth = true_tagability(given, true)
     result = figures(estimate, low, high, truth)
 
-    say(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; corpus "
+    say(
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; corpus "
         f"{args.clips} × {args.duration:g} s (seed {args.seed}); audit {args.folds} folds × ≤ {args.epochs} epochs "
-        f"in {audit_seconds:.0f} s; {args.reviews_per_tag} calibration reviews per tag asked for.")  # fmt: skip
+        f"in {audit_seconds:.0f} s; {args.reviews_per_tag} calibration reviews per tag asked for."
+    )
     say()
     say("| tag | present | given | true tagability | estimate | 95% interval | error | covered | reviews |")
     say("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for j in np.argsort(true.sum(axis=0)):
         covered = "yes" if low[j] <= truth[j] <= high[j] else "**no**"
-        say(f"| {tags[j]} | {int(true[:, j].sum())} | {int(given[:, j].sum())} | {truth[j]:.3f} | "
+        say(
+            f"| {tags[j]} | {int(true[:, j].sum())} | {int(given[:, j].sum())} | {truth[j]:.3f} | "
             f"{estimate[j]:.3f} | {low[j]:.3f}–{high[j]:.3f} | {estimate[j] - truth[j]:+.3f} | {covered} | "
-            f"{int(reviews[j])} |")  # fmt: skip
+            f"{int(reviews[j])} |"
+        )
     say()
     verdict = result["mae"] <= TARGET_MAE and result["max"] <= TARGET_MAX and result["coverage"] >= TARGET_COVERAGE
-    say(f"MAE {result['mae']:.3f} (target ≤ {TARGET_MAE}), max abs error {result['max']:.3f} (≤ {TARGET_MAX}), "
+    say(
+        f"MAE {result['mae']:.3f} (target ≤ {TARGET_MAE}), max abs error {result['max']:.3f} (≤ {TARGET_MAX}), "
         f"coverage of the 95% interval {result['coverage']:.0%} (≥ {TARGET_COVERAGE:.0%}), mean width "
         f"{result['width']:.3f}; reviews per tag {int(np.nanmin(reviews))}–{int(np.nanmax(reviews))} "
-        f"(drawn {min(drawn.values())}–{max(drawn.values())}): **{'met' if verdict else 'not met'}**.")  # fmt: skip
+        f"(drawn {min(drawn.values())}–{max(drawn.values())}): **{'met' if verdict else 'not met'}**."
+    )
 
     if args.redraws:
         run = AuditRun.objects.get(kind="audit")
@@ -200,11 +230,13 @@ def main() -> None:
         mae, worst, coverage = (np.array([r[k] for r in spread]) for k in ("mae", "max", "coverage"))
         met = np.mean((mae <= TARGET_MAE) & (worst <= TARGET_MAX) & (coverage >= TARGET_COVERAGE))
         say()
-        say(f"Over {args.redraws} further draws of the sample from the same probabilities "
+        say(
+            f"Over {args.redraws} further draws of the sample from the same probabilities "
             f"({time.perf_counter() - started:.0f} s): MAE median {np.median(mae):.3f}, 90th percentile "
             f"{np.percentile(mae, 90):.3f}; max abs error median {np.median(worst):.3f}, 90th percentile "
             f"{np.percentile(worst, 90):.3f}, worst {worst.max():.3f}; coverage mean {coverage.mean():.0%}, "
-            f"10th percentile {np.percentile(coverage, 10):.0%}; criterion met in {met:.0%} of draws.")  # fmt: skip
+            f"10th percentile {np.percentile(coverage, 10):.0%}; criterion met in {met:.0%} of draws."
+        )
     say.write(args.markdown)
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)

@@ -104,7 +104,7 @@ def draw_calibration_sample(
     and allocate draws, never to pick pairs inside a stratum (those are uniform).
     """
     n_tags = given.shape[1]
-    budgets = [int(per_tag)] * n_tags if np.isscalar(per_tag) else [int(b) for b in per_tag]
+    budgets = [int(per_tag)] * n_tags if isinstance(per_tag, int | np.integer) else [int(b) for b in per_tag]
     rows: list[tuple[int, int, str, int, float]] = []
     for tag in range(n_tags):
         if budgets[tag] <= 0:
@@ -132,8 +132,14 @@ def draw_calibration_sample(
     if not rows:
         empty = np.zeros(0, dtype=int)
         return CalibrationDraw(empty, empty, [], empty, np.zeros(0))
-    clips, tags, names, sizes, probabilities = zip(*rows, strict=True)
-    return CalibrationDraw(np.array(clips), np.array(tags), list(names), np.array(sizes), np.array(probabilities))
+    drawn_clips, drawn_tags, drawn_strata, stratum_sizes, probabilities = zip(*rows, strict=True)
+    return CalibrationDraw(
+        np.array(drawn_clips),
+        np.array(drawn_tags),
+        list(drawn_strata),
+        np.array(stratum_sizes),
+        np.array(probabilities),
+    )
 
 
 @dataclass
@@ -195,9 +201,14 @@ def estimate_rates(
 
 
 def _simulated_rates(
-    ids: np.ndarray, population: np.ndarray, given: np.ndarray, present: np.ndarray, *, replicates: int,
+    ids: np.ndarray,
+    population: np.ndarray,
+    given: np.ndarray,
+    present: np.ndarray,
+    *,
+    replicates: int,
     rng: np.random.Generator,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """(replicates, 2) tagability and false-positive rate of populations simulated from the reviews.
 
     Per stratum and given label, the present rate is drawn from its Beta posterior and scaled to the

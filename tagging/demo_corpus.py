@@ -56,17 +56,82 @@ FALSE_POSITIVE_RATE = 0.005  # P(given | absent), the same for every tag
 
 # P(source present | style), and the style's tempo range.
 STYLES: dict[str, tuple[dict[str, float], tuple[float, float]]] = {
-    "rock": (dict(drums=.95, bass=.85, guitar=.9, piano=.15, strings=.05, synth=.1, flute=.02, vocals=.65,
-                  rain=.04, crackle=.06), (105, 180)),
-    "electronic": (dict(drums=.9, bass=.8, guitar=.05, piano=.15, strings=.15, synth=.95, flute=.05, vocals=.35,
-                        rain=.1, crackle=.15), (110, 175)),
-    "ambient": (dict(drums=.05, bass=.2, guitar=.1, piano=.25, strings=.6, synth=.55, flute=.25, vocals=.15,
-                     rain=.45, crackle=.2), (60, 100)),
-    "acoustic": (dict(drums=.1, bass=.3, guitar=.7, piano=.5, strings=.35, synth=.02, flute=.3, vocals=.5,
-                      rain=.05, crackle=.12), (70, 140)),
-    "pop": (dict(drums=.6, bass=.6, guitar=.4, piano=.45, strings=.3, synth=.4, flute=.1, vocals=.8,
-                 rain=.05, crackle=.05), (90, 150)),
-}  # fmt: skip
+    "rock": (
+        dict(
+            drums=0.95,
+            bass=0.85,
+            guitar=0.9,
+            piano=0.15,
+            strings=0.05,
+            synth=0.1,
+            flute=0.02,
+            vocals=0.65,
+            rain=0.04,
+            crackle=0.06,
+        ),
+        (105, 180),
+    ),
+    "electronic": (
+        dict(
+            drums=0.9,
+            bass=0.8,
+            guitar=0.05,
+            piano=0.15,
+            strings=0.15,
+            synth=0.95,
+            flute=0.05,
+            vocals=0.35,
+            rain=0.1,
+            crackle=0.15,
+        ),
+        (110, 175),
+    ),
+    "ambient": (
+        dict(
+            drums=0.05,
+            bass=0.2,
+            guitar=0.1,
+            piano=0.25,
+            strings=0.6,
+            synth=0.55,
+            flute=0.25,
+            vocals=0.15,
+            rain=0.45,
+            crackle=0.2,
+        ),
+        (60, 100),
+    ),
+    "acoustic": (
+        dict(
+            drums=0.1,
+            bass=0.3,
+            guitar=0.7,
+            piano=0.5,
+            strings=0.35,
+            synth=0.02,
+            flute=0.3,
+            vocals=0.5,
+            rain=0.05,
+            crackle=0.12,
+        ),
+        (70, 140),
+    ),
+    "pop": (
+        dict(
+            drums=0.6,
+            bass=0.6,
+            guitar=0.4,
+            piano=0.45,
+            strings=0.3,
+            synth=0.4,
+            flute=0.1,
+            vocals=0.8,
+            rain=0.05,
+            crackle=0.05,
+        ),
+        (90, 150),
+    ),
+}
 RHYTHM_SOURCES = ("drums", "bass", "guitar", "synth")
 
 
@@ -90,9 +155,10 @@ def true_tags_of(sources: set[str], tempo: float) -> list[str]:
         "rock": has("drums") and has("bass") and has("guitar"),
         "electronic": has("drums") and has("synth") and not has("guitar"),
         "ambient": not has("drums") and (has("strings") or has("synth") or has("rain")),
-        "acoustic": not has("drums") and not has("synth")
+        "acoustic": not has("drums")
+        and not has("synth")
         and any(has(s) for s in ("guitar", "piano", "strings", "flute")),
-    }  # fmt: skip
+    }
     return [name for name in TAG_NAMES if name in sources or derived.get(name, False)]
 
 
@@ -133,8 +199,7 @@ def render_clip(spec: ClipSpec, seed: int, *, duration: float, sample_rate: int)
     n_samples = int(duration * sample_rate)
     minor = rng.random() < 0.4
     progression = tuple(int(d) for d in rng.choice([0, 3, 4, 5, 1], size=4))
-    score = Score(sample_rate, n_samples, spec.tempo, int(rng.integers(45, 57)), MINOR if minor else MAJOR,
-                  progression)  # fmt: skip
+    score = Score(sample_rate, n_samples, spec.tempo, int(rng.integers(45, 57)), MINOR if minor else MAJOR, progression)
     mix = np.zeros(n_samples, np.float32)
     for name in spec.sources:
         voice = VOICES[name](score, rng)
@@ -169,8 +234,9 @@ class CorpusConfig:
 
     def with_missing_rates(self, overrides: Mapping[str, float]) -> CorpusConfig:
         rates = dict(self.missing_rates) | dict(overrides)
-        return CorpusConfig(self.clips, self.seed, self.duration, self.sample_rate, tuple(rates.items()),
-                            self.false_positive_rate)  # fmt: skip
+        return CorpusConfig(
+            self.clips, self.seed, self.duration, self.sample_rate, tuple(rates.items()), self.false_positive_rate
+        )
 
     def specs(self) -> Iterator[ClipSpec]:
         rates = dict(self.missing_rates)
@@ -222,10 +288,13 @@ def make_demo_corpus(
         writer.writerows((tag.name, tag.description) for tag in DEMO_TAGS)
     (out / "truth.json").write_text(json.dumps({s.path: list(s.true_tags) for s in specs}, indent=0))
     corpus = {
-        "clips": config.clips, "seed": config.seed, "duration": config.duration,
-        "sample_rate": config.sample_rate, "missing_rates": dict(config.missing_rates),
+        "clips": config.clips,
+        "seed": config.seed,
+        "duration": config.duration,
+        "sample_rate": config.sample_rate,
+        "missing_rates": dict(config.missing_rates),
         "false_positive_rate": config.false_positive_rate,
         "note": "truth.json holds the true tags, for tests and benchmarks only; the app never reads it.",
-    }  # fmt: skip
+    }
     (out / "corpus.json").write_text(json.dumps(corpus, indent=2))
     return specs

@@ -67,9 +67,15 @@ def load_audio(path: str | Path, config: FeatureConfig) -> np.ndarray:
 def log_mel(samples: np.ndarray, config: FeatureConfig) -> np.ndarray:
     """(n_mels, frames) float32: mel power compressed as log10(1 + 10000·x), as in musicnn."""
     mel = librosa.feature.melspectrogram(
-        y=samples, sr=config.sample_rate, n_fft=config.n_fft, hop_length=config.hop_length,
-        n_mels=config.n_mels, fmin=config.fmin, fmax=config.fmax, power=2.0,
-    )  # fmt: skip
+        y=samples,
+        sr=config.sample_rate,
+        n_fft=config.n_fft,
+        hop_length=config.hop_length,
+        n_mels=config.n_mels,
+        fmin=config.fmin,
+        fmax=config.fmax,
+        power=2.0,
+    )
     return np.log10(1.0 + 10000.0 * mel).astype(np.float32)
 
 
@@ -139,13 +145,13 @@ class LazyFeatures(Sequence):
     def __len__(self) -> int:
         return len(self.files)
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):  # an int gives one array, a slice a LazyFeatures
         if isinstance(index, slice):
             return LazyFeatures(self.files[index])
         return np.load(self.files[index])
 
 
-def select(features: Sequence[np.ndarray], indices: Sequence[int]) -> Sequence[np.ndarray]:
+def select(features: Sequence[np.ndarray], indices: Sequence[int] | np.ndarray) -> Sequence[np.ndarray]:
     """The features at `indices`, staying lazy when `features` is."""
     if isinstance(features, LazyFeatures):
         return LazyFeatures([features.files[i] for i in indices])

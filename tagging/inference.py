@@ -29,13 +29,21 @@ def save_tagger(
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for index, (model, positive_weight) in enumerate(zip(models, positive_weights, strict=True)):
-        save_model(model, folder / f"fold{index}", extra={
-            "positive_weight": [float(w) for w in positive_weight], "negative_weight": negative_weight,
-        })  # fmt: skip
+        save_model(
+            model,
+            folder / f"fold{index}",
+            extra={
+                "positive_weight": [float(w) for w in positive_weight],
+                "negative_weight": negative_weight,
+            },
+        )
     description = {
-        "tags": tags, "features": asdict(features), "folds": len(models),
-        "tagability": [float(c) for c in tagability], "false_positive_rate": [float(f) for f in false_positive_rate],
-    }  # fmt: skip
+        "tags": tags,
+        "features": asdict(features),
+        "folds": len(models),
+        "tagability": [float(c) for c in tagability],
+        "false_positive_rate": [float(f) for f in false_positive_rate],
+    }
     (folder / "tagger.json").write_text(json.dumps(description, indent=2))
 
 

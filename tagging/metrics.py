@@ -10,8 +10,9 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 MIN_CLASS_COUNT = 1  # a tag needs at least one positive and one negative to have an AUC
 
 
-def per_tag_auc(labels: np.ndarray, probabilities: np.ndarray, *, mask: np.ndarray | None = None,
-                min_count: int = MIN_CLASS_COUNT) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def per_tag_auc(
+    labels: np.ndarray, probabilities: np.ndarray, *, mask: np.ndarray | None = None, min_count: int = MIN_CLASS_COUNT
+) -> tuple[np.ndarray, np.ndarray]:
     """(ROC-AUC, PR-AUC) per tag; NaN where a tag has fewer than `min_count` positives or negatives.
 
     labels, probabilities: (clips, tags); mask: (clips, tags) bool, which pairs count (e.g. verified ones).

@@ -21,9 +21,13 @@ class ShortChunkCNN(nn.Module):
     in the module, so the front end travels with the weights.
     """
 
+    band_mean: torch.Tensor  # buffers, saved with the weights
+    band_std: torch.Tensor
+
     def __init__(self, n_mels: int, n_tags: int, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
+        self.n_tags = n_tags
         self.register_buffer("band_mean", torch.zeros(n_mels))
         self.register_buffer("band_std", torch.ones(n_mels))
         blocks: list[nn.Module] = []
@@ -76,7 +80,7 @@ def save_model(model: ShortChunkCNN, folder: Path, *, extra: dict | None = None)
     """Weights plus model.json (the architecture and `extra`, e.g. the loss weights to undo)."""
     folder.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), folder / "weights.pt")
-    n_mels, n_tags = int(model.band_mean.numel()), int(model.head[-1].out_features)
+    n_mels, n_tags = int(model.band_mean.numel()), model.n_tags
     description = {"model": asdict(model.config), "n_mels": n_mels, "n_tags": n_tags, **(extra or {})}
     (folder / "model.json").write_text(json.dumps(description, indent=2))
 

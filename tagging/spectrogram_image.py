@@ -13,10 +13,19 @@ import numpy as np
 
 # A perceptually ordered dark-to-bright ramp (after matplotlib's "magma"): anchor colours, interpolated.
 _RAMP = np.array(
-    [[0, 0, 4], [28, 16, 68], [79, 18, 123], [129, 37, 129], [181, 54, 122], [229, 80, 100], [251, 135, 97],
-     [254, 194, 135], [252, 253, 191]],
+    [
+        [0, 0, 4],
+        [28, 16, 68],
+        [79, 18, 123],
+        [129, 37, 129],
+        [181, 54, 122],
+        [229, 80, 100],
+        [251, 135, 97],
+        [254, 194, 135],
+        [252, 253, 191],
+    ],
     dtype=np.float64,
-)  # fmt: skip
+)
 
 
 def colour(values: np.ndarray) -> np.ndarray:
@@ -54,5 +63,9 @@ def encode_png(rgb: np.ndarray) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
-            + chunk(b"IEND", b""))  # fmt: skip
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
+        + chunk(b"IEND", b"")
+    )

@@ -58,7 +58,7 @@ class Score:
         degree = self.progression[bar]
         return [self.degree_to_midi(degree + step, octave_shift) for step in (0, 2, 4)]
 
-    def beats(self, subdivision: int = 1) -> np.ndarray:
+    def beats(self, subdivision: float = 1) -> np.ndarray:
         step = self.beat / subdivision
         return np.arange(0.0, self.duration, step)
 
@@ -103,8 +103,8 @@ def harmonic_table(recipe: str, frequency: float, sample_rate: int, *, vowel: st
 
 def oscillate(table: np.ndarray, frequency: float | np.ndarray, n_samples: int, sample_rate: int) -> np.ndarray:
     """Read `table` at `frequency` (Hz, scalar or per-sample) for `n_samples`."""
-    if np.isscalar(frequency):
-        position = np.arange(n_samples, dtype=np.float64) * (float(frequency) * TABLE_SIZE / sample_rate)
+    if isinstance(frequency, int | float):
+        position = np.arange(n_samples, dtype=np.float64) * (frequency * TABLE_SIZE / sample_rate)
     else:
         position = np.cumsum(np.asarray(frequency) * (TABLE_SIZE / sample_rate))
     # TABLE_SIZE is a power of two: masking the integer position wraps it around the cycle.
@@ -329,6 +329,14 @@ def crackle(score: Score, rng: np.random.Generator) -> np.ndarray:
 
 
 VOICES = {
-    "drums": drums, "bass": bass, "piano": piano, "guitar": guitar, "strings": strings,
-    "synth": synth, "flute": flute, "vocals": vocals, "rain": rain, "crackle": crackle,
-}  # fmt: skip
+    "drums": drums,
+    "bass": bass,
+    "piano": piano,
+    "guitar": guitar,
+    "strings": strings,
+    "synth": synth,
+    "flute": flute,
+    "vocals": vocals,
+    "rain": rain,
+    "crackle": crackle,
+}

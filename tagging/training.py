@@ -29,11 +29,11 @@ Progress = Callable[[str, float, str], None]  # (stage, fraction of the stage do
 @dataclass
 class TrainResult:
     model: ShortChunkCNN
+    positive_weight: np.ndarray  # (tags,) loss weight of given positives
+    negative_weight: float
     history: list[dict] = field(default_factory=list)  # one entry per epoch
     best_epoch: int = 0
     best_validation_auc: float = float("nan")
-    positive_weight: np.ndarray | None = None  # (tags,) loss weight of given positives
-    negative_weight: float = 1.0
 
 
 def loss_weights(labels: np.ndarray, config: TrainConfig) -> np.ndarray:
@@ -96,7 +96,7 @@ def predict_probabilities(
     Windows are batched as they are cut, so memory stays at one batch whatever the number of clips.
     """
     model.eval()
-    n_tags = model.head[-1].out_features
+    n_tags = model.n_tags
     totals = np.zeros((len(features), n_tags))
     counts = np.zeros(len(features))
     windows: list[np.ndarray] = []
@@ -206,9 +206,11 @@ def train_model(
         predicted = predict_probabilities(model, validation_features, chunk_frames, device)
         validation_auc = macro_roc_auc(labels[validation], predicted)
         entry = {
-            "epoch": epoch, "train_loss": total_loss / len(training), "validation_auc": validation_auc,
+            "epoch": epoch,
+            "train_loss": total_loss / len(training),
+            "validation_auc": validation_auc,
             "seconds": time.perf_counter() - started,
-        }  # fmt: skip
+        }
         result.history.append(entry)
         improved = not math.isnan(validation_auc) and (
             math.isnan(result.best_validation_auc) or validation_auc > result.best_validation_auc + 1e-4
@@ -219,11 +221,15 @@ def train_model(
         else:
             stale += 1
         if progress:
-            progress(stage, epoch / config.max_epochs,
-                     f"epoch {epoch}: loss {entry['train_loss']:.4f}, validation AUC {validation_auc:.3f}")  # fmt: skip
+            progress(
+                stage,
+                epoch / config.max_epochs,
+                f"epoch {epoch}: loss {entry['train_loss']:.4f}, validation AUC {validation_auc:.3f}",
+            )
         if stale >= config.patience:
             break
-    model.load_state_dict(best_state)
+    if best_state is not None:  # None only when no epoch ran
+        model.load_state_dict(best_state)
     model.eval()
     return result
 
@@ -268,9 +274,13 @@ def out_of_fold_probabilities(
                 progress("cross-validation", (fold + fraction) / folds, f"fold {fold + 1}/{folds}, {message}")
 
         result = train_model(
-            select(features, train_index), labels[train_index], feature_config, fold_config,
-            certain=None if certain is None else certain[train_index], progress=fold_progress,
-        )  # fmt: skip
+            select(features, train_index),
+            labels[train_index],
+            feature_config,
+            fold_config,
+            certain=None if certain is None else certain[train_index],
+            progress=fold_progress,
+        )
         chunk_frames = result.model.config.chunk_frames(feature_config)
         raw = predict_probabilities(result.model, select(features, test_index), chunk_frames, device)
         probabilities[test_index] = undo_loss_weighting(raw, result.positive_weight, result.negative_weight)

@@ -99,11 +99,22 @@ def make_review_queue(root: Path, count: int, *, required: int = 1, seconds: flo
     for i in range(count):
         write_audio(root / f"clip{i}.wav", seconds=seconds, sample_rate=16000, frequency=220.0 * (1 + i % 4))
         clips.append(Clip.objects.create(dataset=dataset, path=f"clip{i}.wav", duration=seconds, sample_rate=16000))
-    return ReviewItem.objects.bulk_create([
-        ReviewItem(dataset=dataset, clip=clip, tag=tag, kind="flagged", given=False, probability=0.9, score=0.8,
-                   priority=count - i, required_reviews=required)
-        for i, clip in enumerate(clips)
-    ])  # fmt: skip
+    return ReviewItem.objects.bulk_create(
+        [
+            ReviewItem(
+                dataset=dataset,
+                clip=clip,
+                tag=tag,
+                kind="flagged",
+                given=False,
+                probability=0.9,
+                score=0.8,
+                priority=count - i,
+                required_reviews=required,
+            )
+            for i, clip in enumerate(clips)
+        ]
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -76,8 +76,9 @@ def test_an_admin_imports_audits_reprioritises_checks_health_and_exports(
     page.fill("input[name=epochs]", "2")
     page.click("button:text-is('Start')")
     page.wait_for_selector(".run-progress .status", timeout=10_000)
-    page.wait_for_function("document.querySelector('.run-progress .status').textContent === 'succeeded'",
-                           timeout=240_000)  # fmt: skip
+    page.wait_for_function(
+        "document.querySelector('.run-progress .status').textContent === 'succeeded'", timeout=240_000
+    )
     assert page.text_content(".run-progress .percent").strip() == "100%"
     assert "v1 (active)" in page.text_content("table.narrow-table")
     page.screenshot(path=str(ARTIFACTS / "admin-run-page.png"), full_page=True)
@@ -85,8 +86,9 @@ def test_an_admin_imports_audits_reprioritises_checks_health_and_exports(
 
     # Priorities: the tag with the least suspicious top item, weighted up, comes first in the queue.
     open_items = ReviewItem.objects.filter(status="open", kind="flagged").select_related("tag")
-    tag = min({item.tag.name for item in open_items}, key=lambda name: max(
-        i.score for i in open_items if i.tag.name == name))  # fmt: skip
+    tag = min(
+        {item.tag.name for item in open_items}, key=lambda name: max(i.score for i in open_items if i.tag.name == name)
+    )
     page.goto(f"{live_server.url}/datasets/demo/tags/")
     row = page.locator("table.tags-form tr", has=page.locator(f"strong:text-is('{tag}')"))
     row.locator("input[name$='-weight']").fill("1000")

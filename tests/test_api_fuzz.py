@@ -23,9 +23,11 @@ BUDGET_SECONDS = 60
 def signed_in(base_url: str, username: str, password: str) -> requests.Session:
     session = requests.Session()
     session.get(f"{base_url}/login/")
-    response = session.post(f"{base_url}/login/", data={"username": username, "password": password,
-                                                        "csrfmiddlewaretoken": session.cookies["csrftoken"]},
-                            allow_redirects=False)  # fmt: skip
+    response = session.post(
+        f"{base_url}/login/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        allow_redirects=False,
+    )
     assert response.status_code == 302, response.text[:500]
     return session
 
@@ -39,13 +41,33 @@ def test_fuzzing_the_review_api_finds_no_server_error(live_server, tmp_path: Pat
     session = signed_in(live_server.url, "fuzzy", password)
     cookies = "; ".join(f"{name}={value}" for name, value in session.cookies.items())
     command = [
-        str(Path(sys.executable).with_name("schemathesis")), "run", f"{live_server.url}/api/schema.json",
-        "--checks", "not_a_server_error,content_type_conformance",
-        "--phases", "examples,coverage,fuzzing", "--mode", "all", "--max-time", str(BUDGET_SECONDS),
-        "--max-examples", "100", "--seed", "11", "--no-shrink", "--workers", "1",
-        "--header", f"Cookie: {cookies}", "--header", f"X-CSRFToken: {session.cookies['csrftoken']}",
-        "--report", "junit", "--report-dir", str(tmp_path / "report"),
-    ]  # fmt: skip
+        str(Path(sys.executable).with_name("schemathesis")),
+        "run",
+        f"{live_server.url}/api/schema.json",
+        "--checks",
+        "not_a_server_error,content_type_conformance",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--mode",
+        "all",
+        "--max-time",
+        str(BUDGET_SECONDS),
+        "--max-examples",
+        "100",
+        "--seed",
+        "11",
+        "--no-shrink",
+        "--workers",
+        "1",
+        "--header",
+        f"Cookie: {cookies}",
+        "--header",
+        f"X-CSRFToken: {session.cookies['csrftoken']}",
+        "--report",
+        "junit",
+        "--report-dir",
+        str(tmp_path / "report"),
+    ]
     env = {**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": ""}
     result = subprocess.run(command, capture_output=True, text=True, timeout=BUDGET_SECONDS * 4, env=env, cwd=tmp_path)
     output = result.stdout + result.stderr

@@ -107,16 +107,21 @@ def test_apply_reviews_records_decisions_and_changes_labels(dataset, reviewer, t
     path = labels[0]["path"]
     given_drums = labels[0]["drums"] == "1"
     decisions = tmp_path / "decisions.csv"
-    decisions.write_text(f"path,tag,decision\n{path},drums,{'absent' if given_drums else 'present'}\n"
-                         f"{path},vocals,unsure\n")  # fmt: skip
+    decisions.write_text(
+        f"path,tag,decision\n{path},drums,{'absent' if given_drums else 'present'}\n{path},vocals,unsure\n"
+    )
 
     call_command("apply_reviews", "demo", "--file", str(decisions), "--user", "rita")
 
     label = Label.objects.filter(clip__path=path, tag__name="drums").first()
     assert label is not None and label.verified and label.present is not given_drums
     change = LabelChange.objects.get()
-    assert (change.source, change.user, change.before, change.after) == ("review", reviewer, given_drums,
-                                                                         not given_drums)  # fmt: skip
+    assert (change.source, change.user, change.before, change.after) == (
+        "review",
+        reviewer,
+        given_drums,
+        not given_drums,
+    )
     assert change.review_id == Review.objects.get(decision__in=["present", "absent"]).pk
     assert ReviewItem.objects.get(tag__name="vocals").status == "open"  # unsure decides nothing
 
@@ -147,9 +152,17 @@ def test_tag_health_reports_tagability_from_calibration_reviews(dataset, reviewe
 
     rows = {row["tag"]: row for row in read_csv(out)}
     assert list(next(iter(rows.values()))) == [
-        "tag", "given_positives", "noise_estimate", "tagability", "tagability_low", "tagability_high",
-        "false_positive_rate", "calibration_reviews", "auc_given", "auc_verified",
-    ]  # fmt: skip
+        "tag",
+        "given_positives",
+        "noise_estimate",
+        "tagability",
+        "tagability_low",
+        "tagability_high",
+        "false_positive_rate",
+        "calibration_reviews",
+        "auc_given",
+        "auc_verified",
+    ]
     drums = rows["drums"]
     assert int(drums["calibration_reviews"]) > 0
     assert float(drums["tagability_low"]) <= float(drums["tagability"]) <= float(drums["tagability_high"])

@@ -19,11 +19,21 @@ def make_items(count: int, *, required: int = 1) -> list[ReviewItem]:
     dataset = Dataset.objects.create(name=f"q{Dataset.objects.count()}", audio_root="/tmp")
     tag = Tag.objects.create(dataset=dataset, name="rock")
     clips = Clip.objects.bulk_create([Clip(dataset=dataset, path=f"{i}.wav") for i in range(count)])
-    return ReviewItem.objects.bulk_create([
-        ReviewItem(dataset=dataset, clip=clip, tag=tag, kind="flagged", given=False, score=0.5, priority=count - i,
-                   required_reviews=required)
-        for i, clip in enumerate(clips)
-    ])  # fmt: skip
+    return ReviewItem.objects.bulk_create(
+        [
+            ReviewItem(
+                dataset=dataset,
+                clip=clip,
+                tag=tag,
+                kind="flagged",
+                given=False,
+                score=0.5,
+                priority=count - i,
+                required_reviews=required,
+            )
+            for i, clip in enumerate(clips)
+        ]
+    )
 
 
 @pytest.fixture

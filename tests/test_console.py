@@ -25,8 +25,15 @@ def queue(tmp_path: Path) -> Dataset:
     for i in range(3):
         clip = Clip.objects.create(dataset=dataset, path=f"{i}.wav")
         for tag, score in ((rock, 0.8), (piano, 0.5)):
-            ReviewItem.objects.create(dataset=dataset, clip=clip, tag=tag, kind="flagged", given=False, score=score,
-                                      priority=score * tag.weight)  # fmt: skip
+            ReviewItem.objects.create(
+                dataset=dataset,
+                clip=clip,
+                tag=tag,
+                kind="flagged",
+                given=False,
+                score=score,
+                priority=score * tag.weight,
+            )
     return dataset
 
 
@@ -35,9 +42,15 @@ def tag_form(dataset: Dataset, **changes: dict) -> dict:
     tags = list(dataset.tags.order_by("-weight", "name"))
     data = {"form-TOTAL_FORMS": str(len(tags)), "form-INITIAL_FORMS": str(len(tags))}
     for n, tag in enumerate(tags):
-        values = {"id": tag.pk, "weight": tag.weight, "description": tag.description, "focus": tag.focus,
-                  "active": tag.active, "extra_calibration": tag.extra_calibration,
-                  **changes.get(tag.name, {})}  # fmt: skip
+        values = {
+            "id": tag.pk,
+            "weight": tag.weight,
+            "description": tag.description,
+            "focus": tag.focus,
+            "active": tag.active,
+            "extra_calibration": tag.extra_calibration,
+            **changes.get(tag.name, {}),
+        }
         for key, value in values.items():
             if value is True:
                 data[f"form-{n}-{key}"] = "on"
@@ -89,14 +102,23 @@ def calibration_reviews(dataset: Dataset, tag: Tag) -> None:
     rows = [("pos", 100, True, k < 9) for k in range(10)] + [("neg-0", 900, False, k < 2) for k in range(10)]
     for n, (stratum, size, given, present) in enumerate(rows):
         clip = Clip.objects.create(dataset=dataset, path=f"cal{n}.wav")
-        ReviewItem.objects.create(dataset=dataset, clip=clip, tag=tag, kind="calibration", given=given,
-                                  stratum=stratum, stratum_size=size, status="resolved",
-                                  resolution=present)  # fmt: skip
+        ReviewItem.objects.create(
+            dataset=dataset,
+            clip=clip,
+            tag=tag,
+            kind="calibration",
+            given=given,
+            stratum=stratum,
+            stratum_size=size,
+            status="resolved",
+            resolution=present,
+        )
 
 
 def version(dataset: Dataset, number: int, tags: dict, *, active: bool) -> ModelVersion:
-    return ModelVersion.objects.create(dataset=dataset, number=number, active=active, artifact_path="/nowhere",
-                                       metrics={"tags": tags})  # fmt: skip
+    return ModelVersion.objects.create(
+        dataset=dataset, number=number, active=active, artifact_path="/nowhere", metrics={"tags": tags}
+    )
 
 
 def test_per_tag_health_shows_rates_aucs_changes_marks_and_plots(admin_client: Client, queue: Dataset) -> None:
@@ -111,10 +133,21 @@ def test_per_tag_health_shows_rates_aucs_changes_marks_and_plots(admin_client: C
         },
         active=False,
     )
-    version(queue, 2, {"rock": {"roc_auc_given": 0.85, "roc_auc_verified": 0.85, "pr_auc_given": 0.5,
-                                "noise_estimate": 0.1, "tagability_used": 0.5},
-                       "piano": {"roc_auc_given": 0.75, "roc_auc_verified": 0.81, "tagability_used": 0.4}},
-            active=True)  # fmt: skip
+    version(
+        queue,
+        2,
+        {
+            "rock": {
+                "roc_auc_given": 0.85,
+                "roc_auc_verified": 0.85,
+                "pr_auc_given": 0.5,
+                "noise_estimate": 0.1,
+                "tagability_used": 0.5,
+            },
+            "piano": {"roc_auc_given": 0.75, "roc_auc_verified": 0.81, "tagability_used": 0.4},
+        },
+        active=True,
+    )
     response = admin_client.get("/datasets/music/health/")
     assert response.status_code == 200
     report = response.context["report"]
@@ -158,10 +191,19 @@ def test_a_weight_changed_in_the_django_admin_re_ranks_the_queue_too(client, tmp
     items = make_review_queue(tmp_path / "audio", 2)
     tag = items[0].tag
     client.force_login(User.objects.create_superuser("root", password="root-password-123"))
-    response = client.post(f"/django-admin/datasets/tag/{tag.pk}/change/", {
-        "dataset": tag.dataset_id, "name": tag.name, "description": tag.description, "weight": "3.0",
-        "active": "on", "extra_calibration": "0", "positive_labels": "0", "verified_labels": "0",
-    })  # fmt: skip
+    response = client.post(
+        f"/django-admin/datasets/tag/{tag.pk}/change/",
+        {
+            "dataset": tag.dataset_id,
+            "name": tag.name,
+            "description": tag.description,
+            "weight": "3.0",
+            "active": "on",
+            "extra_calibration": "0",
+            "positive_labels": "0",
+            "verified_labels": "0",
+        },
+    )
     assert response.status_code == 302, response.content[:2000]
     for item in ReviewItem.objects.filter(pk__in=[i.pk for i in items]):
         assert item.priority == pytest.approx(item.score * 3.0)

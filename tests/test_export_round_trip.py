@@ -9,16 +9,29 @@ import pytest
 from django.core.management import call_command
 
 from auditor.datasets.exporting import export_labels
-from auditor.datasets.formats import from_spreadsheet_safe, spreadsheet_safe
 from auditor.datasets.importing import import_dataset
 from auditor.datasets.models import Dataset
+from auditor.datasets.spreadsheet import from_spreadsheet_safe, spreadsheet_safe
 from tests.conftest import write_audio, write_rows
 from tests.test_import_formats import labels_of
 
 pytestmark = pytest.mark.django_db
 
-ODD_TAGS = ["=SUM(A1:A9)", "+1", "-rock", "@guitar", "'=quoted", "''=twice", "it's", "a,b", 'say "hi"', "Path",
-            "é-acoustique", "tab\there", "x;y"]  # fmt: skip
+ODD_TAGS = [
+    "=SUM(A1:A9)",
+    "+1",
+    "-rock",
+    "@guitar",
+    "'=quoted",
+    "''=twice",
+    "it's",
+    "a,b",
+    'say "hi"',
+    "Path",
+    "é-acoustique",
+    "tab\there",
+    "x;y",
+]
 ODD_PATHS = ["=cmd.wav", "-dash.wav", "normal.wav", "sub/@at.wav", "'+plus.wav"]
 
 
@@ -34,8 +47,10 @@ def test_an_export_with_odd_tag_names_and_paths_imports_back_the_same_labels(tmp
     for path in ODD_PATHS:
         write_audio(root / path)
     header = ["path", *(spreadsheet_safe(t) for t in ODD_TAGS)]  # a file in the format our exports write
-    rows = [[spreadsheet_safe(p), *("1" if (i + j) % 3 == 0 else "0" for j in range(len(ODD_TAGS)))]
-            for i, p in enumerate(ODD_PATHS)]  # fmt: skip
+    rows = [
+        [spreadsheet_safe(p), *("1" if (i + j) % 3 == 0 else "0" for j in range(len(ODD_TAGS)))]
+        for i, p in enumerate(ODD_PATHS)
+    ]
     import_dataset("odd", audio_root=root, labels_file=write_rows(tmp_path / "labels.csv", [header, *rows]))
     original = labels_of(Dataset.objects.get(name="odd"))
     assert {tag for tags in original.values() for tag in tags} == set(ODD_TAGS)

@@ -38,8 +38,17 @@ def field_values(instance) -> dict:
 
 def test_rows_read_by_hand_equal_what_the_orm_reads(pair) -> None:
     dataset, clip, tag = pair
-    item = ReviewItem.objects.create(dataset=dataset, clip=clip, tag=tag, kind="flagged", given=True, probability=None,
-                                     score=0.25, resolution=False, resolved_at=timezone.now())  # fmt: skip
+    item = ReviewItem.objects.create(
+        dataset=dataset,
+        clip=clip,
+        tag=tag,
+        kind="flagged",
+        given=True,
+        probability=None,
+        score=0.25,
+        resolution=False,
+        resolved_at=timezone.now(),
+    )
     for model, pk in ((ReviewItem, item.pk), (Clip, clip.pk), (Dataset, dataset.pk), (Tag, tag.pk)):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {rawsql.columns(model, 'x')} FROM {rawsql.table(model)} x WHERE x.id = %s", [pk])
@@ -52,8 +61,9 @@ def test_insert_and_update_write_what_the_orm_reads_back(pair) -> None:
     dataset, clip, tag = pair
     now = timezone.now()
     with connection.cursor() as cursor:
-        label = rawsql.insert(cursor, Label, dataset_id=dataset.pk, clip_id=clip.pk, tag_id=tag.pk, present=True,
-                              updated_at=now)  # fmt: skip
+        label = rawsql.insert(
+            cursor, Label, dataset_id=dataset.pk, clip_id=clip.pk, tag_id=tag.pk, present=True, updated_at=now
+        )
         assert field_values(Label.objects.get(pk=label.pk)) == field_values(label) | {"verified": False}
         label.present, label.verified = False, True
         rawsql.update(cursor, label, ["present", "verified"])
@@ -117,8 +127,15 @@ def test_a_claimed_item_comes_loaded_with_its_question(pair) -> None:
     ann = User.objects.create_user("ann")
     item = claim_next(ann)
     with CaptureQueriesContext(connection) as queries:
-        shown = (item.dataset.name, item.dataset.reveal_label, item.clip.path, item.clip.duration, item.tag.name,
-                 item.tag.description, item.clip.dataset.audio_root)  # fmt: skip
+        shown = (
+            item.dataset.name,
+            item.dataset.reveal_label,
+            item.clip.path,
+            item.clip.duration,
+            item.tag.name,
+            item.tag.description,
+            item.clip.dataset.audio_root,
+        )
     assert shown == ("d", "after_listen", "a.wav", 1.5, "rock", "Loud guitars", "/nonexistent")
     assert len(queries) == 0
 

@@ -126,9 +126,16 @@ def test_it_refuses_an_empty_file_and_a_header_only_file(tmp_path, audio_root, r
 def test_it_refuses_missing_and_undecodable_audio_with_the_list_of_offenders(tmp_path, audio_root, row_counts) -> None:
     (audio_root / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEnot really audio")
     (audio_root / "empty.wav").write_bytes(b"")
-    labels = write_rows(tmp_path / "labels.csv", [
-        ["path", "tags"], ["a.wav", "rock"], ["gone.wav", "rock"], ["broken.wav", ""], ["empty.wav", ""],
-    ])  # fmt: skip
+    labels = write_rows(
+        tmp_path / "labels.csv",
+        [
+            ["path", "tags"],
+            ["a.wav", "rock"],
+            ["gone.wav", "rock"],
+            ["broken.wav", ""],
+            ["empty.wav", ""],
+        ],
+    )
     message = refused(row_counts, audio_root, labels)
     assert "3 audio files are missing or cannot be decoded" in message
     assert "gone.wav: file not found" in message

@@ -46,8 +46,12 @@ def roots(tmp_path: Path, audio_root: Path, settings) -> Path:
 
 def test_a_server_path_outside_the_import_roots_is_refused_without_reading_it(admin_client, roots, outside):
     for file_format in ("csv", "jamendo", "mtat"):
-        status, page = import_form(admin_client, audio_root=str(roots / "audio"),
-                                   labels_path=str(outside / "secret_key"), file_format=file_format)  # fmt: skip
+        status, page = import_form(
+            admin_client,
+            audio_root=str(roots / "audio"),
+            labels_path=str(outside / "secret_key"),
+            file_format=file_format,
+        )
         assert status == 400
         assert SECRET not in page and "X9Dk" not in page
         assert "no labels file this server may import at that path" in page
@@ -94,8 +98,9 @@ def test_the_audio_root_must_be_under_an_import_root_or_the_datasets_own(admin_c
 def test_a_server_files_content_is_never_quoted_in_errors(admin_client, roots):
     labels = roots / "labels.tsv"
     labels.write_text(f"{SECRET}\tB\n")  # not a Jamendo header: the error used to quote it
-    status, page = import_form(admin_client, audio_root=str(roots / "audio"), labels_path=str(labels),
-                               file_format="jamendo")  # fmt: skip
+    status, page = import_form(
+        admin_client, audio_root=str(roots / "audio"), labels_path=str(labels), file_format="jamendo"
+    )
     assert status == 400 and "line 1: expected the header TRACK_ID" in page and SECRET not in page
     wide = write_rows(roots / "wide.csv", [["path", SECRET], ["a.wav", "yes"], [f"{SECRET}.wav", "1"]])
     status, page = import_form(admin_client, audio_root=str(roots / "audio"), labels_path=str(wide))

@@ -21,12 +21,15 @@ def labels_of(name: str) -> dict[str, set[str]]:
 
 
 def test_it_imports_a_csv_with_one_01_column_per_tag(tmp_path: Path, audio_root: Path) -> None:
-    labels = write_rows(tmp_path / "labels.csv", [
-        ["path", "rock", "female vocalist", "piano"],
-        ["a.wav", "1", "0", "1"],
-        ["b.wav", "0", "0", "0"],
-        ["sub/d.wav", "0", "1", "0"],
-    ])  # fmt: skip
+    labels = write_rows(
+        tmp_path / "labels.csv",
+        [
+            ["path", "rock", "female vocalist", "piano"],
+            ["a.wav", "1", "0", "1"],
+            ["b.wav", "0", "0", "0"],
+            ["sub/d.wav", "0", "1", "0"],
+        ],
+    )
     report = import_dataset("music", audio_root=audio_root, labels_file=labels)
 
     assert report.clips_added == 3 and report.tags_added == 3 and report.labels_added == 3
@@ -37,12 +40,15 @@ def test_it_imports_a_csv_with_one_01_column_per_tag(tmp_path: Path, audio_root:
 
 
 def test_it_imports_a_csv_with_a_tags_column(tmp_path: Path, audio_root: Path) -> None:
-    labels = write_rows(tmp_path / "labels.csv", [
-        ["path", "tags", "split"],
-        ["a.wav", "rock; guitar", "train"],
-        ["b.wav", "", "test"],
-        ["c.wav", "guitar;guitar", "train"],
-    ])  # fmt: skip
+    labels = write_rows(
+        tmp_path / "labels.csv",
+        [
+            ["path", "tags", "split"],
+            ["a.wav", "rock; guitar", "train"],
+            ["b.wav", "", "test"],
+            ["c.wav", "guitar;guitar", "train"],
+        ],
+    )
     report = import_dataset("music", audio_root=audio_root, labels_file=labels)
 
     assert labels_of("music") == {"a.wav": {"rock", "guitar"}, "b.wav": set(), "c.wav": {"guitar"}}
@@ -63,7 +69,7 @@ def test_it_imports_magnatagatune_annotations(tmp_path: Path) -> None:
         ],
         delimiter="\t",
         quoting=1,
-    )  # fmt: skip  (csv.QUOTE_ALL, as the real file)
+    )  # csv.QUOTE_ALL, as the real file
     import_dataset("mtat", audio_root=root, labels_file=labels, file_format="mtat")
 
     assert labels_of("mtat") == {
@@ -99,8 +105,16 @@ def test_it_imports_mtg_jamendo_tsv_with_variable_tag_fields(tmp_path: Path) -> 
 def test_the_command_imports_with_tag_descriptions(tmp_path: Path, audio_root: Path, capsys) -> None:
     labels = write_rows(tmp_path / "labels.csv", [["path", "tags"], ["a.wav", "rock"], ["b.wav", "jazz"]])
     descriptions = write_rows(tmp_path / "tags.csv", [["tag", "description"], ["rock", "Loud guitars."]])
-    call_command("import_dataset", "cli", "--audio-root", str(audio_root), "--labels", str(labels),
-                 "--tag-descriptions", str(descriptions))  # fmt: skip
+    call_command(
+        "import_dataset",
+        "cli",
+        "--audio-root",
+        str(audio_root),
+        "--labels",
+        str(labels),
+        "--tag-descriptions",
+        str(descriptions),
+    )
 
     assert "2 clips added" in capsys.readouterr().out
     assert Tag.objects.get(name="rock").description == "Loud guitars."

@@ -18,8 +18,10 @@ def test_a_symbolic_link_out_of_the_audio_root_is_refused(tmp_path, audio_root, 
     outside = write_audio(tmp_path / "elsewhere" / "private.wav")
     (audio_root / "linked.wav").symlink_to(outside)
     (audio_root / "linked-folder").symlink_to(outside.parent, target_is_directory=True)
-    labels = write_rows(tmp_path / "labels.csv", [["path", "tags"], ["a.wav", "rock"], ["linked.wav", "rock"],
-                                                  ["linked-folder/private.wav", "rock"]])  # fmt: skip
+    labels = write_rows(
+        tmp_path / "labels.csv",
+        [["path", "tags"], ["a.wav", "rock"], ["linked.wav", "rock"], ["linked-folder/private.wav", "rock"]],
+    )
     before = row_counts()
     with pytest.raises(ImportFailed) as refused:
         import_dataset("music", audio_root=audio_root, labels_file=labels)
@@ -60,8 +62,9 @@ def test_a_csv_cell_over_the_limit_is_a_named_error_on_the_command_line(tmp_path
 def test_a_jamendo_field_over_the_limit_is_a_named_error(tmp_path, audio_root, settings):
     settings.IMPORT_MAX_FIELD_CHARS = 2048
     labels = tmp_path / "autotagging.tsv"
-    labels.write_text("TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS\n"
-                      f"t1\tar1\tal1\ta.wav\t30.0\tgenre---{'x' * 5000}\n")  # fmt: skip
+    labels.write_text(
+        f"TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS\nt1\tar1\tal1\ta.wav\t30.0\tgenre---{'x' * 5000}\n"
+    )
     with pytest.raises(ImportFailed, match="line 2, field 6: longer than 2048 characters"):
         import_dataset("music", audio_root=audio_root, labels_file=labels, file_format="jamendo")
 
@@ -71,8 +74,9 @@ def test_tags_named_like_a_column_of_the_csv_format_are_refused(tmp_path, audio_
     labels = write_rows(tmp_path / "labels.csv", [["path", "tags"], ["a.wav", f"rock;{reserved}"]])
     with pytest.raises(ImportFailed, match=f"a tag may not be called '{reserved}'"):
         import_dataset("music", audio_root=audio_root, labels_file=labels)
-    mtat = write_rows(tmp_path / "annotations_final.csv",
-                      [["clip_id", reserved, "mp3_path"], ["1", "1", "a.wav"]], delimiter="\t")  # fmt: skip
+    mtat = write_rows(
+        tmp_path / "annotations_final.csv", [["clip_id", reserved, "mp3_path"], ["1", "1", "a.wav"]], delimiter="\t"
+    )
     with pytest.raises(ImportFailed, match=f"line 1, column 2: a tag may not be called '{reserved}'"):
         import_dataset("mtat", audio_root=audio_root, labels_file=mtat, file_format="mtat")
 

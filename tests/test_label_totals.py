@@ -18,8 +18,12 @@ pytestmark = pytest.mark.django_db
 
 
 def assert_totals_match_the_labels() -> None:
-    counted = {row["tag_id"]: (row["p"], row["v"]) for row in Label.objects.values("tag_id").annotate(
-        p=Count("id", filter=Q(present=True)), v=Count("id", filter=Q(verified=True)))}  # fmt: skip
+    counted = {
+        row["tag_id"]: (row["p"], row["v"])
+        for row in Label.objects.values("tag_id").annotate(
+            p=Count("id", filter=Q(present=True)), v=Count("id", filter=Q(verified=True))
+        )
+    }
     for tag in Tag.objects.all():
         assert (tag.positive_labels, tag.verified_labels) == counted.get(tag.pk, (0, 0)), tag.name
 
@@ -29,8 +33,9 @@ def test_imports_and_reimports_keep_the_totals(tmp_path: Path, audio_root: Path)
     import_dataset("music", audio_root=audio_root, labels_file=first)
     assert_totals_match_the_labels()
     assert Tag.objects.get(name="rock").positive_labels == 2
-    changed = write_rows(tmp_path / "b.csv", [["path", "tags"], ["a.wav", "piano"], ["b.wav", "rock;piano"],
-                                              ["c.wav", "piano"]])  # fmt: skip
+    changed = write_rows(
+        tmp_path / "b.csv", [["path", "tags"], ["a.wav", "piano"], ["b.wav", "rock;piano"], ["c.wav", "piano"]]
+    )
     import_dataset("music", audio_root=audio_root, labels_file=changed)
     assert_totals_match_the_labels()
     assert Tag.objects.get(name="piano").positive_labels == 3

@@ -59,11 +59,14 @@ def test_malformed_api_bodies_are_a_400_naming_the_problem(annotator_client, ite
     assert not Review.objects.exists()
 
 
-@pytest.mark.parametrize("url", [
-    "/api/review/items/99999999999999999999999/submit",  # over 2^63: used to overflow SQLite
-    "/api/review/items/abc/submit",
-    "/api/review/nowhere",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/review/items/99999999999999999999999/submit",  # over 2^63: used to overflow SQLite
+        "/api/review/items/abc/submit",
+        "/api/review/nowhere",
+    ],
+)
 def test_unknown_api_addresses_are_a_json_404(annotator_client, url):
     response = raw_post(annotator_client, url, '{"decision": "present"}')
     assert response.status_code == 404 and response["Content-Type"] == "application/json"
@@ -81,14 +84,17 @@ def test_the_wrong_method_on_the_api_is_a_json_405(annotator_client):
     assert response.status_code == 405 and response["Allow"] == "POST" and "use POST" in response.json()["error"]
 
 
-@pytest.mark.parametrize("url", [
-    "/review/?dataset=%00",
-    "/datasets/%00/",
-    "/datasets/queue/history/?clip=%00",
-    "/datasets/queue/history/?tag=a%00b",
-    "/datasets/queue/history/?user=%00",
-    "/api/review/history?before=%00",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/review/?dataset=%00",
+        "/datasets/%00/",
+        "/datasets/queue/history/?clip=%00",
+        "/datasets/queue/history/?tag=a%00b",
+        "/datasets/queue/history/?user=%00",
+        "/api/review/history?before=%00",
+    ],
+)
 def test_nul_characters_anywhere_in_the_address_are_a_400(admin_client, items, url):
     response = admin_client.get(url)
     assert response.status_code == 400 and b"NUL" in response.content
@@ -117,11 +123,24 @@ JUNK_QUERY = (
     + "&clip=%25_&tag=%5B%5D&user=%E2%80%AE&source=nope&limit=abc&before=1e9"
 )
 JUNK_FORM = {
-    "name": "é" * 300, "weight": "1e400", "form-TOTAL_FORMS": "99999999999", "form-INITIAL_FORMS": "-5",
-    "form-0-id": "99999999999999999999", "form-0-weight": "nan", "kind": "audit", "folds": "1e9", "epochs": "-1",
-    "model": "huge", "threshold": "99999999999999999999", "schedule": "hourly", "present": "maybe",
-    "reveal_label": "x" * 100, "description": "\u202e" * 10, "labels_path": "/" * 2000, "audio_root": "../" * 300,
-}  # fmt: skip
+    "name": "é" * 300,
+    "weight": "1e400",
+    "form-TOTAL_FORMS": "99999999999",
+    "form-INITIAL_FORMS": "-5",
+    "form-0-id": "99999999999999999999",
+    "form-0-weight": "nan",
+    "kind": "audit",
+    "folds": "1e9",
+    "epochs": "-1",
+    "model": "huge",
+    "threshold": "99999999999999999999",
+    "schedule": "hourly",
+    "present": "maybe",
+    "reveal_label": "x" * 100,
+    "description": "\u202e" * 10,
+    "labels_path": "/" * 2000,
+    "audio_root": "../" * 300,
+}
 
 
 @pytest.mark.parametrize("name", sorted(TABLE))

@@ -49,7 +49,12 @@ def test_admins_see_the_datasets_with_their_counts(admin_client: Client, dataset
     assert response.status_code == 200
     summary = response.context["summaries"][0]
     assert (summary.dataset.name, summary.clips, summary.unreadable, summary.tags, summary.positives) == (
-        "music", 2, 1, 2, 3)  # fmt: skip
+        "music",
+        2,
+        1,
+        2,
+        3,
+    )
 
 
 def test_the_dataset_page_lists_tags_and_unreadable_clips(admin_client: Client, dataset) -> None:
@@ -100,8 +105,10 @@ def test_an_import_from_the_page_lists_every_problem_and_writes_nothing(
     settings.IMPORT_ROOTS = [tmp_path]
     labels = write_rows(tmp_path / "bad.csv", [["path", "rock"], ["a.wav", "yes"], ["missing.wav", "1"]])
     before = row_counts()
-    response = admin_client.post("/datasets/import", {"name": "bad", "audio_root": str(audio_root),
-                                                      "labels_path": str(labels), "file_format": "csv"})  # fmt: skip
+    response = admin_client.post(
+        "/datasets/import",
+        {"name": "bad", "audio_root": str(audio_root), "labels_path": str(labels), "file_format": "csv"},
+    )
     assert response.status_code == 400
     problems = response.context["import_problems"]
     assert "line 2, column 2: expected 0 or 1" in problems  # a server file: lines named, its content not quoted

@@ -87,7 +87,7 @@ EXTRA = {
     "tag-priorities saved by a non-admin": Expect("/datasets/queue/tags/", "post", (302, 403, 403, 400)),
     "api-submit of another item": Expect(
         "/api/review/items/{other}/submit", "post", (401, 403, 409, 409), {"decision": "present"}
-    ),  # fmt: skip
+    ),
 }
 
 

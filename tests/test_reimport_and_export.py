@@ -39,16 +39,22 @@ def test_reimporting_the_same_file_changes_nothing(tmp_path: Path, audio_root: P
 
 def test_a_changed_file_applies_only_the_differences_as_history(tmp_path: Path, audio_root: Path) -> None:
     import_dataset("music", audio_root=audio_root, labels_file=write_rows(tmp_path / "v1.csv", ORIGINAL))
-    changed = [["path", "rock", "jazz", "piano", "vocals"],
-               ["a.wav", "1", "0", "0", "0"],   # piano removed
-               ["b.wav", "1", "1", "0", "1"],   # rock and vocals added
-               ["c.wav", "0", "0", "0", "0"],
-               ["sub/d.wav", "0", "1", "0", "0"]]  # fmt: skip
+    changed = [
+        ["path", "rock", "jazz", "piano", "vocals"],
+        ["a.wav", "1", "0", "0", "0"],  # piano removed
+        ["b.wav", "1", "1", "0", "1"],  # rock and vocals added
+        ["c.wav", "0", "0", "0", "0"],
+        ["sub/d.wav", "0", "1", "0", "0"],
+    ]
     report = import_dataset("music", audio_root=audio_root, labels_file=write_rows(tmp_path / "v2.csv", changed))
 
     assert (report.clips_added, report.tags_added, report.labels_added, report.labels_removed) == (1, 1, 3, 1)
-    assert labels_of("music") == {"a.wav": {"rock"}, "b.wav": {"rock", "jazz", "vocals"}, "c.wav": set(),
-                                  "sub/d.wav": {"jazz"}}  # fmt: skip
+    assert labels_of("music") == {
+        "a.wav": {"rock"},
+        "b.wav": {"rock", "jazz", "vocals"},
+        "c.wav": set(),
+        "sub/d.wav": {"jazz"},
+    }
     history = {(c.clip.path, c.tag.name, c.before, c.after) for c in LabelChange.objects.select_related("clip", "tag")}
     # The new clip's labels are its first import, not changes.
     assert history == {
@@ -67,8 +73,13 @@ def test_reimport_keeps_labels_a_person_verified(tmp_path: Path, audio_root: Pat
     a_piano = Label.objects.get(clip__path="a.wav", tag__name="piano")
     a_piano.present, a_piano.verified = False, True
     a_piano.save()
-    Label.objects.create(dataset=a_piano.dataset, clip=Clip.objects.get(path="c.wav"), tag=Tag.objects.get(name="jazz"),
-                         present=True, verified=True)  # fmt: skip
+    Label.objects.create(
+        dataset=a_piano.dataset,
+        clip=Clip.objects.get(path="c.wav"),
+        tag=Tag.objects.get(name="jazz"),
+        present=True,
+        verified=True,
+    )
     changed = [row[:] for row in ORIGINAL]
     changed[1][1] = "0"  # the file now drops a.wav's rock (not verified: applied)
     report = import_dataset("music", audio_root=audio_root, labels_file=write_rows(tmp_path / "v2.csv", changed))
@@ -99,9 +110,15 @@ def test_a_fixed_audio_file_becomes_readable_on_reimport(tmp_path: Path, audio_r
 
 
 def test_export_then_import_into_a_new_dataset_gives_identical_labels(tmp_path: Path, audio_root: Path) -> None:
-    labels = write_rows(tmp_path / "labels.csv", [
-        ["path", "tags"], ["a.wav", "rock;female vocalist"], ["b.wav", ""], ["sub/d.wav", "jazz, fusion"],
-    ])  # fmt: skip
+    labels = write_rows(
+        tmp_path / "labels.csv",
+        [
+            ["path", "tags"],
+            ["a.wav", "rock;female vocalist"],
+            ["b.wav", ""],
+            ["sub/d.wav", "jazz, fusion"],
+        ],
+    )
     import_dataset("first", audio_root=audio_root, labels_file=labels)
     Tag.objects.create(dataset=Dataset.objects.get(name="first"), name="unused")  # no positives: must survive
     exported = tmp_path / "export.csv"
@@ -109,8 +126,9 @@ def test_export_then_import_into_a_new_dataset_gives_identical_labels(tmp_path: 
     import_dataset("second", audio_root=audio_root, labels_file=exported)
 
     assert labels_of("second") == labels_of("first")
-    assert list(Tag.objects.filter(dataset__name="second").values_list("name", flat=True)) == \
-        list(Tag.objects.filter(dataset__name="first").values_list("name", flat=True))  # fmt: skip
+    assert list(Tag.objects.filter(dataset__name="second").values_list("name", flat=True)) == list(
+        Tag.objects.filter(dataset__name="first").values_list("name", flat=True)
+    )
     with exported.open(newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["path", "rock", "female vocalist", "jazz, fusion", "unused"]

@@ -27,8 +27,9 @@ def dataset(tmp_path: Path, audio_root: Path) -> Dataset:
     return Dataset.objects.get()
 
 
-def version(dataset: Dataset, kind: str, verified_auc: float | None, *, params: dict | None = None,
-            given_auc: float = 0.9) -> ModelVersion:  # fmt: skip
+def version(
+    dataset: Dataset, kind: str, verified_auc: float | None, *, params: dict | None = None, given_auc: float = 0.9
+) -> ModelVersion:
     run = AuditRun.objects.create(dataset=dataset, kind=kind, status="succeeded", params=params or {})
     metrics = {"macro": {"roc_auc_given": given_auc, "roc_auc_verified": verified_auc}, "tags": {}}
     return _new_version(run, RunParams(**(params or {})), FeatureConfig(), TrainConfig(), metrics, Path("/nowhere"))
@@ -88,8 +89,9 @@ def test_the_sweeper_fails_silent_runs_and_leaves_live_ones(dataset) -> None:
     from django.utils import timezone
 
     now = timezone.now()
-    silent = AuditRun.objects.create(dataset=dataset, kind="audit", status="running",
-                                     heartbeat_at=now - timedelta(minutes=30))  # fmt: skip
+    silent = AuditRun.objects.create(
+        dataset=dataset, kind="audit", status="running", heartbeat_at=now - timedelta(minutes=30)
+    )
     other = Dataset.objects.create(name="other", audio_root="/tmp")
     alive = AuditRun.objects.create(dataset=other, kind="audit", status="running", heartbeat_at=now)
     assert sweep(now=now)["failed"] == 1

@@ -61,8 +61,11 @@ def test_prefetch_excludes_what_is_on_screen_and_submit_brings_the_next(annotato
     first = claim(annotator_client)
     second = claim(annotator_client, exclude=[first["id"]])
     assert second["id"] == items[1].pk
-    answer = post(annotator_client, f"/api/review/items/{first['id']}/submit",
-                  {"decision": "present", "next": True, "exclude": [second["id"]]}).json()  # fmt: skip
+    answer = post(
+        annotator_client,
+        f"/api/review/items/{first['id']}/submit",
+        {"decision": "present", "next": True, "exclude": [second["id"]]},
+    ).json()
     conforms(answer, "Submitted")
     assert (answer["item_status"], answer["resolution"]) == ("resolved", True)
     assert answer["next"]["id"] == items[2].pk
@@ -105,17 +108,20 @@ def test_an_item_not_handed_to_you_cannot_be_answered(annotator_client, items) -
     assert post(annotator_client, "/api/review/items/999999/submit", {"decision": "present"}).status_code == 404
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"decision": "maybe"}, "decision"),
-    ({"decision": "present", "next": "perhaps"}, "next"),
-    ({"decision": "present", "next": True, "exclude": ["x"]}, "exclude"),
-    ({"decision": "present", "next": True, "dataset": "nope"}, "dataset"),
-    ({"decision": "present", "next": True, "exclude": [2**70]}, "exclude"),
-    ({"decision": {}}, "decision"),
-    ({"decision": ["present"]}, "decision"),
-    ({"decision": "present", "extra": 1}, "extra"),
-    ({"decision": "present", "dataset": "nope"}, "dataset"),  # checked even without next
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"decision": "maybe"}, "decision"),
+        ({"decision": "present", "next": "perhaps"}, "next"),
+        ({"decision": "present", "next": True, "exclude": ["x"]}, "exclude"),
+        ({"decision": "present", "next": True, "dataset": "nope"}, "dataset"),
+        ({"decision": "present", "next": True, "exclude": [2**70]}, "exclude"),
+        ({"decision": {}}, "decision"),
+        ({"decision": ["present"]}, "decision"),
+        ({"decision": "present", "extra": 1}, "extra"),
+        ({"decision": "present", "dataset": "nope"}, "dataset"),  # checked even without next
+    ],
+)
 def test_bad_input_is_refused_naming_the_field_and_records_nothing(annotator_client, items, body, field) -> None:
     item = claim(annotator_client)
     response = post(annotator_client, f"/api/review/items/{item['id']}/submit", body)

@@ -14,8 +14,14 @@ from auditor.audits.models import Lease, Review
 from tests.conftest import make_review_queue
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--autoplay-policy=no-user-gesture-required"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
 
 pytestmark = [
@@ -59,8 +65,9 @@ def test_an_annotator_reviews_with_the_keyboard(browser, live_server, tmp_path: 
 
     def on_screen(clip: str) -> None:
         try:
-            page.wait_for_function(f"document.getElementById('clip-path').textContent.endsWith('{clip}')",
-                                   timeout=10000)  # fmt: skip
+            page.wait_for_function(
+                f"document.getElementById('clip-path').textContent.endsWith('{clip}')", timeout=10000
+            )
         except Exception:
             raise AssertionError(
                 f"{clip} never came; the page says {page.text_content('#flash')!r}, "

@@ -102,8 +102,7 @@ def test_head_on_audio_gives_the_headers_without_the_body(annotator_client, item
     assert part.status_code == 206 and part["Content-Range"] == f"bytes 0-99/{size}" and part.content == b""
 
 
-def test_the_spectrogram_of_a_clip_over_the_length_limit_is_not_drawn_in_the_request(annotator_client, items,
-                                                                                     settings):  # fmt: skip
+def test_the_spectrogram_of_a_clip_over_the_length_limit_is_not_drawn_in_the_request(annotator_client, items, settings):
     settings.MAX_CLIP_SECONDS = 0.5  # the queue's clips are 1 s long
     mine = claim(annotator_client)
     assert annotator_client.get(mine["spectrogram_url"]).status_code == 404

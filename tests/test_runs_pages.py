@@ -26,8 +26,9 @@ def dataset(small_corpus: Path) -> Dataset:
 
 
 def test_an_admin_starts_an_audit_from_the_page_and_watches_its_progress(admin_client: Client, dataset) -> None:
-    response = admin_client.post("/datasets/demo/runs/start", {"kind": "audit", "folds": 3, "epochs": 4,
-                                                               "model": "small"})  # fmt: skip
+    response = admin_client.post(
+        "/datasets/demo/runs/start", {"kind": "audit", "folds": 3, "epochs": 4, "model": "small"}
+    )
     run = AuditRun.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/runs/{run.pk}/"
     assert (run.kind, run.status, run.params["folds"], run.params["epochs"]) == ("audit", "queued", 3, 4)
@@ -41,11 +42,13 @@ def test_an_admin_starts_an_audit_from_the_page_and_watches_its_progress(admin_c
 
 def test_a_refused_start_says_why(admin_client: Client, dataset) -> None:
     admin_client.post("/datasets/demo/runs/start", {"kind": "audit", "folds": 3, "epochs": 4, "model": "small"})
-    again = admin_client.post("/datasets/demo/runs/start", {"kind": "audit", "folds": 3, "epochs": 4,
-                                                            "model": "small"}, follow=True)  # fmt: skip
+    again = admin_client.post(
+        "/datasets/demo/runs/start", {"kind": "audit", "folds": 3, "epochs": 4, "model": "small"}, follow=True
+    )
     assert "already has audit run" in again.content.decode()
-    bad = admin_client.post("/datasets/demo/runs/start", {"kind": "audit", "folds": 1, "epochs": 4,
-                                                          "model": "small"}, follow=True)  # fmt: skip
+    bad = admin_client.post(
+        "/datasets/demo/runs/start", {"kind": "audit", "folds": 1, "epochs": 4, "model": "small"}, follow=True
+    )
     assert "folds: Ensure this value is greater than or equal to 2" in bad.content.decode()
     assert AuditRun.objects.count() == 1
 
@@ -105,14 +108,19 @@ def test_the_retraining_policy_is_saved_and_followed(admin_client: Client, datas
     assert dataset.retrain_after_verified == 0
     task = PeriodicTask.objects.get(name="retrain demo")
     assert (task.task, task.args, task.crontab.hour, task.crontab.day_of_week) == (
-        "auditor.retrain_dataset", '["demo"]', "4", "1")  # fmt: skip
+        "auditor.retrain_dataset",
+        '["demo"]',
+        "4",
+        "1",
+    )
     ModelVersion.objects.create(dataset=dataset, number=1, artifact_path="/x")
     Label.objects.filter(dataset=dataset).update(verified=True)
     settings.RETRAIN_AFTER_VERIFIED = 1
     assert retrain_policy() == []  # 0: never by count, whatever the site default
     admin_client.post("/datasets/demo/runs/policy", {"threshold": "", "every": "off", "hour": "4"})
     assert not PeriodicTask.objects.filter(name="retrain demo").exists()
-    bad = admin_client.post("/datasets/demo/runs/policy", {"threshold": "-3", "every": "hourly", "hour": "25"},
-                            follow=True)  # fmt: skip
+    bad = admin_client.post(
+        "/datasets/demo/runs/policy", {"threshold": "-3", "every": "hourly", "hour": "25"}, follow=True
+    )
     text = bad.content.decode()
     assert "Not saved" in text and "threshold" in text and "every" in text and "hour" in text

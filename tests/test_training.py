@@ -16,7 +16,7 @@ from tagging.training import (
     predict_probabilities,
     train_model,
     undo_loss_weighting,
-)  # fmt: skip
+)
 
 FEATURES = FeatureConfig(n_mels=32)
 
@@ -79,8 +79,15 @@ def test_a_saved_tagger_predicts_new_clips(tmp_path: Path) -> None:
     oof = out_of_fold_probabilities(features, labels, FEATURES, TrainConfig(max_epochs=3, batch_size=16), folds=2)
     rates = {"tagability": np.array([0.9, 0.8, 0.5]), "false_positive_rate": np.full(3, 0.01)}
     tags = ["high", "pulse", "noise"]
-    save_tagger(tmp_path / "tagger", oof.models, oof.positive_weights, negative_weight=0.3, tags=tags,
-                features=FEATURES, **rates)  # fmt: skip
+    save_tagger(
+        tmp_path / "tagger",
+        oof.models,
+        oof.positive_weights,
+        negative_weight=0.3,
+        tags=tags,
+        features=FEATURES,
+        **rates,
+    )
     tagger = Tagger(tmp_path / "tagger", device="cpu")
     new_features, new_labels = synthetic(30, seed=9)
     presence = tagger.presence_probability(new_features)

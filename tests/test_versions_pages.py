@@ -20,11 +20,19 @@ def versions(small_corpus: Path) -> Dataset:
     dataset = Dataset.objects.get(name="demo")
     for number, (auc, active) in enumerate([(0.80, False), (0.85, True)], start=1):
         ModelVersion.objects.create(
-            dataset=dataset, number=number, active=active, artifact_path="/nowhere", macro_auc_given=auc,
-            metrics={"tags": {"drums": {"roc_auc_given": auc, "pr_auc_given": auc - 0.3},
-                              "bass": {"roc_auc_given": 1.5 - auc}},
-                     "promotion": {"reason": "an audit's model scores its own review queue"}},
-        )  # fmt: skip
+            dataset=dataset,
+            number=number,
+            active=active,
+            artifact_path="/nowhere",
+            macro_auc_given=auc,
+            metrics={
+                "tags": {
+                    "drums": {"roc_auc_given": auc, "pr_auc_given": auc - 0.3},
+                    "bass": {"roc_auc_given": 1.5 - auc},
+                },
+                "promotion": {"reason": "an audit's model scores its own review queue"},
+            },
+        )
     return dataset
 
 

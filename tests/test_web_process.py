@@ -20,8 +20,9 @@ def test_the_wsgi_application_and_the_urlconf_load_no_model_code(tmp_path: Path)
         f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules) or 'none')\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "auditor.settings", "DEMO": "1", "DATA_DIR": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120, check=True)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
+    )
     assert result.stdout.strip() == "none", f"the web process imported {result.stdout.strip()}"
 
 

@@ -18,26 +18,59 @@ ROOT = Path(__file__).resolve().parent.parent
 class Worker:
     """A `celery worker` subprocess pointed at the test database; its log goes to a file."""
 
-    def __init__(self, redis_url: str | None = None, *, queues: str = "default,gpu", data_dir: Path | None = None,
-                 extra_env: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        redis_url: str | None = None,
+        *,
+        queues: str = "default,gpu",
+        data_dir: Path | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         database = connection.settings_dict
         if database["ENGINE"].endswith("sqlite3"):
             url = f"sqlite:///{database['NAME']}"
         else:
-            url = (f"postgres://{database['USER'] or ''}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
-                   f"/{database['NAME']}")  # fmt: skip
+            url = (
+                f"postgres://{database['USER'] or ''}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
+                f"/{database['NAME']}"
+            )
         data_dir = data_dir or Path(settings.DATA_DIR)
-        env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(data_dir),
-               "DJANGO_SETTINGS_MODULE": "auditor.settings", "SECRET_KEY": settings.SECRET_KEY,
-               "REDIS_URL": redis_url or settings.REDIS_URL, **(extra_env or {})}  # fmt: skip
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "DATA_DIR": str(data_dir),
+            "DJANGO_SETTINGS_MODULE": "auditor.settings",
+            "SECRET_KEY": settings.SECRET_KEY,
+            "REDIS_URL": redis_url or settings.REDIS_URL,
+            **(extra_env or {}),
+        }
         self.log_file = Path(settings.DATA_DIR) / f"worker-{queues.replace(',', '-')}-{time.monotonic_ns()}.log"
         with self.log_file.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "worker", "worker", "-Q", queues, "--pool", "solo",
-                 "-n", f"{queues.replace(',', '-')}-{time.monotonic_ns()}@%h", "--without-gossip", "--without-mingle",
-                 "--loglevel", "INFO"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "worker",
+                    "worker",
+                    "-Q",
+                    queues,
+                    "--pool",
+                    "solo",
+                    "-n",
+                    f"{queues.replace(',', '-')}-{time.monotonic_ns()}@%h",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--loglevel",
+                    "INFO",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def log(self) -> str:
         return self.log_file.read_text()

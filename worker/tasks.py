@@ -34,8 +34,9 @@ def run(run_id: int) -> str:
     return finished.status
 
 
-@shared_task(name="auditor.extract_features", time_limit=3600, autoretry_for=TRANSIENT, retry_backoff=True,
-             max_retries=5)  # fmt: skip
+@shared_task(
+    name="auditor.extract_features", time_limit=3600, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5
+)
 def extract_features_chunk(paths: list[str], cache_root: str, feature_config: dict) -> int:
     """Extract one chunk of an audit's features into the shared cache (the `default` queue)."""
     cache = FeatureCache(cache_root, FeatureConfig.from_dict(feature_config))
@@ -49,8 +50,7 @@ def sweep_runs() -> dict[str, int]:
     return {**runs.sweep(), "leases_expired": claims.sweep_leases()}
 
 
-@shared_task(name="auditor.retrain_policy", time_limit=120, autoretry_for=TRANSIENT, retry_backoff=True,
-             max_retries=3)  # fmt: skip
+@shared_task(name="auditor.retrain_policy", time_limit=120, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def retrain_policy() -> list[int]:
     """Start retraining where enough labels were verified (the default schedule runs it every 10 min)."""
     return runs.retrain_policy()

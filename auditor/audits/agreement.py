@@ -62,16 +62,29 @@ def annotator_stats(dataset: Dataset, *, days: int = 14) -> list[AnnotatorStats]
         counts = Counter(timezone.localtime(created).date() for _, _, created, _ in answers)
         gaps = [(b[2] - a[2]).total_seconds() for a, b in zip(answers, answers[1:], strict=False)]
         gaps = [gap for gap in gaps if gap <= PAUSE_SECONDS]
-        pairs = [(mine, other) for item_id, mine, _, _ in answers if mine in DECISIVE
-                 for name, other in by_item[item_id].items() if name != username]  # fmt: skip
-        judged = [(decision == "present") == resolution for _, decision, _, resolution in answers
-                  if decision in DECISIVE and resolution is not None]  # fmt: skip
-        stats.append(AnnotatorStats(
-            username=username, reviews=len(answers), unsure=sum(d == "unsure" for _, d, _, _ in answers),
-            per_day=[(day, counts.get(day, 0)) for day in window],
-            median_seconds=statistics.median(gaps) if gaps else None,
-            kappa=cohen_kappa(pairs), overlapping=len({item for item, d, _, _ in answers if d in DECISIVE
-                                                       and len(by_item[item]) > 1}),
-            consensus_agreement=sum(judged) / len(judged) if judged else None, resolved=len(judged),
-        ))  # fmt: skip
+        pairs = [
+            (mine, other)
+            for item_id, mine, _, _ in answers
+            if mine in DECISIVE
+            for name, other in by_item[item_id].items()
+            if name != username
+        ]
+        judged = [
+            (decision == "present") == resolution
+            for _, decision, _, resolution in answers
+            if decision in DECISIVE and resolution is not None
+        ]
+        stats.append(
+            AnnotatorStats(
+                username=username,
+                reviews=len(answers),
+                unsure=sum(d == "unsure" for _, d, _, _ in answers),
+                per_day=[(day, counts.get(day, 0)) for day in window],
+                median_seconds=statistics.median(gaps) if gaps else None,
+                kappa=cohen_kappa(pairs),
+                overlapping=len({item for item, d, _, _ in answers if d in DECISIVE and len(by_item[item]) > 1}),
+                consensus_agreement=sum(judged) / len(judged) if judged else None,
+                resolved=len(judged),
+            )
+        )
     return sorted(stats, key=lambda s: -s.reviews)

@@ -175,9 +175,18 @@ def _lease_if_free(cursor: CursorWrapper, item_id: int, user: AbstractBaseUser, 
         f" + (SELECT COUNT(*) FROM {leases} WHERE item_id = %s AND NOT skipped AND expires_at > %s)"
         f" < (SELECT required_reviews FROM {items} WHERE id = %s)"
         " ON CONFLICT (item_id, user_id) DO UPDATE SET expires_at = excluded.expires_at, skipped = excluded.skipped",
-        [item_id, user.pk, connection.ops.adapt_datetimefield_value(expires_at), False, stamp,
-         item_id, item_id, stamp, item_id],
-    )  # fmt: skip
+        [
+            item_id,
+            user.pk,
+            connection.ops.adapt_datetimefield_value(expires_at),
+            False,
+            stamp,
+            item_id,
+            item_id,
+            stamp,
+            item_id,
+        ],
+    )
     return cursor.rowcount == 1
 
 
@@ -221,8 +230,11 @@ def submit(
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {rawsql.table(Lease)} WHERE item_id = %s AND user_id = %s AND NOT skipped"
-                           " AND expires_at > %s", [item_id, user.pk, now])  # fmt: skip
+            cursor.execute(
+                f"DELETE FROM {rawsql.table(Lease)} WHERE item_id = %s AND user_id = %s AND NOT skipped"
+                " AND expires_at > %s",
+                [item_id, user.pk, now],
+            )
             released = cursor.rowcount
         if require_claim and not released and not Review.objects.filter(item_id=item_id, user=user).exists():
             ensure_handed(item_id, user)  # raises: no such item, or not handed to this user
@@ -236,8 +248,9 @@ def submit(
 
 def skip(item: ReviewItem | int, user: AbstractBaseUser) -> None:
     """Give the item back without answering; it is not offered to this user again."""
-    Lease.objects.update_or_create(item_id=_pk(item), user=user,
-                                   defaults={"expires_at": timezone.now(), "skipped": True})  # fmt: skip
+    Lease.objects.update_or_create(
+        item_id=_pk(item), user=user, defaults={"expires_at": timezone.now(), "skipped": True}
+    )
 
 
 @transaction.atomic
@@ -263,9 +276,14 @@ def undo_last(user: AbstractBaseUser) -> ReviewItem | None:
         item.required_reviews -= 1  # the slot the unsure answer opened for someone else
         item.save(update_fields=["required_reviews"])
     review.delete()
-    lease, _ = Lease.objects.update_or_create(item=item, user=user, defaults={
-        "expires_at": timezone.now() + timedelta(seconds=_lease_seconds()), "skipped": False,
-    })  # fmt: skip
+    lease, _ = Lease.objects.update_or_create(
+        item=item,
+        user=user,
+        defaults={
+            "expires_at": timezone.now() + timedelta(seconds=_lease_seconds()),
+            "skipped": False,
+        },
+    )
     item.lease_expires_at = lease.expires_at
     return item
 

@@ -23,15 +23,25 @@ class LabelMatrix:
     def columns(self, keep: list[int]) -> LabelMatrix:
         """Only the tags at `keep` (e.g. those a trained model knows)."""
         return LabelMatrix(
-            self.clip_ids, self.audio_paths, self.tag_ids[keep], [self.tag_names[j] for j in keep],
-            self.tag_weights[keep], self.given[:, keep], self.verified[:, keep],
-        )  # fmt: skip
+            self.clip_ids,
+            self.audio_paths,
+            self.tag_ids[keep],
+            [self.tag_names[j] for j in keep],
+            self.tag_weights[keep],
+            self.given[:, keep],
+            self.verified[:, keep],
+        )
 
     def subset(self, keep: np.ndarray) -> LabelMatrix:
         return LabelMatrix(
-            self.clip_ids[keep], [p for p, k in zip(self.audio_paths, keep, strict=True) if k], self.tag_ids,
-            self.tag_names, self.tag_weights, self.given[keep], self.verified[keep],
-        )  # fmt: skip
+            self.clip_ids[keep],
+            [p for p, k in zip(self.audio_paths, keep, strict=True) if k],
+            self.tag_ids,
+            self.tag_names,
+            self.tag_weights,
+            self.given[keep],
+            self.verified[keep],
+        )
 
 
 def load_label_matrix(dataset: Dataset) -> LabelMatrix:
@@ -53,6 +63,11 @@ def load_label_matrix(dataset: Dataset) -> LabelMatrix:
         given[i, j] = present
         verified[i, j] = is_verified
     return LabelMatrix(
-        clip_ids, [root / c[1] for c in clips], tag_ids, [t[1] for t in tags],
-        np.array([t[2] for t in tags], dtype=float), given, verified,
-    )  # fmt: skip
+        clip_ids,
+        [root / c[1] for c in clips],
+        tag_ids,
+        [t[1] for t in tags],
+        np.array([t[2] for t in tags], dtype=float),
+        given,
+        verified,
+    )

@@ -11,9 +11,9 @@ from django.core.cache import cache
 from django.db.models import Count, Max
 
 from auditor.audits.models import ModelVersion, ReviewItem
-from auditor.datasets.formats import spreadsheet_safe
 from auditor.datasets.models import Dataset
 from auditor.datasets.queries import tag_table
+from auditor.datasets.spreadsheet import spreadsheet_safe
 from tagging.calibration import RateEstimate, estimate_rates
 
 CACHE_SECONDS = 3600  # the key changes with the reviews; this only bounds memory use
@@ -29,9 +29,11 @@ def calibration_rates(dataset: Dataset, *, bootstrap: int = 1000) -> dict[int, R
     slow part and its result only changes with the reviews, so it is cached under a fingerprint of them.
     """
     items = ReviewItem.objects.filter(
-        dataset=dataset, kind=ReviewItem.Kind.CALIBRATION, status=ReviewItem.Status.RESOLVED,
+        dataset=dataset,
+        kind=ReviewItem.Kind.CALIBRATION,
+        status=ReviewItem.Status.RESOLVED,
         resolution__isnull=False,
-    )  # fmt: skip
+    )
     fingerprint = items.aggregate(n=Count("id"), last=Max("resolved_at"), top=Max("id"))
     described = f"{dataset.pk}:{bootstrap}:" + ":".join(str(v) for v in fingerprint.values())
     key = "calibration-rates:" + hashlib.sha1(described.encode()).hexdigest()  # any cache backend takes it
@@ -71,9 +73,17 @@ class TagHealth:
     auc_verified: float | None
 
     COLUMNS = (
-        "tag", "given_positives", "noise_estimate", "tagability", "tagability_low", "tagability_high",
-        "false_positive_rate", "calibration_reviews", "auc_given", "auc_verified",
-    )  # fmt: skip
+        "tag",
+        "given_positives",
+        "noise_estimate",
+        "tagability",
+        "tagability_low",
+        "tagability_high",
+        "false_positive_rate",
+        "calibration_reviews",
+        "auc_given",
+        "auc_verified",
+    )
 
     def row(self) -> list[str]:
         def text(value) -> str:
@@ -93,12 +103,18 @@ def tag_health(dataset: Dataset) -> list[TagHealth]:
     for tag in sorted(tag_table(dataset), key=lambda t: t.pk):
         rate = rates.get(tag.pk)
         figures = per_tag.get(tag.name, {})
-        health.append(TagHealth(
-            tag=tag.name, given_positives=tag.positives, noise_estimate=figures.get("noise_estimate"),
-            tagability=rate.tagability if rate else None, tagability_low=rate.tagability_low if rate else None,
-            tagability_high=rate.tagability_high if rate else None,
-            false_positive_rate=rate.false_positive_rate if rate else None,
-            calibration_reviews=rate.reviews if rate else 0,
-            auc_given=figures.get("roc_auc_given"), auc_verified=figures.get("roc_auc_verified"),
-        ))  # fmt: skip
+        health.append(
+            TagHealth(
+                tag=tag.name,
+                given_positives=tag.positives,
+                noise_estimate=figures.get("noise_estimate"),
+                tagability=rate.tagability if rate else None,
+                tagability_low=rate.tagability_low if rate else None,
+                tagability_high=rate.tagability_high if rate else None,
+                false_positive_rate=rate.false_positive_rate if rate else None,
+                calibration_reviews=rate.reviews if rate else 0,
+                auc_given=figures.get("roc_auc_given"),
+                auc_verified=figures.get("roc_auc_verified"),
+            )
+        )
     return health

@@ -39,8 +39,9 @@ class AuditRun(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Set by an admin's cancel; the running job sees it at its next progress report and stops.
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
-    cancel_requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                            on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    cancel_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

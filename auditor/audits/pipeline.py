@@ -40,7 +40,7 @@ from tagging.scoring import (
     estimate_tagability,
     presence_probability,
     wrong_label_probability,
-)  # fmt: skip
+)
 from tagging.training import OutOfFold, out_of_fold_probabilities
 
 log = logging.getLogger(__name__)
@@ -79,9 +79,10 @@ def execute_run(run_id: int, *, echo: Callable[[str], None] | None = None, fan_o
         return run
     except Exception as exc:
         AuditRun.objects.filter(pk=run.pk).update(
-            status=AuditRun.Status.FAILED, finished_at=timezone.now(),
+            status=AuditRun.Status.FAILED,
+            finished_at=timezone.now(),
             error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=8)}",
-        )  # fmt: skip
+        )
         raise
     AuditRun.objects.filter(pk=run.pk).update(
         status=AuditRun.Status.SUCCEEDED, progress=1.0, finished_at=timezone.now(), heartbeat_at=timezone.now()
@@ -128,8 +129,9 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     progress("scoring", 0.0, "estimating tag rates and scoring labels")
     tagability, false_positive, rate_source = _tag_rates(dataset, matrix, oof.probabilities)
     presence = presence_probability(oof.probabilities, tagability, false_positive)
-    score = wrong_label_probability(matrix.given, oof.probabilities, tagability=tagability,
-                                    false_positive_rate=false_positive)  # fmt: skip
+    score = wrong_label_probability(
+        matrix.given, oof.probabilities, tagability=tagability, false_positive_rate=false_positive
+    )
     cleanlab = cleanlab_scores(matrix.given, presence)
     metrics = _metrics(
         matrix, oof.probabilities, presence, tagability, false_positive, rate_source, cleanlab.noise_rate
@@ -137,23 +139,51 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     metrics["skipped_clips"] = skipped[:100]
     metrics["skipped_count"] = len(skipped)
     run_dir = _write_run_folder(
-        run, {"run": run.pk, "kind": run.kind, "params": asdict(params), "features": asdict(feature_config),
-              "training": asdict(config)}, metrics, oof,
-        scores={"clip_ids": matrix.clip_ids, "tag_ids": matrix.tag_ids, "p_given": oof.probabilities,
-                "presence": presence, "score": score, "fold": oof.fold_of_clip},
-        tagger={"tags": matrix.tag_names, "features": feature_config, "tagability": tagability,
-                "false_positive_rate": false_positive, "negative_weight": config.negative_weight},
-    )  # fmt: skip
+        run,
+        {
+            "run": run.pk,
+            "kind": run.kind,
+            "params": asdict(params),
+            "features": asdict(feature_config),
+            "training": asdict(config),
+        },
+        metrics,
+        oof,
+        scores={
+            "clip_ids": matrix.clip_ids,
+            "tag_ids": matrix.tag_ids,
+            "p_given": oof.probabilities,
+            "presence": presence,
+            "score": score,
+            "fold": oof.fold_of_clip,
+        },
+        tagger={
+            "tags": matrix.tag_names,
+            "features": feature_config,
+            "tagability": tagability,
+            "false_positive_rate": false_positive,
+            "negative_weight": config.negative_weight,
+        },
+    )
 
     with transaction.atomic():
         version = _new_version(run, params, feature_config, config, metrics, run_dir)
         AuditRun.objects.filter(pk=run.pk).update(run_dir=str(run_dir))
         if run.kind == AuditRun.Kind.AUDIT:
             progress("queue", 0.0, "filling the review queue")
-            filled = fill_queue(run, matrix, presence=presence, score=score, policy=params.queue_policy(),
-                                seed=params.seed + run.pk, extra_calibration=_extra_calibration(dataset))  # fmt: skip
-            summary = (f"v{version.number}: {filled.flagged} flagged and {filled.calibration} calibration items "
-                       f"queued ({filled.superseded} unreviewed items replaced)")  # fmt: skip
+            filled = fill_queue(
+                run,
+                matrix,
+                presence=presence,
+                score=score,
+                policy=params.queue_policy(),
+                seed=params.seed + run.pk,
+                extra_calibration=_extra_calibration(dataset),
+            )
+            summary = (
+                f"v{version.number}: {filled.flagged} flagged and {filled.calibration} calibration items "
+                f"queued ({filled.superseded} unreviewed items replaced)"
+            )
         else:
             summary = f"v{version.number}: macro AUC {metrics['macro']['roc_auc_given']:.3f} against the given labels"
     if skipped:
@@ -166,8 +196,9 @@ def _extra_calibration(dataset: Dataset) -> dict[str, int]:
     return dict(dataset.tags.filter(extra_calibration__gt=0).values_list("name", "extra_calibration"))
 
 
-def _write_run_folder(run: AuditRun, config: dict, metrics: dict, oof: OutOfFold, *, scores: dict,
-                      tagger: dict) -> Path:  # fmt: skip
+def _write_run_folder(
+    run: AuditRun, config: dict, metrics: dict, oof: OutOfFold, *, scores: dict, tagger: dict
+) -> Path:
     """config.json, epochs.jsonl, metrics.json, scores.npz and the fold models, renamed into place whole."""
     run_dir = Path(settings.DATA_DIR) / "runs" / run.dataset.name / f"{run.pk:06d}-{run.kind}"
     temporary = run_dir.with_name(run_dir.name + ".tmp")
@@ -203,10 +234,19 @@ def _rescore(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     presence = presence_probability(p_given, tagability, false_positive)
     score = wrong_label_probability(matrix.given, p_given, tagability=tagability, false_positive_rate=false_positive)
     progress("queue", 0.0, "refilling the review queue")
-    filled = fill_queue(run, matrix, presence=presence, score=score, policy=params.queue_policy(),
-                        seed=params.seed + run.pk, extra_calibration=_extra_calibration(run.dataset))  # fmt: skip
-    summary = (f"re-scored with v{version.number}: {filled.flagged} flagged and {filled.calibration} calibration "
-               f"items queued ({filled.superseded} unreviewed items replaced)")  # fmt: skip
+    filled = fill_queue(
+        run,
+        matrix,
+        presence=presence,
+        score=score,
+        policy=params.queue_policy(),
+        seed=params.seed + run.pk,
+        extra_calibration=_extra_calibration(run.dataset),
+    )
+    summary = (
+        f"re-scored with v{version.number}: {filled.flagged} flagged and {filled.calibration} calibration "
+        f"items queued ({filled.superseded} unreviewed items replaced)"
+    )
     if skipped:
         summary += f"; {len(skipped)} clips skipped (no features)"
     progress("done", 1.0, summary)
@@ -234,12 +274,20 @@ def _tag_rates(
     return tagability, false_positive, source
 
 
-def _metrics(matrix: LabelMatrix, p_given: np.ndarray, presence: np.ndarray, tagability: np.ndarray,
-             false_positive: np.ndarray, rate_source: list[str], noise: np.ndarray) -> dict:  # fmt: skip
+def _metrics(
+    matrix: LabelMatrix,
+    p_given: np.ndarray,
+    presence: np.ndarray,
+    tagability: np.ndarray,
+    false_positive: np.ndarray,
+    rate_source: list[str],
+    noise: np.ndarray,
+) -> dict:
     """Per-tag and macro ROC-AUC / PR-AUC of out-of-fold probabilities, against given and verified labels."""
     roc_given, pr_given = per_tag_auc(matrix.given, p_given)
-    roc_verified, pr_verified = per_tag_auc(matrix.given, presence, mask=matrix.verified,
-                                            min_count=MIN_VERIFIED_PER_CLASS)  # fmt: skip
+    roc_verified, pr_verified = per_tag_auc(
+        matrix.given, presence, mask=matrix.verified, min_count=MIN_VERIFIED_PER_CLASS
+    )
 
     def number(value: float) -> float | None:
         return None if np.isnan(value) else round(float(value), 6)
@@ -256,7 +304,7 @@ def _metrics(matrix: LabelMatrix, p_given: np.ndarray, presence: np.ndarray, tag
             "tagability_used": number(tagability[j]),
             "false_positive_rate_used": number(false_positive[j]),
             "rate_source": rate_source[j],
-        }  # fmt: skip
+        }
         for j, name in enumerate(matrix.tag_names)
     }
     return {
@@ -267,20 +315,26 @@ def _metrics(matrix: LabelMatrix, p_given: np.ndarray, presence: np.ndarray, tag
             "pr_auc_given": number(macro(pr_given)),
             "roc_auc_verified": number(macro(roc_verified)),
             "pr_auc_verified": number(macro(pr_verified)),
-        },  # fmt: skip
+        },
     }
 
 
-def _new_version(run: AuditRun, params: RunParams, feature_config: FeatureConfig, config: TrainConfig,
-                 metrics: dict, run_dir: Path) -> ModelVersion:  # fmt: skip
+def _new_version(
+    run: AuditRun, params: RunParams, feature_config: FeatureConfig, config: TrainConfig, metrics: dict, run_dir: Path
+) -> ModelVersion:
     dataset = run.dataset
     number = (ModelVersion.objects.filter(dataset=dataset).aggregate(n=Max("number"))["n"] or 0) + 1
     active = ModelVersion.objects.select_for_update().filter(dataset=dataset, active=True).first()
     version = ModelVersion(
-        dataset=dataset, run=run, number=number, metrics=metrics, artifact_path=str(run_dir / "tagger"),
+        dataset=dataset,
+        run=run,
+        number=number,
+        metrics=metrics,
+        artifact_path=str(run_dir / "tagger"),
         config={"params": asdict(params), "features": asdict(feature_config), "training": asdict(config)},
-        macro_auc_given=metrics["macro"]["roc_auc_given"], macro_auc_verified=metrics["macro"]["roc_auc_verified"],
-    )  # fmt: skip
+        macro_auc_given=metrics["macro"]["roc_auc_given"],
+        macro_auc_verified=metrics["macro"]["roc_auc_verified"],
+    )
     # An audit's model serves its own queue, so it becomes active; a retraining replaces the active model
     # only if it is not worse against the verified labels.
     promote = run.kind == AuditRun.Kind.AUDIT or active is None or _not_worse(version, active)
@@ -299,11 +353,15 @@ def _promotion_reason(run: AuditRun, version: ModelVersion, active: ModelVersion
         return "an audit's model scores its own review queue"
     if version.macro_auc_verified is None or active.macro_auc_verified is None:
         verdict = "within" if promote else "more than"
-        return (f"too few verified labels to compare; macro AUC against the given labels {version.macro_auc_given:.4f} "
-                f"is {verdict} {GIVEN_AUC_TOLERANCE} of v{active.number}'s {active.macro_auc_given:.4f}")  # fmt: skip
+        return (
+            f"too few verified labels to compare; macro AUC against the given labels {version.macro_auc_given:.4f} "
+            f"is {verdict} {GIVEN_AUC_TOLERANCE} of v{active.number}'s {active.macro_auc_given:.4f}"
+        )
     verdict = "not worse than" if promote else "worse than"
-    return (f"macro AUC against verified labels {version.macro_auc_verified:.4f} is {verdict} "
-            f"v{active.number}'s {active.macro_auc_verified:.4f}")  # fmt: skip
+    return (
+        f"macro AUC against verified labels {version.macro_auc_verified:.4f} is {verdict} "
+        f"v{active.number}'s {active.macro_auc_verified:.4f}"
+    )
 
 
 def _not_worse(candidate: ModelVersion, active: ModelVersion) -> bool:

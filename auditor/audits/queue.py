@@ -78,10 +78,9 @@ def fill_queue(
         open_items = ReviewItem.objects.filter(dataset=run.dataset, status=ReviewItem.Status.OPEN).annotate(
             n=Count("reviews")
         )
-        superseded = (
-            ReviewItem.objects.filter(pk__in=open_items.filter(n=0).values("pk"))
-            .update(status=ReviewItem.Status.SUPERSEDED, resolved_at=timezone.now())
-        )  # fmt: skip
+        superseded = ReviewItem.objects.filter(pk__in=open_items.filter(n=0).values("pk")).update(
+            status=ReviewItem.Status.SUPERSEDED, resolved_at=timezone.now()
+        )
         still_open = set(
             ReviewItem.objects.filter(dataset=run.dataset, status=ReviewItem.Status.OPEN).values_list(
                 "clip_id", "tag_id"
@@ -95,22 +94,34 @@ def fill_queue(
             if pair in still_open or pair in taken:
                 return
             taken.add(pair)
-            items.append(ReviewItem(
-                dataset=run.dataset, run=run, clip_id=pair[0], tag_id=pair[1], given=bool(matrix.given[i, j]),
-                probability=float(presence[i, j]), score=float(score[i, j]), priority=float(priority[i, j]),
-                **fields,
-            ))  # fmt: skip
+            items.append(
+                ReviewItem(
+                    dataset=run.dataset,
+                    run=run,
+                    clip_id=pair[0],
+                    tag_id=pair[1],
+                    given=bool(matrix.given[i, j]),
+                    probability=float(presence[i, j]),
+                    score=float(score[i, j]),
+                    priority=float(priority[i, j]),
+                    **fields,
+                )
+            )
 
         # Calibration first: a pair both drawn and flagged is a calibration item, so the design holds.
         for k in range(len(draw)):
             i, j = int(draw.clip_index[k]), int(draw.tag_index[k])
             fields = dict(
-                kind=ReviewItem.Kind.CALIBRATION, stratum=draw.stratum[k], stratum_size=int(draw.stratum_size[k]),
-                inclusion_probability=float(draw.inclusion_probability[k]), required_reviews=policy.calibration_reviews,
-            )  # fmt: skip
+                kind=ReviewItem.Kind.CALIBRATION,
+                stratum=draw.stratum[k],
+                stratum_size=int(draw.stratum_size[k]),
+                inclusion_probability=float(draw.inclusion_probability[k]),
+                required_reviews=policy.calibration_reviews,
+            )
             if matrix.verified[i, j]:  # already decided by a person: the answer is known
-                fields.update(status=ReviewItem.Status.RESOLVED, resolution=bool(matrix.given[i, j]),
-                              resolved_at=timezone.now())  # fmt: skip
+                fields.update(
+                    status=ReviewItem.Status.RESOLVED, resolution=bool(matrix.given[i, j]), resolved_at=timezone.now()
+                )
             add(i, j, **fields)
         calibration = len(items)
         for i, j in flagged:

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from auditor import rawsql
 from auditor.audits.models import Review, ReviewItem
-from auditor.datasets.formats import from_spreadsheet_safe
 from auditor.datasets.labels import set_verified_label
 from auditor.datasets.models import Clip, Dataset, Label, LabelChange, Tag
+from auditor.datasets.spreadsheet import from_spreadsheet_safe
 
 DECISIONS = {"present": Review.Decision.PRESENT, "absent": Review.Decision.ABSENT, "unsure": Review.Decision.UNSURE}
 
@@ -101,8 +101,9 @@ def _insert_review(
     row = cursor.fetchone()
     if row is None:
         return None
-    review = rawsql.stored(Review, id=row[0], item_id=item.pk, user_id=user.pk, decision=decision, source=source,
-                           created_at=now)  # fmt: skip
+    review = rawsql.stored(
+        Review, id=row[0], item_id=item.pk, user_id=user.pk, decision=decision, source=source, created_at=now
+    )
     review.item = item
     return review, Counter(dict(zip(counted, row[1:], strict=True)))
 
@@ -122,8 +123,16 @@ def _earlier_answer(item: ReviewItem, user: AbstractBaseUser, decision: str) -> 
 def _resolve(cursor: CursorWrapper, item: ReviewItem, present: bool, review: Review, user: AbstractBaseUser) -> None:
     item.status, item.resolution, item.resolved_at = ReviewItem.Status.RESOLVED, present, timezone.now()
     rawsql.update(cursor, item, ["status", "resolution", "resolved_at"])
-    set_verified_label(item.dataset_id, item.clip_id, item.tag_id, present, source=LabelChange.Source.REVIEW,
-                       user=user, review_id=review.pk, reason=f"{item.kind} item #{item.pk} resolved")  # fmt: skip
+    set_verified_label(
+        item.dataset_id,
+        item.clip_id,
+        item.tag_id,
+        present,
+        source=LabelChange.Source.REVIEW,
+        user=user,
+        review_id=review.pk,
+        reason=f"{item.kind} item #{item.pk} resolved",
+    )
 
 
 def disputed_items(dataset: Dataset):
@@ -148,8 +157,15 @@ def decide_as_admin(item: ReviewItem, user: AbstractBaseUser, present: bool) -> 
         raise ReviewRefused(f"the item is {item.status}; there is nothing left to decide")
     item.status, item.resolution, item.resolved_at = ReviewItem.Status.RESOLVED, present, timezone.now()
     item.save(update_fields=["status", "resolution", "resolved_at"])
-    set_verified_label(item.dataset_id, item.clip_id, item.tag_id, present, source=LabelChange.Source.ADMIN,
-                       user=user, reason=f"admin decided {item.kind} item #{item.pk}")  # fmt: skip
+    set_verified_label(
+        item.dataset_id,
+        item.clip_id,
+        item.tag_id,
+        present,
+        source=LabelChange.Source.ADMIN,
+        user=user,
+        reason=f"admin decided {item.kind} item #{item.pk}",
+    )
 
 
 @dataclass
@@ -177,8 +193,9 @@ def apply_reviews_file(dataset: Dataset, path: str | Path, user: AbstractBaseUse
             item = ReviewItem.objects.filter(clip=clip, tag=tag, status=ReviewItem.Status.OPEN).first()
             if item is None:
                 given = Label.objects.filter(clip=clip, tag=tag, present=True).exists()
-                item = ReviewItem.objects.create(dataset=dataset, clip=clip, tag=tag, kind=ReviewItem.Kind.EXTERNAL,
-                                                 given=given)  # fmt: skip
+                item = ReviewItem.objects.create(
+                    dataset=dataset, clip=clip, tag=tag, kind=ReviewItem.Kind.EXTERNAL, given=given
+                )
                 result.items_created += 1
             try:
                 record_review(item, user, decision, source="file")

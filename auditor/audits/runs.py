@@ -85,8 +85,10 @@ def create_run(
     checked = RunParams.from_dict(params)
     readable = dataset.clips.filter(readable=True).count()
     if readable < max(10, 2 * checked.folds):
-        raise RunRefused(f"dataset {dataset.name!r} has {readable} readable clips; an audit needs at least "
-                         f"{max(10, 2 * checked.folds)}")  # fmt: skip
+        raise RunRefused(
+            f"dataset {dataset.name!r} has {readable} readable clips; an audit needs at least "
+            f"{max(10, 2 * checked.folds)}"
+        )
     if not dataset.tags.filter(active=True).exists():
         raise RunRefused(f"dataset {dataset.name!r} has no active tags")
     if kind == AuditRun.Kind.RESCORE and not ModelVersion.objects.filter(dataset=dataset, active=True).exists():
@@ -96,12 +98,17 @@ def create_run(
         Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
         busy = AuditRun.objects.filter(dataset=dataset, status__in=[AuditRun.Status.QUEUED, AuditRun.Status.RUNNING])
         if (other := busy.first()) is not None:
-            raise RunRefused(f"dataset {dataset.name!r} already has {other.kind} run #{other.pk} {other.status}; "
-                             "wait for it (the sweeper fails a run whose worker died within minutes)")  # fmt: skip
+            raise RunRefused(
+                f"dataset {dataset.name!r} already has {other.kind} run #{other.pk} {other.status}; "
+                "wait for it (the sweeper fails a run whose worker died within minutes)"
+            )
         return AuditRun.objects.create(
-            dataset=dataset, kind=kind, params=asdict(checked), message=message,
+            dataset=dataset,
+            kind=kind,
+            params=asdict(checked),
+            message=message,
             requested_by=recorded_user(user),
-        )  # fmt: skip
+        )
 
 
 def enqueue_run(run: AuditRun) -> None:
@@ -143,9 +150,10 @@ def cancel_run(run: AuditRun, user: AbstractBaseUser | None) -> AuditRun:
     )
     # A queued run never started: it ends here (the worker's claim only takes queued runs).
     AuditRun.objects.filter(pk=run.pk, status=AuditRun.Status.QUEUED).update(
-        status=AuditRun.Status.FAILED, finished_at=now,
+        status=AuditRun.Status.FAILED,
+        finished_at=now,
         error=f"cancelled by {who.username if who else 'the command line'} before it started",
-    )  # fmt: skip
+    )
     run.refresh_from_db()
     return run
 
@@ -187,8 +195,9 @@ def start_retraining(dataset_name: str, *, reason: str) -> AuditRun | None:
         raise ValueError(f"no dataset named {dataset_name!r}")
     latest = ModelVersion.objects.filter(dataset=dataset).order_by("-created_at").first()
     try:
-        return queue_run(dataset, AuditRun.Kind.RETRAIN, latest.config.get("params", {}) if latest else {},
-                         message=reason)  # fmt: skip
+        return queue_run(
+            dataset, AuditRun.Kind.RETRAIN, latest.config.get("params", {}) if latest else {}, message=reason
+        )
     except RunRefused:
         return None
 
@@ -232,8 +241,9 @@ def sweep(now=None) -> dict[str, int]:
     now = now or timezone.now()
     timeout = timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
     lost = AuditRun.objects.filter(status=AuditRun.Status.RUNNING, heartbeat_at__lt=now - timeout)
-    failed = lost.update(status=AuditRun.Status.FAILED, finished_at=now,
-                         error=WORKER_LOST.format(seconds=settings.RUN_HEARTBEAT_TIMEOUT))  # fmt: skip
+    failed = lost.update(
+        status=AuditRun.Status.FAILED, finished_at=now, error=WORKER_LOST.format(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
+    )
     stale = list(AuditRun.objects.filter(status=AuditRun.Status.QUEUED, created_at__lt=now - timeout))
     if stale and waiting_messages("gpu") == 0:
         for run in stale:

@@ -41,10 +41,21 @@ def set_retrain_schedule(dataset: Dataset, schedule: RetrainSchedule) -> None:
         PeriodicTask.objects.filter(name=name).delete()
         return
     crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute="0", hour=str(schedule.hour), day_of_week=EVERY[schedule.every], day_of_month="*",
-        month_of_year="*", timezone=settings.TIME_ZONE,
-    )  # fmt: skip
-    PeriodicTask.objects.update_or_create(name=name, defaults={
-        "task": "auditor.retrain_dataset", "crontab": crontab, "interval": None, "args": json.dumps([dataset.name]),
-        "enabled": True, "queue": "default",
-    })  # fmt: skip
+        minute="0",
+        hour=str(schedule.hour),
+        day_of_week=EVERY[schedule.every],
+        day_of_month="*",
+        month_of_year="*",
+        timezone=settings.TIME_ZONE,
+    )
+    PeriodicTask.objects.update_or_create(
+        name=name,
+        defaults={
+            "task": "auditor.retrain_dataset",
+            "crontab": crontab,
+            "interval": None,
+            "args": json.dumps([dataset.name]),
+            "enabled": True,
+            "queue": "default",
+        },
+    )

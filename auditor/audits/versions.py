@@ -20,11 +20,18 @@ def promote_version(version: ModelVersion, user: AbstractBaseUser | None) -> Aud
     who = recorded_user(user)
     ModelVersion.objects.filter(dataset=version.dataset, active=True).exclude(pk=version.pk).update(active=False)
     version.active = True
-    version.metrics["promotion"] = {"promoted": True,
-                                    "reason": f"promoted by {who.username if who else 'the command line'}"}  # fmt: skip
+    version.metrics["promotion"] = {
+        "promoted": True,
+        "reason": f"promoted by {who.username if who else 'the command line'}",
+    }
     version.save(update_fields=["active", "metrics"])
     try:
-        return queue_run(version.dataset, AuditRun.Kind.RESCORE, {}, user,
-                         message=f"re-score with v{version.number}, promoted by hand")  # fmt: skip
+        return queue_run(
+            version.dataset,
+            AuditRun.Kind.RESCORE,
+            {},
+            user,
+            message=f"re-score with v{version.number}, promoted by hand",
+        )
     except RunRefused:
         return None

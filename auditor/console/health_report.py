@@ -14,9 +14,21 @@ from auditor.audits.models import ModelVersion
 from auditor.console.plots import lines_svg, scatter_svg
 from auditor.datasets.models import Dataset
 
-SORTABLE = ("tag", "weight", "given_positives", "noise_estimate", "tagability", "false_positive_rate",
-            "calibration_reviews", "auc_given", "auc_verified", "pr_auc_given", "pr_auc_verified",
-            "auc_given_change", "auc_verified_change")  # fmt: skip
+SORTABLE = (
+    "tag",
+    "weight",
+    "given_positives",
+    "noise_estimate",
+    "tagability",
+    "false_positive_rate",
+    "calibration_reviews",
+    "auc_given",
+    "auc_verified",
+    "pr_auc_given",
+    "pr_auc_verified",
+    "auc_given_change",
+    "auc_verified_change",
+)
 MAX_TREND_TAGS = 10  # lines in the across-versions plot: the most important tags
 
 
@@ -77,22 +89,36 @@ def health_report(dataset: Dataset, *, sort: str = "tag") -> HealthReport:
     rows = _sorted(rows, sort)
 
     pairs = [(now_tags.get(r.health.tag, {}).get("tagability_used"), r.health.auc_given, r.health.tag) for r in rows]
-    pairs = [(t if r.health.tagability is None else r.health.tagability, a, name)
-             for (t, a, name), r in zip(pairs, rows, strict=True)]  # fmt: skip
+    pairs = [
+        (t if r.health.tagability is None else r.health.tagability, a, name)
+        for (t, a, name), r in zip(pairs, rows, strict=True)
+    ]
     pairs = [(t, a, name) for t, a, name in pairs if t is not None and a is not None]
     correlation = None
     if len(pairs) >= 3:
         rho = spearmanr([p[0] for p in pairs], [p[1] for p in pairs]).statistic
         correlation = None if math.isnan(rho) else float(rho)
-    scatter = scatter_svg(pairs, title="Per-tag ROC-AUC against tagability",
-                          x_label="tagability (calibration estimate where reviewed, else the model's)",
-                          y_label="ROC-AUC against the given labels")  # fmt: skip
+    scatter = scatter_svg(
+        pairs,
+        title="Per-tag ROC-AUC against tagability",
+        x_label="tagability (calibration estimate where reviewed, else the model's)",
+        y_label="ROC-AUC against the given labels",
+    )
     important = sorted(weights, key=lambda name: (-weights[name], name))[:MAX_TREND_TAGS]
-    series = {name: [(v.number, v.metrics["tags"][name]["roc_auc_given"]) for v in versions
-                     if v.metrics.get("tags", {}).get(name, {}).get("roc_auc_given") is not None]
-              for name in important}  # fmt: skip
-    trend = lines_svg({k: v for k, v in series.items() if v}, title="ROC-AUC across model versions",
-                      x_label="model version", y_label="ROC-AUC against the given labels")  # fmt: skip
+    series = {
+        name: [
+            (v.number, v.metrics["tags"][name]["roc_auc_given"])
+            for v in versions
+            if v.metrics.get("tags", {}).get(name, {}).get("roc_auc_given") is not None
+        ]
+        for name in important
+    }
+    trend = lines_svg(
+        {k: v for k, v in series.items() if v},
+        title="ROC-AUC across model versions",
+        x_label="model version",
+        y_label="ROC-AUC against the given labels",
+    )
     return HealthReport(rows, active, previous, correlation, len(pairs), scatter, trend, sort)
 
 

@@ -49,10 +49,18 @@ def label_history(request: HttpRequest, name: str) -> HttpResponse:
         changes = changes.filter(user__username=filters["user"])
     page = Paginator(changes, HISTORY_PAGE).get_page(request.GET.get("page"))
     query = urlencode({key: value for key, value in filters.items() if value})
-    return render(request, "console/history.html", {
-        "dataset": dataset, "page": page, "filters": filters, "query": query,
-        "sources": LabelChange.Source.choices, "tags": dataset.tags.order_by("name").values_list("name", flat=True),
-    })  # fmt: skip
+    return render(
+        request,
+        "console/history.html",
+        {
+            "dataset": dataset,
+            "page": page,
+            "filters": filters,
+            "query": query,
+            "sources": LabelChange.Source.choices,
+            "tags": dataset.tags.order_by("name").values_list("name", flat=True),
+        },
+    )
 
 
 @require_POST
@@ -60,11 +68,18 @@ def label_history(request: HttpRequest, name: str) -> HttpResponse:
 def revert(request: HttpRequest, name: str, change_id: int) -> HttpResponse:
     change = get_object_or_404(LabelChange.objects.select_related("clip", "tag"), dataset__name=name, pk=change_id)
     with transaction.atomic():
-        undone = revert_change(change, user=request.user, reason=f"revert of change #{change.pk} from the history page",
-                               source=LabelChange.Source.ADMIN)  # fmt: skip
+        undone = revert_change(
+            change,
+            user=request.user,
+            reason=f"revert of change #{change.pk} from the history page",
+            source=LabelChange.Source.ADMIN,
+        )
     state = "present" if undone.after else "absent"
-    messages.success(request, f"Reverted change #{change.pk}: {change.tag.name} on {change.clip.path} is {state} "
-                              f"again (change #{undone.pk}).")  # fmt: skip
+    messages.success(
+        request,
+        f"Reverted change #{change.pk}: {change.tag.name} on {change.clip.path} is {state} "
+        f"again (change #{undone.pk}).",
+    )
     return redirect(f"{reverse('label-history', args=[name])}?{urlencode({'clip': change.clip.path})}")
 
 

@@ -7,8 +7,7 @@ from html import escape
 
 WIDTH, HEIGHT = 640, 360
 LEFT, RIGHT, TOP, BOTTOM = 64, 150, 30, 52  # the right margin holds labels and the legend
-PALETTE = ["#2f5fd0", "#c2410c", "#15803d", "#7c3aed", "#b91c1c", "#0e7490", "#a16207", "#be185d", "#4d7c0f",
-           "#1d4ed8"]  # fmt: skip
+PALETTE = ["#2f5fd0", "#c2410c", "#15803d", "#7c3aed", "#b91c1c", "#0e7490", "#a16207", "#be185d", "#4d7c0f", "#1d4ed8"]
 
 
 def _ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -50,11 +49,15 @@ def _frame(
     ]
     for value in x_ticks if x_ticks is not None else _ticks(x0, x1):
         label = f"{value:g}" if x_ticks is not None else f"{value:.2f}"
-        parts += [_line(x(value), TOP, x(value), TOP + plot_h), _text(x(value), TOP + plot_h + 16, label,
-                                                                      "tick", "middle")]  # fmt: skip
+        parts += [
+            _line(x(value), TOP, x(value), TOP + plot_h),
+            _text(x(value), TOP + plot_h + 16, label, "tick", "middle"),
+        ]
     for value in _ticks(y0, y1):
-        parts += [_line(LEFT, y(value), LEFT + plot_w, y(value)), _text(LEFT - 6, y(value) + 4, f"{value:.2f}",
-                                                                        "tick", "end")]  # fmt: skip
+        parts += [
+            _line(LEFT, y(value), LEFT + plot_w, y(value)),
+            _text(LEFT - 6, y(value) + 4, f"{value:.2f}", "tick", "end"),
+        ]
     parts += [
         _text(LEFT + plot_w / 2, HEIGHT - 12, x_label, "axis", "middle"),
         _text(0, 0, y_label, "axis", "middle", transform=f"translate(16 {TOP + plot_h / 2}) rotate(-90)"),
@@ -76,9 +79,11 @@ def scatter_svg(points: Sequence[tuple[float, float, str]], *, title: str, x_lab
         return ""
     parts, x, y = _frame(title, x_label, y_label, _range([p[0] for p in points]), _range([p[1] for p in points]))
     for px, py, name in points:
-        parts.append(f'<circle cx="{x(px):.1f}" cy="{y(py):.1f}" r="4" fill="#2f5fd0"><title>{escape(name)}: '
-                     f"{px:.3f}, {py:.3f}</title></circle>"
-                     f'<text x="{x(px) + 6:.1f}" y="{y(py) - 5:.1f}" class="point">{escape(name)}</text>')  # fmt: skip
+        parts.append(
+            f'<circle cx="{x(px):.1f}" cy="{y(py):.1f}" r="4" fill="#2f5fd0"><title>{escape(name)}: '
+            f"{px:.3f}, {py:.3f}</title></circle>"
+            f'<text x="{x(px) + 6:.1f}" y="{y(py) - 5:.1f}" class="point">{escape(name)}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -96,8 +101,11 @@ def lines_svg(series: dict[str, Sequence[tuple[float, float]]], *, title: str, x
         colour = PALETTE[n % len(PALETTE)]
         path = " ".join(f"{'M' if i == 0 else 'L'}{x(px):.1f},{y(py):.1f}" for i, (px, py) in enumerate(points))
         parts.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        parts.extend(f'<circle cx="{x(px):.1f}" cy="{y(py):.1f}" r="3" fill="{colour}"><title>{escape(name)} '
-                     f"v{px:g}: {py:.3f}</title></circle>" for px, py in points)  # fmt: skip
+        parts.extend(
+            f'<circle cx="{x(px):.1f}" cy="{y(py):.1f}" r="3" fill="{colour}"><title>{escape(name)} '
+            f"v{px:g}: {py:.3f}</title></circle>"
+            for px, py in points
+        )
         legend_y = TOP + 14 * n + 8
         if legend_y < HEIGHT - BOTTOM:
             parts.append(f'<rect x="{WIDTH - RIGHT + 12}" y="{legend_y - 8}" width="10" height="3" fill="{colour}"/>')

@@ -9,8 +9,9 @@ from tagging.configs import MODEL_CONFIGS
 
 
 class StartRunForm(forms.Form):
-    kind = forms.ChoiceField(choices=[("audit", "Audit (train, score, refill the queue)"),
-                                      ("retrain", "Retrain on the corrected labels")])  # fmt: skip
+    kind = forms.ChoiceField(
+        choices=[("audit", "Audit (train, score, refill the queue)"), ("retrain", "Retrain on the corrected labels")]
+    )
     folds = forms.IntegerField(min_value=2, max_value=20, initial=5)
     epochs = forms.IntegerField(min_value=1, max_value=500, initial=45, help_text="most epochs per fold")
     model = forms.ChoiceField(choices=[(name, name) for name in sorted(MODEL_CONFIGS)], initial="small")
@@ -21,9 +22,11 @@ class StartRunForm(forms.Form):
 
 class RetrainPolicyForm(forms.Form):
     threshold = forms.IntegerField(
-        min_value=0, max_value=1_000_000, required=False,
+        min_value=0,
+        max_value=1_000_000,
+        required=False,
         help_text="retrain once this many labels were verified since the last training; empty: the site default; "
-                  "0: never by count",
-    )  # fmt: skip
+        "0: never by count",
+    )
     every = forms.ChoiceField(choices=[(key, key) for key in EVERY], label="also retrain")
     hour = forms.IntegerField(min_value=0, max_value=23, label="at hour")

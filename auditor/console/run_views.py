@@ -23,9 +23,17 @@ LOG_LINES = 200
 
 
 def progress_payload(run: AuditRun) -> dict:
-    return {"id": run.pk, "status": run.status, "stage": run.stage, "progress": round(run.progress, 4),
-            "message": run.message, "seconds": run.seconds, "eta_seconds": run.eta_seconds,
-            "error": run.error.splitlines()[0] if run.error else "", "in_progress": run.in_progress}  # fmt: skip
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "stage": run.stage,
+        "progress": round(run.progress, 4),
+        "message": run.message,
+        "seconds": run.seconds,
+        "eta_seconds": run.eta_seconds,
+        "error": run.error.splitlines()[0] if run.error else "",
+        "in_progress": run.in_progress,
+    }
 
 
 def _policy_form(dataset: Dataset, data=None) -> RetrainPolicyForm:
@@ -39,11 +47,19 @@ def _policy_form(dataset: Dataset, data=None) -> RetrainPolicyForm:
 def dataset_runs(request: HttpRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     runs = list(dataset.runs.select_related("requested_by", "model_version")[:50])
-    return render(request, "console/runs.html", {
-        "dataset": dataset, "runs": runs, "start_form": StartRunForm(), "policy_form": _policy_form(dataset),
-        "threshold_now": retrain_threshold(dataset), "default_threshold": settings.RETRAIN_AFTER_VERIFIED,
-        "busy": any(run.in_progress for run in runs),
-    })  # fmt: skip
+    return render(
+        request,
+        "console/runs.html",
+        {
+            "dataset": dataset,
+            "runs": runs,
+            "start_form": StartRunForm(),
+            "policy_form": _policy_form(dataset),
+            "threshold_now": retrain_threshold(dataset),
+            "default_threshold": settings.RETRAIN_AFTER_VERIFIED,
+            "busy": any(run.in_progress for run in runs),
+        },
+    )
 
 
 @require_POST
@@ -55,8 +71,13 @@ def start_run(request: HttpRequest, name: str) -> HttpResponse:
         messages.error(request, f"Not started: {form_problems(form)}")
         return redirect("dataset-runs", name=dataset.name)
     try:
-        run = queue_run(dataset, form.cleaned_data["kind"], form.params(), request.user,
-                        message=f"started from the page by {request.user.username}")  # fmt: skip
+        run = queue_run(
+            dataset,
+            form.cleaned_data["kind"],
+            form.params(),
+            request.user,
+            message=f"started from the page by {request.user.username}",
+        )
     except RunRefused as exc:
         messages.error(request, f"Not started: {exc}")
         return redirect("dataset-runs", name=dataset.name)
@@ -82,10 +103,14 @@ def retrain_policy(request: HttpRequest, name: str) -> HttpResponse:
 @require_GET
 @admin_required
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = get_object_or_404(AuditRun.objects.select_related("dataset", "requested_by", "cancel_requested_by"),
-                            pk=run_id)  # fmt: skip
-    return render(request, "console/run.html", {"run": run, "log": _epoch_log(run), "params": run.params,
-                                                "progress": progress_payload(run)})  # fmt: skip
+    run = get_object_or_404(
+        AuditRun.objects.select_related("dataset", "requested_by", "cancel_requested_by"), pk=run_id
+    )
+    return render(
+        request,
+        "console/run.html",
+        {"run": run, "log": _epoch_log(run), "params": run.params, "progress": progress_payload(run)},
+    )
 
 
 @require_GET
@@ -132,5 +157,9 @@ def _epoch_log(run: AuditRun) -> list[str]:
         entries = [json.loads(line) for line in path.read_text().splitlines()[-LOG_LINES:]]
     except (OSError, ValueError):
         return []
-    return [", ".join(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
-                      for key, value in entry.items()) for entry in entries]  # fmt: skip
+    return [
+        ", ".join(
+            f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}" for key, value in entry.items()
+        )
+        for entry in entries
+    ]

@@ -53,9 +53,17 @@ def compare_versions(request: HttpRequest, name: str) -> HttpResponse:
             x, y = tags_a.get(tag, {}).get(key), tags_b.get(tag, {}).get(key)
             figures.append((x, y, None if x is None or y is None else y - x))
         rows.append(TagComparison(tag, figures))
-    return render(request, "console/compare.html", {"dataset": dataset, "a": first, "b": second, "rows": rows,
-                                                    "headings": ["ROC-AUC given", "ROC-AUC verified", "PR-AUC given",
-                                                                 "PR-AUC verified"]})  # fmt: skip
+    return render(
+        request,
+        "console/compare.html",
+        {
+            "dataset": dataset,
+            "a": first,
+            "b": second,
+            "rows": rows,
+            "headings": ["ROC-AUC given", "ROC-AUC verified", "PR-AUC given", "PR-AUC verified"],
+        },
+    )
 
 
 @require_POST
@@ -64,8 +72,11 @@ def promote(request: HttpRequest, name: str, number: int) -> HttpResponse:
     version = get_object_or_404(ModelVersion.objects.select_related("dataset"), dataset__name=name, number=number)
     run = promote_version(version, request.user)
     if run is None:
-        messages.warning(request, f"v{number} is active. The queue was not re-scored: another run is in progress; "
-                                  "re-score when it ends (Runs, or `rescore` on the command line).")  # fmt: skip
+        messages.warning(
+            request,
+            f"v{number} is active. The queue was not re-scored: another run is in progress; "
+            "re-score when it ends (Runs, or `rescore` on the command line).",
+        )
         return redirect("model-versions", name=name)
     messages.success(request, f"v{number} is active; re-scoring the queue with it (run #{run.pk}).")
     return redirect("run-detail", run_id=run.pk)

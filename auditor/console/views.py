@@ -14,11 +14,20 @@ from auditor.console.health_report import health_report
 from auditor.datasets.models import Dataset
 
 COLUMNS = [  # (sort key, heading) of the health table
-    ("tag", "Tag"), ("weight", "Weight"), ("given_positives", "Given +"), ("noise_estimate", "Noise (cleanlab)"),
-    ("tagability", "Tagability [95%]"), ("false_positive_rate", "False +"), ("calibration_reviews", "Reviews"),
-    ("auc_given", "ROC-AUC given"), ("auc_verified", "ROC-AUC verified"), ("pr_auc_given", "PR-AUC given"),
-    ("pr_auc_verified", "PR-AUC verified"), ("auc_given_change", "Δ given"), ("auc_verified_change", "Δ verified"),
-]  # fmt: skip
+    ("tag", "Tag"),
+    ("weight", "Weight"),
+    ("given_positives", "Given +"),
+    ("noise_estimate", "Noise (cleanlab)"),
+    ("tagability", "Tagability [95%]"),
+    ("false_positive_rate", "False +"),
+    ("calibration_reviews", "Reviews"),
+    ("auc_given", "ROC-AUC given"),
+    ("auc_verified", "ROC-AUC verified"),
+    ("pr_auc_given", "PR-AUC given"),
+    ("pr_auc_verified", "PR-AUC verified"),
+    ("auc_given_change", "Δ given"),
+    ("auc_verified_change", "Δ verified"),
+]
 
 
 @admin_required
@@ -32,12 +41,18 @@ def tag_priorities(request: HttpRequest, name: str) -> HttpResponse:
             changed = formset.save()
             reweighted = [form.instance for form in formset.forms if "weight" in form.changed_data]
             items = reprioritise(reweighted)
-        messages.success(request, f"Saved {len(changed)} tag{'s' if len(changed) != 1 else ''}; "
-                                  f"{items:,} open review items re-ordered.")  # fmt: skip
+        messages.success(
+            request,
+            f"Saved {len(changed)} tag{'s' if len(changed) != 1 else ''}; {items:,} open review items re-ordered.",
+        )
         return redirect("tag-priorities", name=dataset.name)
     focused = [tag.name for tag in tags if tag.focus]
-    return render(request, "console/tags.html", {"dataset": dataset, "formset": formset, "focused": focused},
-                  status=400 if request.method == "POST" else 200)  # fmt: skip
+    return render(
+        request,
+        "console/tags.html",
+        {"dataset": dataset, "formset": formset, "focused": focused},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @admin_required

@@ -8,8 +8,8 @@ import tempfile
 from itertools import groupby
 from pathlib import Path
 
-from auditor.datasets.formats import spreadsheet_safe
 from auditor.datasets.models import Dataset, Label
+from auditor.datasets.spreadsheet import spreadsheet_safe
 
 _CHUNK = 5000
 

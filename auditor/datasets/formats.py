@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from auditor.datasets.spreadsheet import from_spreadsheet_safe
+
 FORMATS = ("csv", "mtat", "jamendo")
 MAX_REPORTED_PROBLEMS = 25
 MAX_TAG_NAME_LENGTH = 200
@@ -21,26 +23,6 @@ DEFAULT_MAX_FIELD_CHARS = 128 * 1024
 # Column names of the csv format: a tag of that name would make an export's header ambiguous.
 RESERVED_TAG_NAMES = ("path", "tags")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
-# A spreadsheet reads a cell that starts with one of these as a formula (OWASP: CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _needs_quote_prefix(value: str) -> bool:
-    """Whether a cell would be read as a formula, or is the quoted form of one ("'=…"), and so gets a "'" prefix."""
-    return value.startswith(_FORMULA_START) or (value.startswith("'") and _needs_quote_prefix(value[1:]))
-
-
-def spreadsheet_safe(value: str) -> str:
-    """The cell as exports write it: a value a spreadsheet would run as a formula gets a leading "'".
-
-    `from_spreadsheet_safe` undoes it exactly, so an export imports back unchanged whatever the names hold.
-    """
-    return "'" + value if _needs_quote_prefix(value) else value
-
-
-def from_spreadsheet_safe(value: str) -> str:
-    """The value `spreadsheet_safe` was given (a cell without the prefix is returned as it is)."""
-    return value[1:] if value.startswith("'") and _needs_quote_prefix(value[1:]) else value
 
 
 @dataclass
@@ -310,8 +292,15 @@ def _read_csv(path: Path, problems: _Problems, max_field_chars: int) -> ParsedLa
     if len(header) < 2:
         problems.add("line 1: no tag columns; expected a 'tags' column or one 0/1 column per tag")
         problems.raise_if_any()
-    _read_binary_columns(reader, header, path_column="path", non_tag_columns=("path",), rows=rows,
-                         max_field_chars=max_field_chars, unescape_paths=True)  # fmt: skip
+    _read_binary_columns(
+        reader,
+        header,
+        path_column="path",
+        non_tag_columns=("path",),
+        rows=rows,
+        max_field_chars=max_field_chars,
+        unescape_paths=True,
+    )
     return rows.result(path.name, "csv", notices)
 
 
@@ -337,8 +326,12 @@ def _read_binary_columns(
     for line, values in _data_rows(reader, len(header), problems, max_field_chars):
         present = _binary_tags(values, tag_columns, tag_names, line, problems)
         raw_path = values[path_index]
-        rows.add(line, from_spreadsheet_safe(raw_path.strip()) if unescape_paths else raw_path, present,
-                 path_field=path_column)  # fmt: skip
+        rows.add(
+            line,
+            from_spreadsheet_safe(raw_path.strip()) if unescape_paths else raw_path,
+            present,
+            path_field=path_column,
+        )
 
 
 def _read_mtat(path: Path, problems: _Problems, max_field_chars: int) -> ParsedLabels:
@@ -350,8 +343,14 @@ def _read_mtat(path: Path, problems: _Problems, max_field_chars: int) -> ParsedL
             problems.add(f"line 1: missing column {required!r} (is this MagnaTagATune's annotations_final.csv?)")
     problems.raise_if_any()
     rows = _RowCollector(problems)
-    _read_binary_columns(reader, header, path_column="mp3_path", non_tag_columns=("clip_id", "mp3_path"), rows=rows,
-                         max_field_chars=max_field_chars)  # fmt: skip
+    _read_binary_columns(
+        reader,
+        header,
+        path_column="mp3_path",
+        non_tag_columns=("clip_id", "mp3_path"),
+        rows=rows,
+        max_field_chars=max_field_chars,
+    )
     return rows.result(path.name, "mtat")
 
 
@@ -382,8 +381,9 @@ def _read_jamendo(path: Path, problems: _Problems, max_field_chars: int) -> Pars
             continue
         long_field = next((i for i, value in enumerate(fields, start=1) if len(value) > max_field_chars), None)
         if long_field is not None:
-            problems.add(f"line {line}, field {long_field}: longer than {max_field_chars} characters "
-                         "(IMPORT_MAX_FIELD_CHARS)")  # fmt: skip
+            problems.add(
+                f"line {line}, field {long_field}: longer than {max_field_chars} characters (IMPORT_MAX_FIELD_CHARS)"
+            )
             continue
         try:
             float(fields[4])

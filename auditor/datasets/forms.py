@@ -48,8 +48,11 @@ class LabelsFile:
 
 
 class ImportForm(forms.Form):
-    name = forms.CharField(max_length=100, validators=[dataset_name_validator],
-                           help_text="a new name, or an existing dataset's to update it")  # fmt: skip
+    name = forms.CharField(
+        max_length=100,
+        validators=[dataset_name_validator],
+        help_text="a new name, or an existing dataset's to update it",
+    )
     audio_root = forms.CharField(max_length=1024, help_text="folder on the server the clip paths are relative to")
     labels_upload = forms.FileField(required=False, label="Labels file (upload)")
     labels_path = forms.CharField(max_length=1024, required=False, label="… or its path on the server")
@@ -117,6 +120,8 @@ class ReviewSettingsForm(forms.ModelForm):
     class Meta:
         model = Dataset
         fields = ["reveal_label", "description"]
-        labels = {"reveal_label": "Show annotators the current label and the model's belief",
-                  "description": "Description"}  # fmt: skip
+        labels = {
+            "reveal_label": "Show annotators the current label and the model's belief",
+            "description": "Description",
+        }
         widgets = {"description": forms.TextInput()}

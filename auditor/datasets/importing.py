@@ -126,8 +126,9 @@ def import_dataset(
         raise ImportFailed(f"audio root {str(audio_root)!r} is not a folder")
     labels_path = Path(labels_file)
     try:
-        parsed = read_labels(labels_path, file_format, show_content=show_content,
-                             max_field_chars=settings.IMPORT_MAX_FIELD_CHARS)  # fmt: skip
+        parsed = read_labels(
+            labels_path, file_format, show_content=show_content, max_field_chars=settings.IMPORT_MAX_FIELD_CHARS
+        )
     except LabelFileError as exc:
         raise ImportFailed(str(exc)) from None
     say(f"read {len(parsed.rows)} rows and {len(parsed.tags)} tags from {labels_path.name}")
@@ -145,8 +146,11 @@ def import_dataset(
     to_probe = [row for row in parsed.rows if row.path not in known or not known[row.path][1]]
     _refuse_links_out_of_root(root, to_probe, labels_path.name, show_content)
     say(f"probing {len(to_probe)} audio files")
-    infos = probe_many([root / row.path for row in to_probe], workers=settings.IMPORT_PROBE_WORKERS,
-                       max_seconds=settings.MAX_CLIP_SECONDS)  # fmt: skip
+    infos = probe_many(
+        [root / row.path for row in to_probe],
+        workers=settings.IMPORT_PROBE_WORKERS,
+        max_seconds=settings.MAX_CLIP_SECONDS,
+    )
     probes = {row.path: info for row, info in zip(to_probe, infos, strict=True)}
     line_of = {row.path: row.line for row in to_probe}
     new_unreadable = [(p, info.error) for p, info in probes.items() if not info.readable and p not in known]
@@ -209,9 +213,13 @@ def _write(
     # Serialises concurrent imports of one dataset (a no-op lock on SQLite, whose writes are serial).
     Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
     batch = ImportBatch(
-        dataset=dataset, labels_file=labels_name[:1024], file_format=parsed.file_format, sha256=sha,
-        rows=len(parsed.rows), user=recorded_user(user),
-    )  # fmt: skip
+        dataset=dataset,
+        labels_file=labels_name[:1024],
+        file_format=parsed.file_format,
+        sha256=sha,
+        rows=len(parsed.rows),
+        user=recorded_user(user),
+    )
     changed = report.created_dataset
 
     tag_ids = dict(dataset.tags.values_list("name", "id"))
@@ -235,8 +243,9 @@ def _write(
     # Clips seen before that were unreadable get their new probe result.
     revived = [
         Clip(pk=known[p][0], duration=info.duration, sample_rate=info.sample_rate, readable=True, unreadable_reason="")
-        for p, info in probes.items() if p in known and info.readable
-    ]  # fmt: skip
+        for p, info in probes.items()
+        if p in known and info.readable
+    ]
     if revived:
         Clip.objects.bulk_update(revived, ["duration", "sample_rate", "readable", "unreadable_reason"], BULK_BATCH)
         report.became_readable = len(revived)
@@ -283,9 +292,14 @@ def _write(
 
 def _new_clip(dataset: Dataset, batch: ImportBatch, path: str, info: AudioInfo) -> Clip:
     return Clip(
-        dataset=dataset, path=path, import_batch=batch, duration=info.duration, sample_rate=info.sample_rate,
-        readable=info.readable, unreadable_reason=info.error,
-    )  # fmt: skip
+        dataset=dataset,
+        path=path,
+        import_batch=batch,
+        duration=info.duration,
+        sample_rate=info.sample_rate,
+        readable=info.readable,
+        unreadable_reason=info.error,
+    )
 
 
 def _label_differences(
@@ -339,6 +353,12 @@ def _label_differences(
 
 def _change(dataset: Dataset, clip_id: int, tag_id: int, before: bool, after: bool, user) -> LabelChange:
     return LabelChange(
-        dataset=dataset, clip_id=clip_id, tag_id=tag_id, before=before, after=after,
-        source=LabelChange.Source.IMPORT, user=user, reason="re-import of a changed labels file",
-    )  # fmt: skip
+        dataset=dataset,
+        clip_id=clip_id,
+        tag_id=tag_id,
+        before=before,
+        after=after,
+        source=LabelChange.Source.IMPORT,
+        user=user,
+        reason="re-import of a changed labels file",
+    )

@@ -31,9 +31,11 @@ def dataset_summaries() -> list[DatasetSummary]:
         return Coalesce(Subquery(rows.values("n"), output_field=IntegerField()), 0)
 
     datasets = Dataset.objects.annotate(
-        clip_count=clips(), unreadable_count=clips(readable=False),
-        tag_count=over_tags(Count("pk")), positive_count=over_tags(Sum("positive_labels")),
-    )  # fmt: skip
+        clip_count=clips(),
+        unreadable_count=clips(readable=False),
+        tag_count=over_tags(Count("pk")),
+        positive_count=over_tags(Sum("positive_labels")),
+    )
     return [DatasetSummary(d, d.clip_count, d.unreadable_count, d.tag_count, d.positive_count) for d in datasets]
 
 
@@ -50,8 +52,13 @@ def queue_state(dataset: Dataset) -> dict:
     """The review queue's open items by kind, the active model version and the run in progress, if any."""
     from auditor.audits.models import AuditRun, ModelVersion, ReviewItem  # audits builds on datasets
 
-    open_items = dict(ReviewItem.objects.filter(dataset=dataset, status=ReviewItem.Status.OPEN).order_by()
-                      .values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))  # fmt: skip
+    open_items = dict(
+        ReviewItem.objects.filter(dataset=dataset, status=ReviewItem.Status.OPEN)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .values_list("kind", "n")
+    )
     return {
         "open_items": open_items,
         "open_total": sum(open_items.values()),

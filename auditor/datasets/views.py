@@ -48,8 +48,9 @@ def dataset_export(request: HttpRequest, name: str) -> FileResponse:
     exports = Path(settings.DATA_DIR) / "exports"
     out = exports / f"{dataset.name}-labels.csv"
     export_labels(dataset, out)
-    return FileResponse(out.open("rb"), as_attachment=True, filename=f"{dataset.name}-labels.csv",
-                        content_type="text/csv")  # fmt: skip
+    return FileResponse(
+        out.open("rb"), as_attachment=True, filename=f"{dataset.name}-labels.csv", content_type="text/csv"
+    )
 
 
 @require_POST

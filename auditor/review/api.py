@@ -187,6 +187,8 @@ def _is_script(request: HttpRequest) -> bool:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse({"error": f"CSRF check failed ({reason}): send the csrftoken cookie's value in the "
-                                      "X-CSRFToken header"}, status=403)  # fmt: skip
+        return JsonResponse(
+            {"error": f"CSRF check failed ({reason}): send the csrftoken cookie's value in the X-CSRFToken header"},
+            status=403,
+        )
     return django_csrf_failure(request, reason)

@@ -24,8 +24,15 @@ from tagging.features import FeatureCache, FeatureConfig, FeatureError, load_aud
 from tagging.spectrogram_image import spectrogram_png
 
 CHUNK = 64 * 1024
-AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg",
-               ".m4a": "audio/mp4", ".aac": "audio/aac", ".opus": "audio/ogg"}  # fmt: skip
+AUDIO_TYPES = {
+    ".wav": "audio/wav",
+    ".mp3": "audio/mpeg",
+    ".flac": "audio/flac",
+    ".ogg": "audio/ogg",
+    ".m4a": "audio/mp4",
+    ".aac": "audio/aac",
+    ".opus": "audio/ogg",
+}
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -91,8 +98,9 @@ def audio_response(request: HttpRequest, path: Path) -> HttpResponse:
         response = FileResponse(path.open("rb"), content_type=content_type)
     else:
         start, end = byte_range
-        response = StreamingHttpResponse(_file_part(path, start, end - start + 1), status=206,
-                                         content_type=content_type)  # fmt: skip
+        response = StreamingHttpResponse(
+            _file_part(path, start, end - start + 1), status=206, content_type=content_type
+        )
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(end - start + 1)
     response["Accept-Ranges"] = "bytes"

@@ -47,8 +47,11 @@ def revealed_label(user: AbstractBaseUser, item_id: int) -> dict:
     if not holds and not Review.objects.filter(item_id=item_id, user=user).exists():
         raise ReviewRefused("the item is not in your hands (claim it first; a lapsed or skipped one does not count)")
     probability = item["probability"]
-    return {"item_id": item_id, "given": item["given"],
-            "probability": None if probability is None else round(probability, 4)}  # fmt: skip
+    return {
+        "item_id": item_id,
+        "given": item["given"],
+        "probability": None if probability is None else round(probability, 4),
+    }
 
 
 def tally(user: AbstractBaseUser) -> dict:
@@ -62,8 +65,10 @@ def tally(user: AbstractBaseUser) -> dict:
         .exclude(Exists(Lease.objects.filter(item=OuterRef("pk"), user=user, skipped=True)))
         .count()
     )
-    return {"reviewed_today": Review.objects.filter(user=user, created_at__gte=start_of_day).count(),
-            "remaining": remaining}  # fmt: skip
+    return {
+        "reviewed_today": Review.objects.filter(user=user, created_at__gte=start_of_day).count(),
+        "remaining": remaining,
+    }
 
 
 def history(user: AbstractBaseUser, *, limit: int = 50, before_id: int | None = None) -> list[dict]:

@@ -22,5 +22,7 @@ class Command(BaseCommand):
             result = apply_reviews_file(dataset, options["file"], user)
         except ReviewRefused as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(f"recorded {result.recorded} reviews ({result.unchanged} were already there, "
-                          f"{result.items_created} pairs had no open item)")  # fmt: skip
+        self.stdout.write(
+            f"recorded {result.recorded} reviews ({result.unchanged} were already there, "
+            f"{result.items_created} pairs had no open item)"
+        )

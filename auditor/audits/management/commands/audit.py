@@ -14,14 +14,16 @@ def add_training_arguments(parser: CommandParser) -> None:
     parser.add_argument("--model", choices=sorted(MODEL_CONFIGS), default="small")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda.")
-    parser.add_argument("--sync", action="store_true",
-                        help="Run in this process and return when done (default: send it to the worker).")  # fmt: skip
+    parser.add_argument(
+        "--sync", action="store_true", help="Run in this process and return when done (default: send it to the worker)."
+    )
 
 
 def add_queue_arguments(parser: CommandParser) -> None:
     parser.add_argument("--max-flagged", type=int, default=2000, help="Most flagged items to queue.")
-    parser.add_argument("--calibration-share", type=float, default=0.10,
-                        help="Share of the queue drawn at random for calibration.")  # fmt: skip
+    parser.add_argument(
+        "--calibration-share", type=float, default=0.10, help="Share of the queue drawn at random for calibration."
+    )
     parser.add_argument(
         "--calibration-reviews",
         type=int,
@@ -29,9 +31,13 @@ def add_queue_arguments(parser: CommandParser) -> None:
         help="Reviews each calibration item asks for (overlap; the estimates rest on them).",
     )
     parser.add_argument("--flagged-reviews", type=int, default=1, help="Reviews each flagged item asks for.")
-    parser.add_argument("--calibration-per-tag", type=int, default=5,
-                        help="At least this many calibration items per tag (e.g. 150 to estimate every tag's "
-                             "tagability to about ±0.05).")  # fmt: skip
+    parser.add_argument(
+        "--calibration-per-tag",
+        type=int,
+        default=5,
+        help="At least this many calibration items per tag (e.g. 150 to estimate every tag's "
+        "tagability to about ±0.05).",
+    )
 
 
 def training_params(options: dict) -> dict:
@@ -51,8 +57,10 @@ def run_command(command: BaseCommand, kind: str, options: dict, params: dict) ->
     except RunRefused as exc:
         raise CommandError(str(exc)) from None
     if not options["sync"]:
-        command.stdout.write(f"{kind} run #{run.pk} of {dataset.name} queued for the worker; "
-                             f"follow it with: python manage.py runs {dataset.name}")  # fmt: skip
+        command.stdout.write(
+            f"{kind} run #{run.pk} of {dataset.name} queued for the worker; "
+            f"follow it with: python manage.py runs {dataset.name}"
+        )
         return None
     command.stdout.write(f"{kind} run #{run.pk} of {dataset.name} started")
     try:

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from auditor.audits.management.commands._common import dataset_named
 from auditor.audits.models import ReviewItem
-from auditor.datasets.formats import spreadsheet_safe
+from auditor.datasets.spreadsheet import spreadsheet_safe
 
 COLUMNS = ["rank", "path", "tag", "given", "probability", "score", "priority", "kind"]
 

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from auditor.audits.management.commands._common import dataset_named
 from auditor.audits.models import ModelVersion
-from auditor.datasets.formats import spreadsheet_safe
+from auditor.datasets.spreadsheet import spreadsheet_safe
 from tagging.features import FeatureCache, extract_features
 from tagging.inference import Tagger
 

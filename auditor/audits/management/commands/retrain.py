@@ -16,5 +16,8 @@ class Command(BaseCommand):
             return
         version = run.model_version
         state = "active" if version.active else "kept, not promoted (worse against verified labels)"
-        self.stdout.write(self.style.SUCCESS(f"retrain run #{run.pk} done in {run.seconds:.0f} s: {run.message}; "
-                                             f"v{version.number} is {state}"))  # fmt: skip
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"retrain run #{run.pk} done in {run.seconds:.0f} s: {run.message}; v{version.number} is {state}"
+            )
+        )

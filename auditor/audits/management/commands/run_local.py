@@ -45,16 +45,46 @@ class Command(BaseCommand):
         env = {**os.environ, "REDIS_URL": redis_url}
         celery = [sys.executable, "-m", "celery", "-A", "worker"]
         commands = {
-            "web": [sys.executable, "-m", "gunicorn", "auditor.wsgi", "--bind", f"{options['host']}:{options['port']}",
-                    "--workers", "2", "--threads", "4", "--access-logfile", "-"],
+            "web": [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "auditor.wsgi",
+                "--bind",
+                f"{options['host']}:{options['port']}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],
             "gpu worker": [*celery, "worker", "-Q", "gpu", "--pool", "solo", "-n", "gpu@%h", "--loglevel", "INFO"],
-            "default worker": [*celery, "worker", "-Q", "default", "--concurrency", "1", "-n", "default@%h",
-                               "--loglevel", "INFO"],
-            "beat": [*celery, "beat", "--loglevel", "INFO",
-                     "--schedule", str(Path(settings.DATA_DIR) / "celerybeat-schedule")],
-        }  # fmt: skip
-        processes = {name: subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, start_new_session=True)
-                     for name, command in commands.items()}  # fmt: skip
+            "default worker": [
+                *celery,
+                "worker",
+                "-Q",
+                "default",
+                "--concurrency",
+                "1",
+                "-n",
+                "default@%h",
+                "--loglevel",
+                "INFO",
+            ],
+            "beat": [
+                *celery,
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(Path(settings.DATA_DIR) / "celerybeat-schedule"),
+            ],
+        }
+        processes = {
+            name: subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, start_new_session=True)
+            for name, command in commands.items()
+        }
         if options["audit"]:
             self._first_audit(options["audit"], options["audit_epochs"], env)
         self.stdout.write(self.style.SUCCESS(f"running on http://{options['host']}:{options['port']}/ — Ctrl-C stops"))
@@ -103,5 +133,6 @@ class Command(BaseCommand):
         except RunRefused as exc:
             self.stderr.write(f"no first audit: {exc}")
             return
-        self.stdout.write(f"queued the first audit of {name} (run #{run.pk}); watch it with: "
-                          f"python manage.py runs {name}")  # fmt: skip
+        self.stdout.write(
+            f"queued the first audit of {name} (run #{run.pk}); watch it with: python manage.py runs {name}"
+        )

@@ -3,8 +3,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from auditor.datasets.formats import FORMATS, from_spreadsheet_safe
+from auditor.datasets.formats import FORMATS
 from auditor.datasets.importing import ImportFailed, import_dataset
+from auditor.datasets.spreadsheet import from_spreadsheet_safe
 
 
 def read_tag_descriptions(path: Path) -> dict[str, str]:
@@ -34,18 +35,23 @@ class Command(BaseCommand):
         parser.add_argument("--labels", required=True, help="The labels file.")
         parser.add_argument("--format", default="csv", choices=FORMATS, dest="file_format")
         parser.add_argument(
-            "--skip-unreadable", action="store_true",
+            "--skip-unreadable",
+            action="store_true",
             help="Import the clips whose audio decodes; record the others as unreadable with the reason.",
-        )  # fmt: skip
+        )
         parser.add_argument("--tag-descriptions", type=Path, help="csv with columns tag,description.")
 
     def handle(self, *args, **options) -> None:
         descriptions = read_tag_descriptions(options["tag_descriptions"]) if options["tag_descriptions"] else None
         try:
             import_dataset(
-                options["name"], audio_root=options["audio_root"], labels_file=options["labels"],
-                file_format=options["file_format"], skip_unreadable=options["skip_unreadable"],
-                tag_descriptions=descriptions, progress=self.stdout.write,
-            )  # fmt: skip
+                options["name"],
+                audio_root=options["audio_root"],
+                labels_file=options["labels"],
+                file_format=options["file_format"],
+                skip_unreadable=options["skip_unreadable"],
+                tag_descriptions=descriptions,
+                progress=self.stdout.write,
+            )
         except ImportFailed as exc:
             raise CommandError(str(exc)) from None

@@ -13,8 +13,10 @@ def parse_rate(text: str) -> tuple[str, float]:
     except ValueError:
         rate = -1.0
     if not sep or tag not in TAG_NAMES or not 0 <= rate <= 1:
-        raise CommandError(f"--missing-rate {text!r}: expected TAG=RATE with TAG one of {', '.join(TAG_NAMES)} "
-                           "and RATE between 0 and 1")  # fmt: skip
+        raise CommandError(
+            f"--missing-rate {text!r}: expected TAG=RATE with TAG one of {', '.join(TAG_NAMES)} "
+            "and RATE between 0 and 1"
+        )
     return tag, rate
 
 
@@ -27,16 +29,23 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--duration", type=float, default=5.0, help="Seconds per clip.")
         parser.add_argument("--sample-rate", type=int, default=16000)
-        parser.add_argument("--missing-rate", action="append", default=[], metavar="TAG=RATE",
-                            help="Override a tag's missing rate (1 − tagability); repeatable.")  # fmt: skip
+        parser.add_argument(
+            "--missing-rate",
+            action="append",
+            default=[],
+            metavar="TAG=RATE",
+            help="Override a tag's missing rate (1 − tagability); repeatable.",
+        )
         parser.add_argument("--workers", type=int, default=0, help="Processes (0 = one per CPU).")
 
     def handle(self, *args, **options) -> None:
         try:
             config = CorpusConfig(
-                clips=options["clips"], seed=options["seed"], duration=options["duration"],
+                clips=options["clips"],
+                seed=options["seed"],
+                duration=options["duration"],
                 sample_rate=options["sample_rate"],
-            ).with_missing_rates(dict(parse_rate(r) for r in options["missing_rate"]))  # fmt: skip
+            ).with_missing_rates(dict(parse_rate(r) for r in options["missing_rate"]))
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         started = time.monotonic()

@@ -31,13 +31,17 @@ class Command(BaseCommand):
             make_demo_corpus(corpus_dir, CorpusConfig(clips=options["clips"], seed=options["seed"]), workers=0)
         if not Dataset.objects.filter(name=DEMO_DATASET).exists():
             report = import_dataset(
-                DEMO_DATASET, audio_root=corpus_dir / "audio", labels_file=corpus_dir / "labels.csv",
+                DEMO_DATASET,
+                audio_root=corpus_dir / "audio",
+                labels_file=corpus_dir / "labels.csv",
                 tag_descriptions=read_tag_descriptions(corpus_dir / "tags.csv"),
-            )  # fmt: skip
+            )
             self.stdout.write(report.summary())
         # The passwords are shown only here, so they are reset at every start of the demo.
-        logins = [create_or_reset_user(name, role=role) for name, role in
-                  (("admin", ADMIN_GROUP), ("annotator", ANNOTATOR_GROUP))]  # fmt: skip
+        logins = [
+            create_or_reset_user(name, role=role)
+            for name, role in (("admin", ADMIN_GROUP), ("annotator", ANNOTATOR_GROUP))
+        ]
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo ready. Log in at {options['url']} as:"))
         for user, password in logins:
