@@ -36,8 +36,13 @@ def colour(values: np.ndarray) -> np.ndarray:
     return np.round(_RAMP[low] * (1 - fraction) + _RAMP[low + 1] * fraction).astype(np.uint8)
 
 
-def spectrogram_png(mel: np.ndarray, *, band_height: int = 2) -> bytes:
-    """PNG bytes of a (bands, frames) log-mel array, each band `band_height` pixels tall.
+MAX_WIDTH = 4096  # pixels: a long clip's frames are pooled to this many columns
+
+
+def spectrogram_png(mel: np.ndarray, *, band_height: int = 2, max_width: int = MAX_WIDTH) -> bytes:
+    """PNG bytes of a (bands, frames) log-mel array, each band `band_height` pixels tall, at most `max_width`
+    columns wide: a longer clip's frames are max-pooled in equal runs, so a brief loud event stays visible (the
+    picture still spans the whole clip).
 
     Contrast is set per picture from its own percentiles (1st → black, 99.5th → white), so quiet clips
     stay readable.
@@ -45,6 +50,10 @@ def spectrogram_png(mel: np.ndarray, *, band_height: int = 2) -> bytes:
     if mel.ndim != 2 or mel.shape[0] == 0 or mel.shape[1] == 0:
         raise ValueError(f"expected a non-empty (bands, frames) array, got shape {mel.shape}")
     values = mel.astype(np.float32)
+    if values.shape[1] > max_width:
+        run = -(-values.shape[1] // max_width)  # frames per column, rounded up
+        padded = np.pad(values, ((0, 0), (0, -values.shape[1] % run)), constant_values=values.min())
+        values = padded.reshape(values.shape[0], -1, run).max(axis=2)
     low, high = np.percentile(values, [1.0, 99.5])
     scaled = (values - low) / max(float(high - low), 1e-6)
     picture = colour(scaled[::-1])  # low frequencies at the bottom

@@ -102,7 +102,27 @@ def test_head_on_audio_gives_the_headers_without_the_body(annotator_client, item
     assert part.status_code == 206 and part["Content-Range"] == f"bytes 0-99/{size}" and part.content == b""
 
 
-def test_the_spectrogram_of_a_clip_over_the_length_limit_is_not_drawn_in_the_request(annotator_client, items, settings):
-    settings.MAX_CLIP_SECONDS = 0.5  # the queue's clips are 1 s long
+def test_a_long_clips_spectrogram_is_not_drawn_in_a_request_but_by_the_worker(annotator_client, items, settings):
+    from auditor.audits.spectrograms import draw_long_clips
+
+    settings.SPECTROGRAM_REQUEST_MAX_SECONDS = 0.5  # the queue's clips are 1 s long: "long" here
     mine = claim(annotator_client)
-    assert annotator_client.get(mine["spectrogram_url"]).status_code == 404
+    assert annotator_client.get(mine["spectrogram_url"]).status_code == 404  # not drawn in the request
+    assert draw_long_clips([items[0].clip]) == 1  # what the audit does for its queued long clips
+    picture = annotator_client.get(mine["spectrogram_url"])
+    assert picture.status_code == 200 and picture.content.startswith(b"\x89PNG")
+
+
+def test_a_long_clips_picture_is_pooled_to_a_bounded_width() -> None:
+    import struct
+
+    import numpy as np
+
+    from tagging.spectrogram_image import spectrogram_png
+
+    mel = np.zeros((8, 75_001), dtype=np.float32)
+    mel[3, 70_000] = 10.0  # one brief event near the end
+    png = spectrogram_png(mel, max_width=4096)
+    width, height = struct.unpack(">II", png[16:24])
+    assert width <= 4096 and height == 16
+    assert len(png) < 1_000_000

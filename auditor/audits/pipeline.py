@@ -25,11 +25,12 @@ from django.utils import timezone
 from auditor.audits.data import LabelMatrix, load_label_matrix
 from auditor.audits.fanout import extract_in_chunks
 from auditor.audits.health import MIN_REVIEWS_FOR_RATES, calibration_rates
-from auditor.audits.models import AuditRun, ModelVersion
+from auditor.audits.models import AuditRun, ModelVersion, ReviewItem
 from auditor.audits.progress import RunCancelled, RunProgress
 from auditor.audits.queue import fill_queue
 from auditor.audits.runs import RunParams, RunRefused, heartbeat
-from auditor.datasets.models import Dataset
+from auditor.audits.spectrograms import draw_long_clips
+from auditor.datasets.models import Clip, Dataset
 from tagging.configs import TrainConfig
 from tagging.features import FeatureCache, FeatureConfig, extract_features
 from tagging.inference import Tagger, save_tagger
@@ -186,9 +187,21 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
             )
         else:
             summary = f"v{version.number}: macro AUC {metrics['macro']['roc_auc_given']:.3f} against the given labels"
+    if run.kind == AuditRun.Kind.AUDIT:
+        _draw_long_spectrograms(run.dataset, progress)
+    _draw_long_spectrograms(run.dataset, progress)
     if skipped:
         summary += f"; {len(skipped)} clips skipped (no features)"
     progress("done", 1.0, summary)
+
+
+def _draw_long_spectrograms(dataset: Dataset, progress: RunProgress) -> None:
+    """Pictures of the queued clips too long for a web request to draw (their features are cached by now)."""
+    queued = ReviewItem.objects.filter(dataset=dataset, status=ReviewItem.Status.OPEN).values("clip_id")
+    long_clips = Clip.objects.filter(pk__in=queued, duration__gt=settings.SPECTROGRAM_REQUEST_MAX_SECONDS)
+    if long_clips.exists():
+        progress("spectrograms", 0.0, "drawing the spectrograms of long queued clips")
+        draw_long_clips(long_clips.select_related("dataset").iterator())
 
 
 def _extra_calibration(dataset: Dataset) -> dict[str, int]:

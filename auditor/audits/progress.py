@@ -23,7 +23,8 @@ STAGES = {
     "features": (0.0, 0.1),
     "cross-validation": (0.1, 0.9),
     "scoring": (0.9, 0.95),
-    "queue": (0.95, 1.0),
+    "queue": (0.95, 0.99),
+    "spectrograms": (0.99, 1.0),
 }
 
 

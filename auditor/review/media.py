@@ -2,26 +2,18 @@
 
 Audio is served with HTTP Range support (206 Partial Content), which browsers need to seek and to start
 playing before the whole file has arrived; Django's FileResponse always sends the whole file.
-Spectrogram pictures are drawn from the cached log-mel features (extracted on demand if the clip has not
-been through an audit yet) and kept on disk, so each is drawn once.
+Spectrogram pictures: auditor.audits.spectrograms.
 """
 
 from __future__ import annotations
 
 import mimetypes
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.http import http_date
-
-from auditor.datasets.models import Clip
-from tagging.features import FeatureCache, FeatureConfig, FeatureError, load_audio, log_mel
-from tagging.spectrogram_image import spectrogram_png
 
 CHUNK = 64 * 1024
 AUDIO_TYPES = {
@@ -109,31 +101,4 @@ def audio_response(request: HttpRequest, path: Path) -> HttpResponse:
     return response
 
 
-def _feature_config() -> FeatureConfig:
-    return FeatureConfig()  # the configuration audits extract with, so their cache is reused
-
-
-def spectrogram_file(clip: Clip) -> Path:
-    """The clip's spectrogram PNG, drawn now if it is not on disk yet. Raises FeatureError if the audio
-    gives none."""
-    audio = clip.audio_file()
-    config = _feature_config()
-    cache = FeatureCache(Path(settings.DATA_DIR) / "features", config)
-    features_file = cache.file_for(audio)  # named by path, size and mtime: a changed file gets a new picture
-    picture = Path(settings.DATA_DIR) / "spectrograms" / f"logmel-{config.key()}" / features_file.parent.name
-    picture = picture / f"{features_file.stem}.png"
-    if picture.exists():
-        return picture
-    mel = cache.get(audio)
-    if mel is None:
-        mel = log_mel(load_audio(audio, config), config)
-        cache.put(audio, mel)
-    picture.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=picture.parent, suffix=".part")
-    with os.fdopen(handle, "wb") as fh:
-        fh.write(spectrogram_png(mel))
-    os.replace(temporary, picture)  # two requests drawing at once both end with a whole file
-    return picture
-
-
-__all__ = ["FeatureError", "audio_response", "parse_range", "spectrogram_file"]
+__all__ = ["audio_response", "parse_range"]

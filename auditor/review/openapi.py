@@ -96,7 +96,11 @@ COMPONENTS = {
                 },
                 "audio_url": {"type": "string", "description": "Supports Range requests (206)."},
                 "spectrogram_url": {"type": "string", "description": "PNG of the log-mel spectrogram."},
-                "spectrogram_frames_per_second": {"type": "number"},
+                "spectrogram_frames_per_second": {
+                    "type": "number",
+                    "description": "Feature frames per second; the picture spans the whole clip, one column a "
+                    "frame up to 4096 columns (a longer clip's frames are pooled).",
+                },
                 "lease_expires_at": {"type": ["string", "null"], "format": "date-time"},
             },
         },

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_safe
@@ -10,9 +9,11 @@ from django.views.decorators.http import require_GET, require_safe
 from auditor.accounts.roles import annotator_required, is_admin
 from auditor.audits.claims import claim_next
 from auditor.audits.models import Lease, Review, ReviewItem
+from auditor.audits.spectrograms import drawn_in_request, spectrogram_file
 from auditor.datasets.models import Dataset
-from auditor.review.media import FeatureError, audio_response, spectrogram_file
+from auditor.review.media import audio_response
 from auditor.review.queries import history, item_payload, tally
+from tagging.features import FeatureError
 
 
 @require_GET
@@ -61,11 +62,9 @@ def item_audio(request: HttpRequest, item_id: int) -> HttpResponse:
 @annotator_required
 def item_spectrogram(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _item_for_media(request, item_id)
-    if item.clip.duration is not None and item.clip.duration > settings.MAX_CLIP_SECONDS:
-        raise Http404(f"no spectrogram: the clip is longer than {settings.MAX_CLIP_SECONDS:g} s")
     try:
-        picture = spectrogram_file(item.clip)
-    except (OSError, ValueError, FeatureError):
+        picture = spectrogram_file(item.clip, draw=drawn_in_request(item.clip))
+    except (OSError, ValueError, FeatureError):  # SpectrogramNotReady included: a long clip the worker draws
         raise Http404("no spectrogram: the clip's audio cannot be read") from None
     response = HttpResponse(picture.read_bytes(), content_type="image/png")
     response["Cache-Control"] = "private, max-age=86400"

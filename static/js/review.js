@@ -150,9 +150,11 @@
     player.play().catch(() => {}); // browsers may refuse to start before the first key press
   }
 
+  // The picture spans the whole clip (a long clip's is pooled to a bounded width), so the audio's duration maps it.
   function spectrogramSeconds() {
     const item = items[0];
-    return item && image.naturalWidth ? image.naturalWidth / item.spectrogram_frames_per_second : player.duration || 0;
+    if (Number.isFinite(player.duration) && player.duration > 0) return player.duration;
+    return (item && item.clip.duration) || 0;
   }
 
   function movePlayhead() {
