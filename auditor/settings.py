@@ -10,6 +10,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -121,18 +122,47 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Empty REDIS_URL means "embedded": the worker issue starts a bundled Redis for the demo.
 REDIS_URL = env_str("REDIS_URL")
 
+
+def _cache_url(redis_url: str) -> str:
+    """The cache's Redis: CACHE_URL, else the broker's server one database up, so that clearing the cache
+    can never drop the broker's queued tasks."""
+    if env_str("CACHE_URL") or not redis_url:
+        return env_str("CACHE_URL")
+    parts = urlsplit(redis_url)
+    try:
+        database = int(parts.path.strip("/") or 0)
+    except ValueError:
+        raise ImproperlyConfigured(f"REDIS_URL={redis_url!r}: expected redis://HOST:PORT/DATABASE-NUMBER") from None
+    return urlunsplit(parts._replace(path=f"/{database + 1 if database < 15 else database - 1}"))
+
+
+# Sessions and computed figures (calibration intervals) are shared by every process through Redis
+# where there is one; a process of its own (the command line of the embedded demo) keeps them in memory.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "auditor.cache.FailOpenRedisCache",  # an unreachable Redis reads as an empty cache
+            "LOCATION": _cache_url(REDIS_URL),
+            "KEY_PREFIX": "auditor",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+        if _cache_url(REDIS_URL)
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# The user and their role groups in one statement per request; sessions in the database, read by hand-written SQL.
-# One backend checks passwords: a second would hash every wrong password twice. (Sessions signed in through plain
-# ModelBackend, before this setting, ask their person to sign in once more.) django-axes' backend goes first and
-# checks none: it only refuses a locked-out login, before any password is hashed; sessions name the last one.
+# The user and their role groups in one statement per request (auditor.accounts.backends). One backend checks
+# passwords: a second would hash every wrong password twice. django-axes' backend goes first and checks none: it
+# only refuses a locked-out login, before any password is hashed; sessions name the last one.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "auditor.accounts.backends.UserWithRolesBackend"]
-SESSION_ENGINE = "auditor.accounts.sessions"
+# Sessions are read from the cache and kept in the database too, so a restarted cache logs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 CSRF_FAILURE_VIEW = "auditor.review.api.csrf_failure"  # JSON for API clients, Django's page for browsers
@@ -179,6 +209,8 @@ IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 64 * 1024 * 1024, m
 IMPORT_MAX_FIELD_CHARS = env_int("IMPORT_MAX_FIELD_CHARS", 128 * 1024, minimum=1024)
 # Clips longer than this (seconds) are refused at import: their features and spectrograms are computed whole.
 MAX_CLIP_SECONDS = env_float("MAX_CLIP_SECONDS", 1200.0, minimum=1.0)
+# Spectrograms of longer clips are drawn by the worker after an audit, never in a web request.
+SPECTROGRAM_REQUEST_MAX_SECONDS = env_float("SPECTROGRAM_REQUEST_MAX_SECONDS", 120.0, minimum=1.0)
 # Request bodies other than file uploads (JSON, forms). The tag page of a 200-tag dataset posts ~1,200 fields.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 20_000, minimum=100)

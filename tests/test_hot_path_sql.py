@@ -1,16 +1,19 @@
-"""The review path's hand-written SQL (auditor.rawsql), the one-statement user loading and the session store
-behave like the ORM and Django's own backends they replace, on whichever database the tests run against."""
+"""The review path's hand-written SQL (auditor.rawsql) and the one-statement user loading behave like the ORM and
+Django's own backend they replace, on whichever database the tests run against; sessions come from the cache."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.contrib.sessions.backends.cached_db import SessionStore
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -21,6 +24,7 @@ from auditor.audits.claims import claim_next
 from auditor.audits.models import ReviewItem
 from auditor.datasets.labels import set_verified_label
 from auditor.datasets.models import Clip, Dataset, Label, LabelChange, Tag
+from tests.conftest import make_review_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -117,8 +121,22 @@ def test_an_expired_session_logs_the_person_out() -> None:
     client = Client()
     assert client.login(request=HttpRequest(), username="ann", password=password)
     assert client.get("/api/review/tally").status_code == 200
-    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    store = SessionStore(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    store.set_expiry(timezone.now() - timedelta(seconds=1))
+    store.save()
     assert client.get("/api/review/tally").status_code == 401
+
+
+def test_sessions_are_read_from_the_cache_and_survive_its_restart() -> None:
+    _, password = create_or_reset_user("ann", role=ANNOTATOR_GROUP)
+    client = Client()
+    assert client.login(request=HttpRequest(), username="ann", password=password)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/review/tally").status_code == 200
+    assert not [q for q in queries if Session._meta.db_table in q["sql"]]  # no database read for the session
+    cache.clear()  # a restarted Redis
+    assert client.get("/api/review/tally").status_code == 200  # read back from the database
+    assert Session.objects.count() == 1
 
 
 def test_a_claimed_item_comes_loaded_with_its_question(pair) -> None:
@@ -148,3 +166,37 @@ def test_the_queue_tables_are_vacuumed_early() -> None:
         )
         options = dict(cursor.fetchall())
     assert all("autovacuum_vacuum_scale_factor=0" in (options[table] or []) for table in options) and len(options) == 2
+
+
+def test_an_answer_with_the_next_question_costs_a_pinned_number_of_statements(tmp_path) -> None:
+    """The review path's statement budget (docs/benchmarks.md): a change that adds one shows up here."""
+    items = make_review_queue(tmp_path / "audio", 3)
+    ann, password = create_or_reset_user("ann", role=ANNOTATOR_GROUP)
+    client = Client()
+    assert client.login(request=HttpRequest(), username="ann", password=password)
+    first = client.post("/api/review/claim", "{}", content_type="application/json").json()["item"]
+    assert first["id"] == items[0].pk
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.post(
+            f"/api/review/items/{first['id']}/submit",
+            '{"decision": "present", "next": true}',
+            content_type="application/json",
+        )
+    assert answer.status_code == 200 and answer.json()["next"]["id"] == items[1].pk
+    statements = [q["sql"] for q in queries if q["sql"].split()[0].upper() not in ("SAVEPOINT", "RELEASE")]
+    assert len(statements) == 10, "\n".join(statements)  # and a BEGIN and a COMMIT for each of the two steps
+
+
+def test_an_unreachable_cache_slows_requests_but_fails_none() -> None:
+    _, password = create_or_reset_user("ann", role=ANNOTATOR_GROUP)
+    dead = {
+        "BACKEND": "auditor.cache.FailOpenRedisCache",
+        "LOCATION": "redis://127.0.0.1:1/1",
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+    }
+    with override_settings(CACHES={"default": dead}):
+        client = Client()
+        assert client.login(request=HttpRequest(), username="ann", password=password)
+        assert client.get("/api/review/tally").status_code == 200  # the session read back from the database
+        client.logout()
+        assert client.get("/api/review/tally").status_code == 401
