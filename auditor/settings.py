@@ -125,14 +125,16 @@ REDIS_URL = env_str("REDIS_URL")
 
 def _cache_url(redis_url: str) -> str:
     """The cache's Redis: CACHE_URL, else the broker's server one database up, so that clearing the cache
-    can never drop the broker's queued tasks."""
+    can never drop the broker's queued tasks. The broker's unix-socket form (the demo's bundled Redis) is
+    translated to the one the cache client reads."""
     if env_str("CACHE_URL") or not redis_url:
         return env_str("CACHE_URL")
     parts = urlsplit(redis_url)
-    try:
-        database = int(parts.path.strip("/") or 0)
-    except ValueError:
-        raise ImproperlyConfigured(f"REDIS_URL={redis_url!r}: expected redis://HOST:PORT/DATABASE-NUMBER") from None
+    if parts.scheme == "redis+socket":
+        return f"unix://{parts.path}?db=1"
+    if parts.scheme not in ("redis", "rediss") or not (parts.path.strip("/") or "0").isdigit():
+        raise ImproperlyConfigured(f"REDIS_URL={redis_url!r}: expected redis://HOST:PORT/DATABASE-NUMBER")
+    database = int(parts.path.strip("/") or 0)
     return urlunsplit(parts._replace(path=f"/{database + 1 if database < 15 else database - 1}"))
 
 

@@ -54,3 +54,19 @@ def test_the_demo_keeps_a_generated_secret_key(tmp_path: Path) -> None:
     assert len(key) >= 50
     assert manage("check", env={"DEMO": "1"}, tmp_path=tmp_path).returncode == 0
     assert (tmp_path / "secret_key").read_text() == key
+
+
+@pytest.mark.parametrize(
+    ("broker", "cache"),
+    [
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/1"),
+        ("redis://:secret@redis.internal:6380", "redis://:secret@redis.internal:6380/1"),
+        ("rediss://redis.internal:6379/15", "rediss://redis.internal:6379/14"),
+        ("redis+socket:///tmp/demo/redis.socket", "unix:///tmp/demo/redis.socket?db=1"),  # the demo's bundled one
+        ("", ""),
+    ],
+)
+def test_the_cache_lives_beside_the_broker_never_in_its_database(broker: str, cache: str) -> None:
+    from auditor.settings import _cache_url
+
+    assert _cache_url(broker) == cache
