@@ -57,7 +57,7 @@ def record_review(item: ReviewItem | int, user: AbstractBaseUser, decision: str,
             votes[decision] += 1
             leader, count = votes.most_common(1)[0]
             if count * 2 > votes.total():  # a strict majority: all of them, or the tie-breaker's side
-                _resolve(cursor, item, leader == Review.Decision.PRESENT, review, user)
+                _resolve(cursor, item, leader == Review.Decision.PRESENT, user, review=review)
             else:  # a tie: one more reviewer decides
                 item.required_reviews += 1
                 rawsql.update(cursor, item, ["required_reviews"])
@@ -120,18 +120,28 @@ def _earlier_answer(item: ReviewItem, user: AbstractBaseUser, decision: str) -> 
     return mine
 
 
-def _resolve(cursor: CursorWrapper, item: ReviewItem, present: bool, review: Review, user: AbstractBaseUser) -> None:
+def _resolve(
+    cursor: CursorWrapper,
+    item: ReviewItem,
+    present: bool,
+    user: AbstractBaseUser,
+    *,
+    review: Review | None = None,
+) -> None:
+    """The one place an item resolves: its row and the verified label with its history row, in the caller's
+    (locked) transaction. Without a review it is an admin's decision, recorded as theirs."""
     item.status, item.resolution, item.resolved_at = ReviewItem.Status.RESOLVED, present, timezone.now()
     rawsql.update(cursor, item, ["status", "resolution", "resolved_at"])
+    by_admin = review is None
     set_verified_label(
         item.dataset_id,
         item.clip_id,
         item.tag_id,
         present,
-        source=LabelChange.Source.REVIEW,
+        source=LabelChange.Source.ADMIN if by_admin else LabelChange.Source.REVIEW,
         user=user,
-        review_id=review.pk,
-        reason=f"{item.kind} item #{item.pk} resolved",
+        review_id=None if by_admin else review.pk,
+        reason=f"admin decided {item.kind} item #{item.pk}" if by_admin else f"{item.kind} item #{item.pk} resolved",
     )
 
 
@@ -152,20 +162,11 @@ def disputed_items(dataset: Dataset):
 def decide_as_admin(item: ReviewItem, user: AbstractBaseUser, present: bool) -> None:
     """An admin settles an open item: it resolves with their decision, recorded in the label history as theirs
     (the annotators' reviews stay as they were)."""
-    item = ReviewItem.objects.select_for_update().get(pk=item.pk)
-    if item.status != ReviewItem.Status.OPEN:
-        raise ReviewRefused(f"the item is {item.status}; there is nothing left to decide")
-    item.status, item.resolution, item.resolved_at = ReviewItem.Status.RESOLVED, present, timezone.now()
-    item.save(update_fields=["status", "resolution", "resolved_at"])
-    set_verified_label(
-        item.dataset_id,
-        item.clip_id,
-        item.tag_id,
-        present,
-        source=LabelChange.Source.ADMIN,
-        user=user,
-        reason=f"admin decided {item.kind} item #{item.pk}",
-    )
+    with connection.cursor() as cursor:
+        locked = _locked_item(cursor, item.pk)
+        if locked.status != ReviewItem.Status.OPEN:
+            raise ReviewRefused(f"the item is {locked.status}; there is nothing left to decide")
+        _resolve(cursor, locked, present, user)
 
 
 @dataclass
