@@ -30,6 +30,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 clean-demo:
 	rm -rf data/demo-corpus data/auditor.sqlite3* data/runs data/features data/redis.db*

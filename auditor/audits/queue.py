@@ -10,8 +10,8 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from auditor.audits.data import LabelMatrix
-from auditor.audits.models import AuditRun, ReviewItem
-from auditor.datasets.models import Tag
+from auditor.audits.models import AuditRun, ModelVersion, ReviewItem
+from auditor.datasets.models import Dataset, Tag
 from tagging.calibration import draw_calibration_sample
 
 BULK_BATCH = 5000
@@ -139,3 +139,20 @@ def reprioritise(tags: list[Tag]) -> int:
                 priority=F("score") * tag.weight
             )
     return changed
+
+
+def queue_state(dataset: Dataset) -> dict:
+    """The review queue's open items by kind, the active model version and the run in progress, if any."""
+    open_items = dict(
+        ReviewItem.objects.filter(dataset=dataset, status=ReviewItem.Status.OPEN)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .values_list("kind", "n")
+    )
+    return {
+        "open_items": open_items,
+        "open_total": sum(open_items.values()),
+        "active_version": ModelVersion.objects.filter(dataset=dataset, active=True).first(),
+        "current_run": AuditRun.objects.filter(dataset=dataset, status__in=["queued", "running"]).first(),
+    }

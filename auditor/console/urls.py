@@ -3,6 +3,7 @@ from django.urls import path
 from auditor.console import people_views, run_views, version_views, views
 
 urlpatterns = [
+    path("datasets/<str:name>/", views.dataset_detail, name="dataset-detail"),
     path("datasets/<str:name>/tags/", views.tag_priorities, name="tag-priorities"),
     path("datasets/<str:name>/health/", views.tag_health_page, name="tag-health"),
     path("datasets/<str:name>/runs/", run_views.dataset_runs, name="dataset-runs"),

@@ -8,10 +8,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from auditor.accounts.roles import admin_required
-from auditor.audits.queue import reprioritise
+from auditor.audits.queue import queue_state, reprioritise
 from auditor.console.forms import TagPriorityFormSet
 from auditor.console.health_report import health_report
+from auditor.datasets.forms import ReviewSettingsForm
 from auditor.datasets.models import Dataset
+from auditor.datasets.queries import tag_table
 
 COLUMNS = [  # (sort key, heading) of the health table
     ("tag", "Tag"),
@@ -28,6 +30,22 @@ COLUMNS = [  # (sort key, heading) of the health table
     ("auc_given_change", "Δ given"),
     ("auc_verified_change", "Δ verified"),
 ]
+
+
+@admin_required
+def dataset_detail(request: HttpRequest, name: str) -> HttpResponse:
+    dataset = get_object_or_404(Dataset, name=name)
+    context = {
+        "dataset": dataset,
+        "clip_count": dataset.clips.count(),
+        "unreadable": dataset.clips.filter(readable=False).order_by("path")[:100],
+        "unreadable_count": dataset.clips.filter(readable=False).count(),
+        "tags": tag_table(dataset),
+        "imports": dataset.imports.select_related("user")[:20],
+        **queue_state(dataset),
+        "settings_form": ReviewSettingsForm(instance=dataset),
+    }
+    return render(request, "datasets/detail.html", context)
 
 
 @admin_required

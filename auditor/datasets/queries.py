@@ -46,22 +46,3 @@ def tag_table(dataset: Dataset) -> list[Tag]:
     for tag in tags:
         tag.positives, tag.verified = tag.positive_labels, tag.verified_labels
     return tags
-
-
-def queue_state(dataset: Dataset) -> dict:
-    """The review queue's open items by kind, the active model version and the run in progress, if any."""
-    from auditor.audits.models import AuditRun, ModelVersion, ReviewItem  # audits builds on datasets
-
-    open_items = dict(
-        ReviewItem.objects.filter(dataset=dataset, status=ReviewItem.Status.OPEN)
-        .order_by()
-        .values_list("kind")
-        .annotate(n=Count("pk"))
-        .values_list("kind", "n")
-    )
-    return {
-        "open_items": open_items,
-        "open_total": sum(open_items.values()),
-        "active_version": ModelVersion.objects.filter(dataset=dataset, active=True).first(),
-        "current_run": AuditRun.objects.filter(dataset=dataset, status__in=["queued", "running"]).first(),
-    }

@@ -5,7 +5,6 @@ from auditor.datasets import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("datasets/import", views.dataset_import, name="dataset-import"),
-    path("datasets/<str:name>/", views.dataset_detail, name="dataset-detail"),
     path("datasets/<str:name>/labels.csv", views.dataset_export, name="dataset-export"),
     path("datasets/<str:name>/settings", views.dataset_settings, name="dataset-settings"),
 ]

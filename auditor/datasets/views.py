@@ -13,7 +13,7 @@ from auditor.datasets.exporting import export_labels
 from auditor.datasets.forms import ImportForm, ReviewSettingsForm, form_problems
 from auditor.datasets.importing import ImportFailed, import_dataset
 from auditor.datasets.models import Dataset
-from auditor.datasets.queries import dataset_summaries, queue_state, tag_table
+from auditor.datasets.queries import dataset_summaries
 
 
 @login_required
@@ -24,22 +24,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if is_annotator(request.user):
         return redirect("review")
     return render(request, "no_role.html", status=403)
-
-
-@admin_required
-def dataset_detail(request: HttpRequest, name: str) -> HttpResponse:
-    dataset = get_object_or_404(Dataset, name=name)
-    context = {
-        "dataset": dataset,
-        "clip_count": dataset.clips.count(),
-        "unreadable": dataset.clips.filter(readable=False).order_by("path")[:100],
-        "unreadable_count": dataset.clips.filter(readable=False).count(),
-        "tags": tag_table(dataset),
-        "imports": dataset.imports.select_related("user")[:20],
-        **queue_state(dataset),
-        "settings_form": ReviewSettingsForm(instance=dataset),
-    }
-    return render(request, "datasets/detail.html", context)
 
 
 @admin_required
