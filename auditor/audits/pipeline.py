@@ -30,6 +30,7 @@ from auditor.audits.progress import RunCancelled, RunProgress
 from auditor.audits.queue import fill_queue
 from auditor.audits.runs import RunParams, RunRefused, heartbeat
 from auditor.audits.spectrograms import draw_long_clips
+from auditor.audits.versions import record_version
 from auditor.datasets.models import Clip, Dataset
 from tagging.configs import TrainConfig
 from tagging.features import FeatureCache, FeatureConfig, extract_features
@@ -46,11 +47,6 @@ from tagging.training import OutOfFold, out_of_fold_probabilities
 
 log = logging.getLogger(__name__)
 MIN_VERIFIED_PER_CLASS = 3  # verified positives and negatives a tag needs for a verified AUC
-
-
-# Without enough verified labels, a retraining replaces the active model unless its macro AUC against the given
-# labels is lower by more than this (it catches a broken or badly short training).
-GIVEN_AUC_TOLERANCE = 0.02
 
 
 def execute_run(run_id: int, *, echo: Callable[[str], None] | None = None, fan_out: bool = False) -> AuditRun:
@@ -348,40 +344,4 @@ def _new_version(
         macro_auc_given=metrics["macro"]["roc_auc_given"],
         macro_auc_verified=metrics["macro"]["roc_auc_verified"],
     )
-    # An audit's model serves its own queue, so it becomes active; a retraining replaces the active model
-    # only if it is not worse against the verified labels.
-    promote = run.kind == AuditRun.Kind.AUDIT or active is None or _not_worse(version, active)
-    version.metrics["promotion"] = {"promoted": promote, "reason": _promotion_reason(run, version, active, promote)}
-    if promote and active is not None:
-        ModelVersion.objects.filter(pk=active.pk).update(active=False)
-    version.active = promote
-    version.save()
-    return version
-
-
-def _promotion_reason(run: AuditRun, version: ModelVersion, active: ModelVersion | None, promote: bool) -> str:
-    if active is None:
-        return "the dataset had no active model"
-    if run.kind == AuditRun.Kind.AUDIT:
-        return "an audit's model scores its own review queue"
-    if version.macro_auc_verified is None or active.macro_auc_verified is None:
-        verdict = "within" if promote else "more than"
-        return (
-            f"too few verified labels to compare; macro AUC against the given labels {version.macro_auc_given:.4f} "
-            f"is {verdict} {GIVEN_AUC_TOLERANCE} of v{active.number}'s {active.macro_auc_given:.4f}"
-        )
-    verdict = "not worse than" if promote else "worse than"
-    return (
-        f"macro AUC against verified labels {version.macro_auc_verified:.4f} is {verdict} "
-        f"v{active.number}'s {active.macro_auc_verified:.4f}"
-    )
-
-
-def _not_worse(candidate: ModelVersion, active: ModelVersion) -> bool:
-    """Against the verified labels when both have enough; otherwise against the given labels, with a tolerance
-    (the newer model trained on corrected labels, which the given ones partly disagree with)."""
-    if candidate.macro_auc_verified is None or active.macro_auc_verified is None:
-        if candidate.macro_auc_given is None or active.macro_auc_given is None:
-            return True
-        return candidate.macro_auc_given >= active.macro_auc_given - GIVEN_AUC_TOLERANCE
-    return candidate.macro_auc_verified >= active.macro_auc_verified
+    return record_version(run, version, active)
