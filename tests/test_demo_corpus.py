@@ -10,7 +10,7 @@ import pytest
 import soundfile
 from django.core.management import CommandError, call_command
 
-from tagging.demo_corpus import DEMO_TAGS, TAG_NAMES, CorpusConfig, make_demo_corpus
+from tagging.demo_corpus import TAG_NAMES, CorpusConfig, make_demo_corpus
 
 
 def read_labels(corpus: Path) -> dict[str, set[str]]:
@@ -75,8 +75,16 @@ def test_its_missing_rates_match_what_was_asked_for() -> None:
 
 
 def test_tagability_spans_the_range_of_the_field() -> None:
-    rates = [tag.missing_rate for tag in DEMO_TAGS]
-    assert min(rates) <= 0.05 and max(rates) >= 0.6
+    """Measured on what the generator labels, not read from its table: some tags are almost always given when
+    present, others missed more often than not (the seed paper's spread)."""
+    positives, given = dict.fromkeys(TAG_NAMES, 0), dict.fromkeys(TAG_NAMES, 0)
+    for spec in CorpusConfig(clips=3000, seed=3).specs():
+        for tag in spec.true_tags:
+            positives[tag] += 1
+            given[tag] += tag in spec.given_tags
+    tagability = [given[tag] / positives[tag] for tag in TAG_NAMES if positives[tag] >= 50]
+    assert len(tagability) == len(TAG_NAMES)
+    assert max(tagability) >= 0.93 and min(tagability) <= 0.45
 
 
 def test_the_command_rejects_bad_options(tmp_path: Path) -> None:
