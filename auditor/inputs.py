@@ -34,6 +34,10 @@ class BadInput(ValueError):
         self.status = status
 
 
+def body_too_large() -> BadInput:
+    return BadInput(f"the request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes", 413)
+
+
 def is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
@@ -62,7 +66,7 @@ class InputGuardMiddleware:
         try:
             refusal = self._refusal(request)
         except RequestDataTooBig:
-            refusal = BadInput(f"the request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes", 413)
+            refusal = body_too_large()
         except SuspiciousOperation as exc:  # too many fields, a malformed multipart body
             refusal = BadInput(f"the request could not be read: {exc}")
         if refusal is not None:
@@ -79,7 +83,7 @@ class InputGuardMiddleware:
         if is_api(request):
             length = request.META.get("CONTENT_LENGTH") or "0"
             if not length.isdigit() or int(length) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-                return BadInput(f"the request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes", 413)
+                return body_too_large()
         if request.method == "POST" and request.content_type in FORM_TYPES:
             field = _nul_field(request.POST.lists())
             if field is not None:
@@ -98,7 +102,8 @@ class LimitedUploadHandler(FileUploadHandler):
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         self.received += len(raw_data)
         if self.received > self.limit:
-            self.request.upload_too_large = True
+            if self.request is not None:
+                self.request.upload_too_large = True  # type: ignore[attr-defined]  # read by the import view
             raise StopUpload(connection_reset=False)  # the rest is read and dropped, so the page still answers
         return raw_data
 
@@ -137,8 +142,7 @@ def read_json_object(request: HttpRequest, fields: Collection[str]) -> dict[str,
         try:
             raw = request.body
         except RequestDataTooBig:
-            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-            raise BadInput(f"the request body is larger than {limit} bytes", 413) from None
+            raise body_too_large() from None
         if not raw:
             return {}
         if request.content_type != "application/json":

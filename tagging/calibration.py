@@ -94,7 +94,7 @@ def _allocate(budget: int, sizes: np.ndarray, spread: np.ndarray) -> np.ndarray:
 def draw_calibration_sample(
     given: np.ndarray,
     presence: np.ndarray,
-    per_tag: int | Sequence[int],
+    per_tag: int | Sequence[int] | np.ndarray,
     *,
     rng: np.random.Generator,
 ) -> CalibrationDraw:

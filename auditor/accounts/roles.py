@@ -11,7 +11,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, User
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -21,7 +21,7 @@ ANNOTATOR_GROUP = "annotator"
 ROLE_GROUPS = (ADMIN_GROUP, ANNOTATOR_GROUP)
 
 
-def _group_names(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+def _group_names(user: User | AnonymousUser) -> set[str]:
     if not user.is_authenticated:
         return set()
     cached = getattr(user, "_role_group_names", None)
@@ -31,16 +31,16 @@ def _group_names(user: AbstractBaseUser | AnonymousUser) -> set[str]:
     return cached
 
 
-def recorded_user(user: AbstractBaseUser | AnonymousUser | None) -> AbstractBaseUser | None:
+def recorded_user(user: User | AnonymousUser | None) -> User | None:
     """The user to store on a row (who imported, changed, requested): None for the command line or anonymous."""
-    return user if user is not None and user.is_authenticated else None
+    return user if isinstance(user, User) else None
 
 
-def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_admin(user: User | AnonymousUser) -> bool:
     return bool(user.is_authenticated and (user.is_superuser or ADMIN_GROUP in _group_names(user)))
 
 
-def is_annotator(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_annotator(user: User | AnonymousUser) -> bool:
     return bool(user.is_authenticated and (is_admin(user) or ANNOTATOR_GROUP in _group_names(user)))
 
 

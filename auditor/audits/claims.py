@@ -14,7 +14,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
@@ -52,11 +52,13 @@ def _item_select(extra: str = "") -> str:
 
 
 def _item_from_row(row: tuple, lease_expires_at: datetime) -> ReviewItem:
-    parts, start = [], 0
-    for model in (ReviewItem, Dataset, Clip, Tag):
-        parts.append(rawsql.from_row(model, row[start : start + rawsql.width(model)]))
-        start += rawsql.width(model)
-    item, item.dataset, item.clip, item.tag = parts
+    def part(model, start: int) -> tuple:
+        return rawsql.from_row(model, row[start : start + rawsql.width(model)]), start + rawsql.width(model)
+
+    item, start = part(ReviewItem, 0)
+    item.dataset, start = part(Dataset, start)
+    item.clip, start = part(Clip, start)
+    item.tag, _ = part(Tag, start)
     item.clip.dataset = item.dataset
     item.lease_expires_at = lease_expires_at
     return item
@@ -79,9 +81,7 @@ def _held_sql(dataset_id: int | None, exclude: Collection[int]) -> tuple[str, st
     )
 
 
-def claim_next(
-    user: AbstractBaseUser, *, dataset_id: int | None = None, exclude: Collection[int] = ()
-) -> ReviewItem | None:
+def claim_next(user: User, *, dataset_id: int | None = None, exclude: Collection[int] = ()) -> ReviewItem | None:
     """Lease the most urgent open item this user has not answered or skipped, with a free slot; or None.
 
     An item the user already holds comes first (a reload shows the same question). `exclude` names items
@@ -127,7 +127,7 @@ def _candidates_sql(dataset_id: int | None, exclude: Collection[int], *, limit: 
     """
 
 
-def _claim(user: AbstractBaseUser, dataset_id: int | None, exclude: Collection[int]) -> tuple[ReviewItem | None, bool]:
+def _claim(user: User, dataset_id: int | None, exclude: Collection[int]) -> tuple[ReviewItem | None, bool]:
     """One try: (the item held or leased, or None; whether free items were there but locked by other claims).
 
     The candidates' statement also says what the user holds, which saves a statement on every claim; a held
@@ -165,7 +165,7 @@ def _claim(user: AbstractBaseUser, dataset_id: int | None, exclude: Collection[i
     return _item_from_row(row, expires_at), False
 
 
-def _lease_if_free(cursor: CursorWrapper, item_id: int, user: AbstractBaseUser, stamp, expires_at: datetime) -> bool:
+def _lease_if_free(cursor: CursorWrapper, item_id: int, user: User, stamp, expires_at: datetime) -> bool:
     """Lease the (locked) item to the user if it still has a free slot, counted afresh; whether it did."""
     reviews, leases, items = rawsql.table(Review), rawsql.table(Lease), rawsql.table(ReviewItem)
     # WHERE before ON CONFLICT also keeps SQLite from reading the conflict clause as a join's ON.
@@ -194,7 +194,7 @@ def _pk(item: ReviewItem | int) -> int:
     return item if isinstance(item, int) else item.pk
 
 
-def ensure_handed(item: ReviewItem | int, user: AbstractBaseUser) -> None:
+def ensure_handed(item: ReviewItem | int, user: User) -> None:
     """Refuse (ReviewRefused) an item this user was never handed (no lease, even lapsed) and never answered;
     ReviewItem.DoesNotExist for no such item. Answers go through the queue, not around it."""
     item_id = _pk(item)
@@ -207,7 +207,7 @@ def ensure_handed(item: ReviewItem | int, user: AbstractBaseUser) -> None:
     raise ReviewRefused("claim the item first: it was not handed to you")
 
 
-def renew(item: ReviewItem | int, user: AbstractBaseUser) -> bool:
+def renew(item: ReviewItem | int, user: User) -> bool:
     """Extend the user's lease on the item (the page calls this while it is open); False if it lapsed."""
     return bool(
         Lease.objects.filter(item_id=_pk(item), user=user, skipped=False, expires_at__gt=timezone.now()).update(
@@ -217,7 +217,7 @@ def renew(item: ReviewItem | int, user: AbstractBaseUser) -> bool:
 
 
 def submit(
-    item: ReviewItem | int, user: AbstractBaseUser, decision: str, *, source: str = "web", require_claim: bool = False
+    item: ReviewItem | int, user: User, decision: str, *, source: str = "web", require_claim: bool = False
 ) -> Review:
     """Record the answer (the same answer twice counts once) and release the lease.
 
@@ -246,7 +246,7 @@ def submit(
     return review
 
 
-def skip(item: ReviewItem | int, user: AbstractBaseUser) -> None:
+def skip(item: ReviewItem | int, user: User) -> None:
     """Give the item back without answering; it is not offered to this user again."""
     Lease.objects.update_or_create(
         item_id=_pk(item), user=user, defaults={"expires_at": timezone.now(), "skipped": True}
@@ -254,7 +254,7 @@ def skip(item: ReviewItem | int, user: AbstractBaseUser) -> None:
 
 
 @transaction.atomic
-def undo_last(user: AbstractBaseUser) -> ReviewItem | None:
+def undo_last(user: User) -> ReviewItem | None:
     """Take back the user's latest answer: the review goes and the item is theirs again.
 
     If the answer had already resolved the item, the label change it made is reverted by a new history row

@@ -54,7 +54,7 @@ def _calibration_rates(items, bootstrap: int) -> dict[int, RateEstimate]:
         if len(rows) > len(best.get(tag_id, [])):
             best[tag_id] = rows
     return {
-        tag_id: estimate_rates(*zip(*rows, strict=True), bootstrap=bootstrap, seed=tag_id)  # type: ignore[call-arg]
+        tag_id: estimate_rates(*zip(*rows, strict=True), bootstrap=bootstrap, seed=tag_id)
         for tag_id, rows in best.items()
     }
 
@@ -106,7 +106,7 @@ def tag_health(dataset: Dataset) -> list[TagHealth]:
         health.append(
             TagHealth(
                 tag=tag.name,
-                given_positives=tag.positives,
+                given_positives=tag.positive_labels,
                 noise_estimate=figures.get("noise_estimate"),
                 tagability=rate.tagability if rate else None,
                 tagability_low=rate.tagability_low if rate else None,

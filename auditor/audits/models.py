@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -94,6 +96,9 @@ class ModelVersion(models.Model):
 
 class ReviewItem(models.Model):
     """A (clip, tag) question for annotators: flagged by the model, or drawn for calibration."""
+
+    # Not a column: when the lease of the person an item was just handed to ends (set by claim_next, undo_last).
+    lease_expires_at: datetime | None = None
 
     class Kind(models.TextChoices):
         FLAGGED = "flagged", "flagged"

@@ -6,8 +6,9 @@ import csv
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Exists, OuterRef
@@ -27,7 +28,7 @@ class ReviewRefused(ValueError):
 
 
 @transaction.atomic(savepoint=False)  # an error anywhere inside must undo the caller's whole step anyway
-def record_review(item: ReviewItem | int, user: AbstractBaseUser, decision: str, *, source: str = "web") -> Review:
+def record_review(item: ReviewItem | int, user: User, decision: str, *, source: str = "web") -> Review:
     """Record `user`'s decision on `item` and resolve the item when its reviews agree.
 
     Submitting the same answer twice records one review; a different answer from the same person is
@@ -53,7 +54,9 @@ def record_review(item: ReviewItem | int, user: AbstractBaseUser, decision: str,
             rawsql.update(cursor, item, ["required_reviews"])
             return review
         if others.total() + 1 >= item.required_reviews:
-            votes = Counter({answer: others[answer] for answer in (Review.Decision.PRESENT, Review.Decision.ABSENT)})
+            votes: Counter[str] = Counter(
+                {answer: others[answer] for answer in (Review.Decision.PRESENT, Review.Decision.ABSENT)}
+            )
             votes[decision] += 1
             leader, count = votes.most_common(1)[0]
             if count * 2 > votes.total():  # a strict majority: all of them, or the tie-breaker's side
@@ -77,7 +80,7 @@ def _locked_item(cursor: CursorWrapper, item_id: int) -> ReviewItem:
 
 
 def _insert_review(
-    cursor: CursorWrapper, item: ReviewItem, user: AbstractBaseUser, decision: str, source: str
+    cursor: CursorWrapper, item: ReviewItem, user: User, decision: str, source: str
 ) -> tuple[Review, Counter[str]] | None:
     """Insert the user's review of the (locked, open) item and count the other reviewers' decisions in the same
     statement; None if the user had already answered it.
@@ -87,7 +90,9 @@ def _insert_review(
     """
     reviews = rawsql.table(Review)
     now = timezone.now()
-    counted = [Review.Decision.PRESENT, Review.Decision.ABSENT, Review.Decision.UNSURE]
+    counted: list[str] = [Review.Decision.PRESENT, Review.Decision.ABSENT, Review.Decision.UNSURE]
+    params: list[Any] = [item.pk, user.pk, decision, source, connection.ops.adapt_datetimefield_value(now)]
+    params += [value for answer in counted for value in (item.pk, user.pk, answer)]
     cursor.execute(
         f"INSERT INTO {reviews} (item_id, user_id, decision, source, created_at) VALUES (%s, %s, %s, %s, %s)"
         " ON CONFLICT (item_id, user_id) DO NOTHING RETURNING id, "
@@ -95,8 +100,7 @@ def _insert_review(
             f"(SELECT COUNT(*) FROM {reviews} o WHERE o.item_id = %s AND o.user_id <> %s AND o.decision = %s)"
             for _ in counted
         ),
-        [item.pk, user.pk, decision, source, connection.ops.adapt_datetimefield_value(now)]
-        + [value for answer in counted for value in (item.pk, user.pk, answer)],
+        params,
     )
     row = cursor.fetchone()
     if row is None:
@@ -108,7 +112,7 @@ def _insert_review(
     return review, Counter(dict(zip(counted, row[1:], strict=True)))
 
 
-def _earlier_answer(item: ReviewItem, user: AbstractBaseUser, decision: str) -> Review:
+def _earlier_answer(item: ReviewItem, user: User, decision: str) -> Review:
     """The user's earlier review of the item if it gave the same answer (a submit sent twice counts once);
     otherwise the refusal: a different answer needs an undo first, and a closed item takes no more reviews."""
     mine = Review.objects.filter(item=item, user=user).first()
@@ -124,7 +128,7 @@ def _resolve(
     cursor: CursorWrapper,
     item: ReviewItem,
     present: bool,
-    user: AbstractBaseUser,
+    user: User,
     *,
     review: Review | None = None,
 ) -> None:
@@ -132,16 +136,19 @@ def _resolve(
     (locked) transaction. Without a review it is an admin's decision, recorded as theirs."""
     item.status, item.resolution, item.resolved_at = ReviewItem.Status.RESOLVED, present, timezone.now()
     rawsql.update(cursor, item, ["status", "resolution", "resolved_at"])
-    by_admin = review is None
+    if review is None:
+        source, review_id, reason = LabelChange.Source.ADMIN, None, f"admin decided {item.kind} item #{item.pk}"
+    else:
+        source, review_id, reason = LabelChange.Source.REVIEW, review.pk, f"{item.kind} item #{item.pk} resolved"
     set_verified_label(
         item.dataset_id,
         item.clip_id,
         item.tag_id,
         present,
-        source=LabelChange.Source.ADMIN if by_admin else LabelChange.Source.REVIEW,
+        source=source,
         user=user,
-        review_id=None if by_admin else review.pk,
-        reason=f"admin decided {item.kind} item #{item.pk}" if by_admin else f"{item.kind} item #{item.pk} resolved",
+        review_id=review_id,
+        reason=reason,
     )
 
 
@@ -159,7 +166,7 @@ def disputed_items(dataset: Dataset):
 
 
 @transaction.atomic
-def decide_as_admin(item: ReviewItem, user: AbstractBaseUser, present: bool) -> None:
+def decide_as_admin(item: ReviewItem, user: User, present: bool) -> None:
     """An admin settles an open item: it resolves with their decision, recorded in the label history as theirs
     (the annotators' reviews stay as they were)."""
     with connection.cursor() as cursor:
@@ -176,7 +183,7 @@ class AppliedReviews:
     items_created: int  # pairs that had no open item
 
 
-def apply_reviews_file(dataset: Dataset, path: str | Path, user: AbstractBaseUser) -> AppliedReviews:
+def apply_reviews_file(dataset: Dataset, path: str | Path, user: User) -> AppliedReviews:
     """Record decisions made elsewhere: a csv `path,tag,decision` (present|absent|unsure).
 
     Every row is checked before anything is written; a pair without an open item gets one (kind
@@ -223,7 +230,9 @@ def _read_decisions(dataset: Dataset, path: Path) -> list[tuple[int, Clip, Tag, 
         raise ReviewRefused(f"{path.name}: line {reader.reader.line_num}: cannot be read as csv ({exc})") from None
     clips = dict(dataset.clips.values_list("path", "id"))
     tags = {tag.name: tag for tag in dataset.tags.all()}
-    problems, rows, seen = [], [], {}
+    problems: list[str] = []
+    rows: list[tuple[int, Clip, Tag, str]] = []
+    seen: dict[tuple[str, str], int] = {}
     # Files made from export_flags carry names and paths in their spreadsheet-safe form.
     cells = [
         tuple(from_spreadsheet_safe((row.get(k) or "").strip()) for k in ("path", "tag"))

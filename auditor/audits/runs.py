@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -78,9 +78,7 @@ class RunParams:
         )
 
 
-def create_run(
-    dataset: Dataset, kind: str, params: dict, user: AbstractBaseUser | None = None, *, message: str = ""
-) -> AuditRun:
+def create_run(dataset: Dataset, kind: str, params: dict, user: User | None = None, *, message: str = "") -> AuditRun:
     """A queued run, after checking its parameters and that the dataset can be trained on."""
     checked = RunParams.from_dict(params)
     readable = dataset.clips.filter(readable=True).count()
@@ -117,9 +115,7 @@ def enqueue_run(run: AuditRun) -> None:
     transaction.on_commit(lambda: celery_app.send_task(RUN_TASK, args=[run.pk]))
 
 
-def queue_run(
-    dataset: Dataset, kind: str, params: dict, user: AbstractBaseUser | None = None, *, message: str = ""
-) -> AuditRun:
+def queue_run(dataset: Dataset, kind: str, params: dict, user: User | None = None, *, message: str = "") -> AuditRun:
     """Create the run (`create_run`'s checks; RunRefused) and send it to the worker: what every page, command and
     schedule that starts a run calls."""
     with transaction.atomic():
@@ -135,7 +131,7 @@ def retry_run(run: AuditRun) -> AuditRun:
     return queue_run(run.dataset, run.kind, run.params, run.requested_by, message=f"retry of run #{run.pk}")
 
 
-def cancel_run(run: AuditRun, user: AbstractBaseUser | None) -> AuditRun:
+def cancel_run(run: AuditRun, user: User | None) -> AuditRun:
     """Cancel a queued run at once, or ask a running one to stop at its next progress report (seconds).
 
     Either way the run ends failed with "cancelled by …", so it can be retried; nothing it had not committed

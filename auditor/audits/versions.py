@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from auditor.accounts.roles import recorded_user
@@ -59,7 +59,7 @@ def _not_worse(candidate: ModelVersion, active: ModelVersion) -> bool:
 
 
 @transaction.atomic
-def promote_version(version: ModelVersion, user: AbstractBaseUser | None) -> AuditRun | None:
+def promote_version(version: ModelVersion, user: User | None) -> AuditRun | None:
     """Make `version` the dataset's active model and queue a re-score of the queue with it.
 
     Returns the re-score run, or None when it could not be queued now (another run is in progress); the

@@ -8,6 +8,9 @@ rebuild them from the labels themselves.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db import connection
 from django.db.models import Count, Q
 
@@ -17,7 +20,7 @@ from auditor.datasets.models import Dataset, Label, Tag
 
 def recount_tags(dataset: Dataset) -> None:
     """Set every tag's totals from the label rows (one grouped query)."""
-    counted = {
+    counted: dict[int, Mapping[str, Any]] = {
         row["tag_id"]: row
         for row in Label.objects.filter(dataset=dataset)
         .values("tag_id")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -104,7 +104,7 @@ def import_dataset(
     file_format: str = "csv",
     skip_unreadable: bool = False,
     tag_descriptions: dict[str, str] | None = None,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     progress: Callable[[str], None] | None = None,
     show_content: bool = True,
     labels_name: str | None = None,
@@ -206,7 +206,7 @@ def _write(
     probes: dict[str, AudioInfo],
     descriptions: dict[str, str],
     sha: str,
-    user: AbstractBaseUser | None,
+    user: User | None,
     report: ImportReport,
 ) -> None:
     dataset, report.created_dataset = Dataset.objects.get_or_create(name=name, defaults={"audio_root": str(root)})
@@ -308,7 +308,7 @@ def _label_differences(
     known: dict[str, tuple[int, bool]],
     column_tag_ids: list[int],
     batch: ImportBatch,
-    user: AbstractBaseUser | None,
+    user: User | None,
     report: ImportReport,
 ) -> tuple[list[Label], list[int], list[LabelChange]]:
     """Labels to add, label ids to delete and history rows, for clips the dataset already has."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -24,7 +24,7 @@ def set_verified_label(
     present: bool,
     *,
     source: str,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     review_id: int | None = None,
     reason: str = "",
 ) -> LabelChange | None:
@@ -86,9 +86,7 @@ def set_verified_label(
 
 
 @transaction.atomic
-def revert_change(
-    change: LabelChange, *, user: AbstractBaseUser | None, reason: str, source: str | None = None
-) -> LabelChange:
+def revert_change(change: LabelChange, *, user: User | None, reason: str, source: str | None = None) -> LabelChange:
     """Put the label back as it was before `change`, with a new history row (the history stays whole).
 
     The restored label counts as verified only if a person had decided it before that change. The new row's

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -37,7 +37,7 @@ def item_payload(item: ReviewItem) -> dict:
     }
 
 
-def revealed_label(user: AbstractBaseUser, item_id: int) -> dict:
+def revealed_label(user: User, item_id: int) -> dict:
     """The item's current label and the model's P(present), for a person who holds it now or answered it;
     ReviewRefused for anyone else, ReviewItem.DoesNotExist for no such item."""
     item = ReviewItem.objects.filter(pk=item_id).values("given", "probability").first()
@@ -54,7 +54,7 @@ def revealed_label(user: AbstractBaseUser, item_id: int) -> dict:
     }
 
 
-def tally(user: AbstractBaseUser) -> dict:
+def tally(user: User) -> dict:
     """Reviews this person gave today (local time) and open items still waiting for their answer: while a
     dataset has tags in focus, only those tags' items (the only ones the queue hands out)."""
     start_of_day = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
@@ -71,7 +71,7 @@ def tally(user: AbstractBaseUser) -> dict:
     }
 
 
-def history(user: AbstractBaseUser, *, limit: int = 50, before_id: int | None = None) -> list[dict]:
+def history(user: User, *, limit: int = 50, before_id: int | None = None) -> list[dict]:
     """This person's latest reviews, newest first."""
     reviews = Review.objects.filter(user=user).select_related("item__clip", "item__tag", "item__dataset")
     if before_id is not None:
