@@ -228,7 +228,9 @@ FILE_UPLOAD_HANDLERS = [
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# A success does not wipe the failures: a guesser with one account of their own would otherwise reset their
+# address's count by logging into it between guesses. Failures age out after the lockout window instead.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "auditor.accounts.throttle.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "auditor.accounts.throttle.client_address"
 AXES_VERBOSE = False

@@ -72,3 +72,11 @@ def test_behind_a_proxy_the_address_the_proxy_saw_counts(ann, settings):
     assert locked.post("/login/", {"username": "ann", "password": ann}).status_code == 429
     other = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.6")  # same proxy, another client
     assert other.post("/login/", {"username": "ann", "password": ann}).status_code == 302
+
+
+def test_a_guesser_cannot_reset_their_count_by_logging_into_their_own_account(ann):
+    _, own = create_or_reset_user("mallory", role=ANNOTATOR_GROUP)
+    for number in range(4):
+        log_in(f"victim{number}", "wrong", address="10.0.0.66")
+        assert log_in("mallory", own, address="10.0.0.66") == 302  # a success between the guesses
+    assert log_in("victim9", "wrong", address="10.0.0.66") == 429  # the fifth failure from there still counts
