@@ -26,8 +26,19 @@ def _connection() -> BaseDatabaseWrapper:
     return connections[DEFAULT_DB_ALIAS]
 
 
-def quote(name: str) -> str:
+def quote(name: str | None) -> str:
+    """A table or column name quoted for the database (`name` is never None for a concrete field)."""
+    if name is None:
+        raise ValueError("no name to quote")
     return _connection().ops.quote_name(name)
+
+
+def concrete_field(model: type[Model], name: str) -> Field:
+    """The model's field `name` that has a column (not a reverse relation)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{model._meta.label}.{name} has no column")
+    return field
 
 
 def table(model: type[Model]) -> str:
@@ -102,7 +113,7 @@ def insert(cursor: CursorWrapper, model: type[M], **values: Any) -> M:
         pk_value = cursor.fetchone()[0]
     else:
         cursor.execute(sql, params)
-        pk_value = connection.ops.last_insert_id(cursor, model._meta.db_table, pk.column)
+        pk_value = connection.ops.last_insert_id(cursor, model._meta.db_table, str(pk.column))
     values[pk.attname] = pk_value
     return stored(model, **values)
 
@@ -117,7 +128,7 @@ def insert_if_absent(cursor: CursorWrapper, model: type[Model], unique: Sequence
     """Insert one row unless a row with the same values of the `unique` fields (a unique constraint) exists;
     whether it did. A row being inserted by another transaction is waited for. Fields as in `insert`."""
     sql, params = _insert(model, values)
-    target = ", ".join(quote(model._meta.get_field(name).column) for name in unique)
+    target = ", ".join(quote(concrete_field(model, name).column) for name in unique)
     cursor.execute(f"{sql} ON CONFLICT ({target}) DO NOTHING RETURNING {quote(model._meta.pk.column)}", params)
     return cursor.fetchone() is not None
 
@@ -125,7 +136,7 @@ def insert_if_absent(cursor: CursorWrapper, model: type[Model], unique: Sequence
 def update(cursor: CursorWrapper, instance: Model, fields: Sequence[str]) -> None:
     """Write the instance's current values of `fields` (attnames) to its row, like save(update_fields=…)."""
     meta = instance._meta
-    chosen = [meta.get_field(name) for name in fields]
+    chosen = [concrete_field(type(instance), name) for name in fields]
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in chosen)
     params = [_prepared(field, getattr(instance, field.attname)) for field in chosen] + [instance.pk]
     cursor.execute(f"UPDATE {table(type(instance))} SET {assignments} WHERE {quote(meta.pk.column)} = %s", params)

@@ -60,7 +60,7 @@ def test_admins_see_the_datasets_with_their_counts(admin_client: Client, dataset
 def test_the_dataset_page_lists_tags_and_unreadable_clips(admin_client: Client, dataset) -> None:
     response = admin_client.get("/datasets/music/")
     assert response.status_code == 200
-    assert {tag.name: tag.positives for tag in response.context["tags"]} == {"rock": 2, "piano": 1}
+    assert {tag.name: tag.positive_labels for tag in response.context["tags"]} == {"rock": 2, "piano": 1}
     assert b"gone.wav" in response.content and b"file not found" in response.content
 
 
@@ -96,7 +96,7 @@ def test_admins_import_a_dataset_by_uploading_its_labels(admin_client: Client, a
     response = admin_client.post("/datasets/import", form, follow=True)
     assert response.redirect_chain[-1][0] == "/datasets/uploaded/"
     assert "Imported 2 rows into uploaded" in response.content.decode()
-    assert {tag.name: tag.positives for tag in response.context["tags"]} == {"rock": 2, "piano": 1}
+    assert {tag.name: tag.positive_labels for tag in response.context["tags"]} == {"rock": 2, "piano": 1}
 
 
 def test_an_import_from_the_page_lists_every_problem_and_writes_nothing(

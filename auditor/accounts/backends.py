@@ -6,10 +6,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db import connection
 
 from auditor import rawsql
+from auditor.accounts.roles import remember_roles
 
 
 class UserWithRolesBackend(ModelBackend):
@@ -19,11 +20,11 @@ class UserWithRolesBackend(ModelBackend):
     took two statements per request; this is one, hand-written (it runs on every answer; see auditor.rawsql).
     """
 
-    def get_user(self, user_id: Any) -> AbstractBaseUser | None:
+    def get_user(self, user_id: Any) -> User | None:
         user_model = get_user_model()
-        memberships = user_model.groups.through  # type: ignore[attr-defined]
-        member = rawsql.quote(memberships._meta.get_field(user_model._meta.model_name).column)
-        group = rawsql.quote(memberships._meta.get_field("group").column)
+        memberships = user_model.groups.through
+        member = rawsql.quote(rawsql.concrete_field(memberships, str(user_model._meta.model_name)).column)
+        group = rawsql.quote(rawsql.concrete_field(memberships, "group").column)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {rawsql.columns(user_model, 'u')}, g.name FROM {rawsql.table(user_model)} u"
@@ -37,5 +38,5 @@ class UserWithRolesBackend(ModelBackend):
             return None
         width = rawsql.width(user_model)
         user = rawsql.from_row(user_model, rows[0][:width])
-        user._role_group_names = {row[width] for row in rows if row[width] is not None}
+        remember_roles(user, {row[width] for row in rows if row[width] is not None})
         return user if self.user_can_authenticate(user) else None

@@ -14,20 +14,31 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 
 ADMIN_GROUP = "admin"
 ANNOTATOR_GROUP = "annotator"
 ROLE_GROUPS = (ADMIN_GROUP, ANNOTATOR_GROUP)
 
 
+class AuthenticatedRequest(HttpRequest):
+    """The request a view behind a role check gets: its user is signed in (for the type checker)."""
+
+    user: User
+
+
+def remember_roles(user: User, names: set[str]) -> None:
+    """Keep the user's role group names on the instance for the rest of the request (the backend loads them)."""
+    user._role_group_names = names  # type: ignore[attr-defined]  # a per-request cache, not a field
+
+
 def _group_names(user: User | AnonymousUser) -> set[str]:
-    if not user.is_authenticated:
+    if not isinstance(user, User):
         return set()
     cached = getattr(user, "_role_group_names", None)
     if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
-        user._role_group_names = cached  # type: ignore[union-attr]
+        cached = set(user.groups.values_list("name", flat=True))
+        remember_roles(user, cached)
     return cached
 
 
@@ -37,18 +48,18 @@ def recorded_user(user: User | AnonymousUser | None) -> User | None:
 
 
 def is_admin(user: User | AnonymousUser) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or ADMIN_GROUP in _group_names(user)))
+    return isinstance(user, User) and (user.is_superuser or ADMIN_GROUP in _group_names(user))
 
 
 def is_annotator(user: User | AnonymousUser) -> bool:
     return bool(user.is_authenticated and (is_admin(user) or ANNOTATOR_GROUP in _group_names(user)))
 
 
-def _role_required(check: Callable[[Any], bool], refusal: str) -> Callable[[Callable[..., HttpResponse]], Callable]:
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _role_required(check: Callable[[Any], bool], refusal: str) -> Callable[[Callable[..., HttpResponseBase]], Callable]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
         @login_required
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not check(request.user):
                 raise PermissionDenied(refusal)
             return view(request, *args, **kwargs)

@@ -83,7 +83,8 @@ def health_report(dataset: Dataset, *, sort: str = "tag") -> HealthReport:
         )
         if row.auc_verified_change is not None and row.auc_verified_change < -margin:
             row.warnings.append(f"AUC against verified labels fell by {-row.auc_verified_change:.3f}")
-        if health.tagability_low is not None and health.tagability_high - health.tagability_low > widest:
+        low, high = health.tagability_low, health.tagability_high
+        if low is not None and high is not None and high - low > widest:
             row.warnings.append(f"tagability interval wider than {widest:.2f}: review more calibration items")
         rows.append(row)
     rows = _sorted(rows, sort)
@@ -93,13 +94,13 @@ def health_report(dataset: Dataset, *, sort: str = "tag") -> HealthReport:
         (t if r.health.tagability is None else r.health.tagability, a, name)
         for (t, a, name), r in zip(pairs, rows, strict=True)
     ]
-    pairs = [(t, a, name) for t, a, name in pairs if t is not None and a is not None]
+    points = [(t, a, name) for t, a, name in pairs if t is not None and a is not None]
     correlation = None
-    if len(pairs) >= 3:
-        rho = spearmanr([p[0] for p in pairs], [p[1] for p in pairs]).statistic
+    if len(points) >= 3:
+        rho = spearmanr([p[0] for p in points], [p[1] for p in points]).statistic
         correlation = None if math.isnan(rho) else float(rho)
     scatter = scatter_svg(
-        pairs,
+        points,
         title="Per-tag ROC-AUC against tagability",
         x_label="tagability (calibration estimate where reviewed, else the model's)",
         y_label="ROC-AUC against the given labels",

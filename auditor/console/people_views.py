@@ -7,12 +7,12 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from auditor.accounts.roles import admin_required
+from auditor.accounts.roles import AuthenticatedRequest, admin_required
 from auditor.audits.agreement import annotator_stats
 from auditor.audits.models import ReviewItem
 from auditor.audits.reviews import ReviewRefused, decide_as_admin, disputed_items
@@ -25,7 +25,7 @@ DISPUTED_PAGE = 100
 
 @require_GET
 @admin_required
-def annotators(request: HttpRequest, name: str) -> HttpResponse:
+def annotators(request: AuthenticatedRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     stats = annotator_stats(dataset)
     busiest = max((count for s in stats for _, count in s.per_day), default=0)
@@ -34,7 +34,7 @@ def annotators(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_GET
 @admin_required
-def label_history(request: HttpRequest, name: str) -> HttpResponse:
+def label_history(request: AuthenticatedRequest, name: str) -> HttpResponse:
     """The label history, newest first, filterable by clip path, tag, source and user."""
     dataset = get_object_or_404(Dataset, name=name)
     filters = {key: request.GET.get(key, "").strip() for key in ("clip", "tag", "source", "user")}
@@ -65,7 +65,7 @@ def label_history(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_POST
 @admin_required
-def revert(request: HttpRequest, name: str, change_id: int) -> HttpResponse:
+def revert(request: AuthenticatedRequest, name: str, change_id: int) -> HttpResponse:
     change = get_object_or_404(LabelChange.objects.select_related("clip", "tag"), dataset__name=name, pk=change_id)
     with transaction.atomic():
         undone = revert_change(
@@ -85,7 +85,7 @@ def revert(request: HttpRequest, name: str, change_id: int) -> HttpResponse:
 
 @require_GET
 @admin_required
-def disputed(request: HttpRequest, name: str) -> HttpResponse:
+def disputed(request: AuthenticatedRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     items = list(disputed_items(dataset)[:DISPUTED_PAGE])
     return render(request, "console/disputed.html", {"dataset": dataset, "items": items})
@@ -93,7 +93,7 @@ def disputed(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_POST
 @admin_required
-def decide(request: HttpRequest, name: str, item_id: int) -> HttpResponse:
+def decide(request: AuthenticatedRequest, name: str, item_id: int) -> HttpResponse:
     item = get_object_or_404(ReviewItem.objects.select_related("clip", "tag"), dataset__name=name, pk=item_id)
     decision = request.POST.get("decision")
     if decision not in ("present", "absent"):

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from auditor.accounts.roles import admin_required
+from auditor.accounts.roles import AuthenticatedRequest, admin_required
 from auditor.audits.models import AuditRun
 from auditor.audits.runs import RunRefused, cancel_run, queue_run, retrain_threshold, retry_run
 from auditor.audits.schedules import RetrainSchedule, retrain_schedule, set_retrain_schedule
@@ -44,7 +44,7 @@ def _policy_form(dataset: Dataset, data=None) -> RetrainPolicyForm:
 
 @require_GET
 @admin_required
-def dataset_runs(request: HttpRequest, name: str) -> HttpResponse:
+def dataset_runs(request: AuthenticatedRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     runs = list(dataset.runs.select_related("requested_by", "model_version")[:50])
     return render(
@@ -64,7 +64,7 @@ def dataset_runs(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_POST
 @admin_required
-def start_run(request: HttpRequest, name: str) -> HttpResponse:
+def start_run(request: AuthenticatedRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     form = StartRunForm(request.POST)
     if not form.is_valid():
@@ -87,7 +87,7 @@ def start_run(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_POST
 @admin_required
-def retrain_policy(request: HttpRequest, name: str) -> HttpResponse:
+def retrain_policy(request: AuthenticatedRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     form = _policy_form(dataset, request.POST)
     if not form.is_valid():
@@ -102,7 +102,7 @@ def retrain_policy(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_GET
 @admin_required
-def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_detail(request: AuthenticatedRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(
         AuditRun.objects.select_related("dataset", "requested_by", "cancel_requested_by"), pk=run_id
     )
@@ -115,13 +115,13 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @require_GET
 @admin_required
-def run_progress(request: HttpRequest, run_id: int) -> JsonResponse:
+def run_progress(request: AuthenticatedRequest, run_id: int) -> JsonResponse:
     return JsonResponse(progress_payload(get_object_or_404(AuditRun, pk=run_id)))
 
 
 @require_POST
 @admin_required
-def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_retry(request: AuthenticatedRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(AuditRun, pk=run_id)
     try:
         again = retry_run(run)
@@ -134,7 +134,7 @@ def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @require_POST
 @admin_required
-def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_cancel(request: AuthenticatedRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(AuditRun, pk=run_id)
     try:
         run = cancel_run(run, request.user)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from auditor.accounts.roles import admin_required
+from auditor.accounts.roles import AuthenticatedRequest, admin_required
 from auditor.audits.models import ModelVersion
 from auditor.audits.versions import promote_version
 from auditor.datasets.models import Dataset
@@ -27,7 +27,7 @@ class TagComparison:
 
 @require_GET
 @admin_required
-def model_versions(request: HttpRequest, name: str) -> HttpResponse:
+def model_versions(request: AuthenticatedRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     versions = list(dataset.model_versions.select_related("run").order_by("-number"))
     return render(request, "console/versions.html", {"dataset": dataset, "versions": versions})
@@ -35,7 +35,7 @@ def model_versions(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_GET
 @admin_required
-def compare_versions(request: HttpRequest, name: str) -> HttpResponse:
+def compare_versions(request: AuthenticatedRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     try:
         a, b = (query_int(request, key, None, maximum=MAX_VERSION_NUMBER) for key in ("a", "b"))
@@ -68,7 +68,7 @@ def compare_versions(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_POST
 @admin_required
-def promote(request: HttpRequest, name: str, number: int) -> HttpResponse:
+def promote(request: AuthenticatedRequest, name: str, number: int) -> HttpResponse:
     version = get_object_or_404(ModelVersion.objects.select_related("dataset"), dataset__name=name, number=number)
     run = promote_version(version, request.user)
     if run is None:

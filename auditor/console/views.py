@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from auditor.accounts.roles import admin_required
+from auditor.accounts.roles import AuthenticatedRequest, admin_required
 from auditor.audits.queue import queue_state, reprioritise
 from auditor.console.forms import TagPriorityFormSet
 from auditor.console.health_report import health_report
@@ -33,7 +33,7 @@ COLUMNS = [  # (sort key, heading) of the health table
 
 
 @admin_required
-def dataset_detail(request: HttpRequest, name: str) -> HttpResponse:
+def dataset_detail(request: AuthenticatedRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     context = {
         "dataset": dataset,
@@ -49,7 +49,7 @@ def dataset_detail(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @admin_required
-def tag_priorities(request: HttpRequest, name: str) -> HttpResponse:
+def tag_priorities(request: AuthenticatedRequest, name: str) -> HttpResponse:
     """Weights, descriptions, focus and active flags of a dataset's tags; saving re-ranks the open queue."""
     dataset = get_object_or_404(Dataset, name=name)
     tags = dataset.tags.order_by("-weight", "name")
@@ -74,7 +74,7 @@ def tag_priorities(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @admin_required
-def tag_health_page(request: HttpRequest, name: str) -> HttpResponse:
+def tag_health_page(request: AuthenticatedRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     report = health_report(dataset, sort=request.GET.get("sort", "tag"))
     return render(request, "console/health.html", {"dataset": dataset, "report": report, "columns": COLUMNS})

@@ -19,7 +19,7 @@ from auditor.datasets.models import Dataset, dataset_name_validator
 
 def form_problems(form: forms.BaseForm) -> str:
     """A form's errors as one line naming each field, for a message on the page it redirects to."""
-    return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+    return "; ".join(f"{field}: {' '.join(map(str, errors))}" for field, errors in form.errors.items())
 
 
 def server_path_in_import_roots(raw: str, *, folder: bool) -> Path | None:
@@ -64,7 +64,7 @@ class ImportForm(forms.Form):
         self.upload_too_large = upload_too_large
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if self.upload_too_large:
             limit = settings.IMPORT_MAX_UPLOAD_BYTES
             raise forms.ValidationError(

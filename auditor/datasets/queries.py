@@ -22,11 +22,11 @@ class DatasetSummary:
 def dataset_summaries() -> list[DatasetSummary]:
     """Each dataset's counts: clips by subquery (no join fan-out), positives from the tags' kept totals."""
 
-    def clips(**condition) -> Subquery:
+    def clips(**condition) -> Coalesce:
         counted = Clip.objects.filter(dataset=OuterRef("pk"), **condition).order_by().values("dataset")
         return Coalesce(Subquery(counted.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
 
-    def over_tags(aggregate) -> Subquery:
+    def over_tags(aggregate) -> Coalesce:
         rows = Tag.objects.filter(dataset=OuterRef("pk")).order_by().values("dataset").annotate(n=aggregate)
         return Coalesce(Subquery(rows.values("n"), output_field=IntegerField()), 0)
 
@@ -40,9 +40,5 @@ def dataset_summaries() -> list[DatasetSummary]:
 
 
 def tag_table(dataset: Dataset) -> list[Tag]:
-    """Tags with `positives` (current positive labels) and `verified` (pairs a person decided), most important
-    first."""
-    tags = list(dataset.tags.order_by("-weight", "name"))
-    for tag in tags:
-        tag.positives, tag.verified = tag.positive_labels, tag.verified_labels
-    return tags
+    """The dataset's tags, most important first (each with its kept totals: `positive_labels`, `verified_labels`)."""
+    return list(dataset.tags.order_by("-weight", "name"))

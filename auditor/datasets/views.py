@@ -4,11 +4,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from auditor.accounts.roles import admin_required, is_admin, is_annotator
+from auditor.accounts.roles import AuthenticatedRequest, admin_required, is_admin, is_annotator
 from auditor.datasets.exporting import export_labels
 from auditor.datasets.forms import ImportForm, ReviewSettingsForm, form_problems
 from auditor.datasets.importing import ImportFailed, import_dataset
@@ -17,7 +17,7 @@ from auditor.datasets.queries import dataset_summaries
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """Admins land on their datasets, annotators on the review page, people with no role on an explanation."""
     if is_admin(request.user):
         return render(request, "datasets/list.html", {"summaries": dataset_summaries(), "import_form": ImportForm()})
@@ -27,7 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
-def dataset_export(request: HttpRequest, name: str) -> FileResponse:
+def dataset_export(request: AuthenticatedRequest, name: str) -> FileResponse:
     dataset = get_object_or_404(Dataset, name=name)
     exports = Path(settings.DATA_DIR) / "exports"
     out = exports / f"{dataset.name}-labels.csv"
@@ -39,7 +39,7 @@ def dataset_export(request: HttpRequest, name: str) -> FileResponse:
 
 @require_POST
 @admin_required
-def dataset_import(request: HttpRequest) -> HttpResponse:
+def dataset_import(request: AuthenticatedRequest) -> HttpResponse:
     """Import from the page; every problem the import finds is listed on the page and nothing is written."""
     form = ImportForm(request.POST, request.FILES, upload_too_large=getattr(request, "upload_too_large", False))
     problems = ""
@@ -69,7 +69,7 @@ def dataset_import(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @admin_required
-def dataset_settings(request: HttpRequest, name: str) -> HttpResponse:
+def dataset_settings(request: AuthenticatedRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     form = ReviewSettingsForm(request.POST, instance=dataset)
     if form.is_valid():

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.http import require_GET
 
-from auditor.accounts.roles import api_annotator_required
+from auditor.accounts.roles import AuthenticatedRequest, api_annotator_required
 from auditor.audits.claims import ClaimRefused, claim_next, ensure_handed, renew, skip, submit, undo_last
 from auditor.audits.models import ReviewItem
 from auditor.audits.reviews import DECISIONS, ReviewRefused
@@ -83,12 +83,12 @@ def _next_wanted(body: dict) -> NextWanted:
     return NextWanted(dataset_id, id_list_field(body, "exclude", max_items=MAX_EXCLUDE))
 
 
-def _claimed(request: HttpRequest, wanted: NextWanted) -> dict | None:
+def _claimed(request: AuthenticatedRequest, wanted: NextWanted) -> dict | None:
     item = claim_next(request.user, dataset_id=wanted.dataset_id, exclude=wanted.exclude)
     return None if item is None else item_payload(item)
 
 
-def _answer_with_next(request: HttpRequest, wanted: NextWanted | None, answer: dict) -> JsonResponse:
+def _answer_with_next(request: AuthenticatedRequest, wanted: NextWanted | None, answer: dict) -> JsonResponse:
     """The answer, with the next item leased when asked (None rather than an error: the answer went in)."""
     if wanted is not None:
         try:
@@ -98,26 +98,26 @@ def _answer_with_next(request: HttpRequest, wanted: NextWanted | None, answer: d
     return JsonResponse(answer)
 
 
-def _own_item(request: HttpRequest, item_id: int) -> int:
+def _own_item(request: AuthenticatedRequest, item_id: int) -> int:
     """The item's id, if this person was handed it (a lease, even lapsed) or already answered it."""
     ensure_handed(item_id, request.user)
     return item_id
 
 
 @endpoint("POST")
-def claim(request: HttpRequest) -> JsonResponse:
+def claim(request: AuthenticatedRequest) -> JsonResponse:
     """The next question (the one held already first), or null when the queue has none for this person."""
     return JsonResponse({"item": _claimed(request, _next_wanted(read_json_object(request, CLAIM_FIELDS)))})
 
 
 @endpoint("POST")
-def renew_lease(request: HttpRequest, item_id: int) -> JsonResponse:
+def renew_lease(request: AuthenticatedRequest, item_id: int) -> JsonResponse:
     read_json_object(request, ())
     return JsonResponse({"renewed": renew(_own_item(request, item_id), request.user)})
 
 
 @endpoint("POST")
-def submit_answer(request: HttpRequest, item_id: int) -> JsonResponse:
+def submit_answer(request: AuthenticatedRequest, item_id: int) -> JsonResponse:
     body = read_json_object(request, SUBMIT_FIELDS)
     decision = text_field(body, "decision", choices=tuple(DECISIONS))
     if decision is None:
@@ -140,7 +140,7 @@ def submit_answer(request: HttpRequest, item_id: int) -> JsonResponse:
 
 
 @endpoint("POST")
-def skip_item(request: HttpRequest, item_id: int) -> JsonResponse:
+def skip_item(request: AuthenticatedRequest, item_id: int) -> JsonResponse:
     body = read_json_object(request, SKIP_FIELDS)
     wanted, want_next = _next_wanted(body), flag_field(body, "next")  # checked even when no next is asked for
     skip(_own_item(request, item_id), request.user)
@@ -148,7 +148,7 @@ def skip_item(request: HttpRequest, item_id: int) -> JsonResponse:
 
 
 @endpoint("POST")
-def reveal(request: HttpRequest, item_id: int) -> JsonResponse:
+def reveal(request: AuthenticatedRequest, item_id: int) -> JsonResponse:
     """The current label and the model's belief, for a person who holds the item or answered it. They are not in
     the question itself: a page asks for them once its annotator has listened (or pressed L), a script when it
     chooses, so they never arrive unasked."""
@@ -157,7 +157,7 @@ def reveal(request: HttpRequest, item_id: int) -> JsonResponse:
 
 
 @endpoint("POST")
-def undo(request: HttpRequest) -> JsonResponse:
+def undo(request: AuthenticatedRequest) -> JsonResponse:
     """Take back this person's latest answer; the item comes back to them (null if they answered nothing)."""
     read_json_object(request, ())
     item = undo_last(request.user)
@@ -165,13 +165,13 @@ def undo(request: HttpRequest) -> JsonResponse:
 
 
 @endpoint("GET")
-def my_tally(request: HttpRequest) -> JsonResponse:
+def my_tally(request: AuthenticatedRequest) -> JsonResponse:
     return JsonResponse(tally(request.user))
 
 
 @endpoint("GET")
-def my_history(request: HttpRequest) -> JsonResponse:
-    limit = query_int(request, "limit", 50, maximum=MAX_HISTORY)
+def my_history(request: AuthenticatedRequest) -> JsonResponse:
+    limit = query_int(request, "limit", 50, maximum=MAX_HISTORY) or 50  # never None: it has a default
     before = query_int(request, "before", None)
     return JsonResponse({"reviews": history(request.user, limit=limit, before_id=before)})
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.http import http_date
 
 CHUNK = 64 * 1024
@@ -62,7 +62,7 @@ def _file_part(path: Path, start: int, length: int) -> Iterator[bytes]:
             yield data
 
 
-def audio_response(request: HttpRequest, path: Path) -> HttpResponse:
+def audio_response(request: HttpRequest, path: Path) -> HttpResponseBase:
     """The file, or the requested byte range of it (206), with the headers players rely on."""
     stat = path.stat()
     size = stat.st_size
@@ -81,7 +81,7 @@ def audio_response(request: HttpRequest, path: Path) -> HttpResponse:
                 refused["Content-Range"] = f"bytes */{size}"
                 return refused
     if request.method == "HEAD":
-        response: HttpResponse = HttpResponse(content_type=content_type, status=200 if byte_range is None else 206)
+        response: HttpResponseBase = HttpResponse(content_type=content_type, status=200 if byte_range is None else 206)
         start, end = byte_range or (0, size - 1)
         response["Content-Length"] = str(end - start + 1)
         if byte_range is not None:

@@ -12,7 +12,7 @@ def _ref(name: str) -> dict:
 
 
 _ERROR = {"description": "An error", "content": {"application/json": {"schema": _ref("Error")}}}
-_WRITE = {"security": [{"session": [], "csrf": []}]}
+_WRITE: dict[str, list[dict[str, list[str]]]] = {"security": [{"session": [], "csrf": []}]}
 
 
 def _json(ref: str, description: str) -> dict:

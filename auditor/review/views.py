@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_safe
 
-from auditor.accounts.roles import annotator_required, is_admin
+from auditor.accounts.roles import AuthenticatedRequest, annotator_required, is_admin
 from auditor.audits.claims import claim_next
 from auditor.audits.models import Lease, Review, ReviewItem
 from auditor.audits.spectrograms import drawn_in_request, spectrogram_file
@@ -18,7 +18,7 @@ from tagging.features import FeatureError
 
 @require_GET
 @annotator_required
-def review_page(request: HttpRequest) -> HttpResponse:
+def review_page(request: AuthenticatedRequest) -> HttpResponse:
     """The question on screen now (held or newly claimed); the page's script fetches the ones after it."""
     dataset = None
     if request.GET.get("dataset"):
@@ -32,11 +32,11 @@ def review_page(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @annotator_required
-def history_page(request: HttpRequest) -> HttpResponse:
+def history_page(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "review/history.html", {"reviews": history(request.user, limit=200)})
 
 
-def _item_for_media(request: HttpRequest, item_id: int) -> ReviewItem:
+def _item_for_media(request: AuthenticatedRequest, item_id: int) -> ReviewItem:
     """Admins open any item; an annotator only the items handed to them (not skipped) or answered by them."""
     item = get_object_or_404(ReviewItem.objects.select_related("clip__dataset"), pk=item_id)
     if is_admin(request.user):
@@ -49,7 +49,7 @@ def _item_for_media(request: HttpRequest, item_id: int) -> ReviewItem:
 
 @require_safe  # GET and HEAD: players ask for the size first
 @annotator_required
-def item_audio(request: HttpRequest, item_id: int) -> HttpResponse:
+def item_audio(request: AuthenticatedRequest, item_id: int) -> HttpResponseBase:
     item = _item_for_media(request, item_id)
     try:
         path = item.clip.audio_file()
@@ -60,7 +60,7 @@ def item_audio(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @require_safe
 @annotator_required
-def item_spectrogram(request: HttpRequest, item_id: int) -> HttpResponse:
+def item_spectrogram(request: AuthenticatedRequest, item_id: int) -> HttpResponse:
     item = _item_for_media(request, item_id)
     try:
         picture = spectrogram_file(item.clip, draw=drawn_in_request(item.clip))

@@ -1,6 +1,7 @@
 import csv
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -40,7 +41,8 @@ class Command(BaseCommand):
         for path, error in zip(files, errors, strict=True):
             if error:
                 self.stderr.write(f"skipped {path.relative_to(root)}: {error}")
-        probabilities = tagger.presence_probability([cache.load(p) for p in usable]) if usable else []
+        features = [cache.load(p) for p in usable]
+        probabilities = tagger.presence_probability(features) if usable else np.zeros((0, len(tagger.tags)))
         with open(options["out"], "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["path", *(spreadsheet_safe(tag) for tag in tagger.tags)])
