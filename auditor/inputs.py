@@ -1,17 +1,18 @@
 """The one layer every request passes through before a view: malformed input becomes a 400 that names the field.
 
 - `InputGuardMiddleware` refuses NUL characters anywhere in the address, the query or a form (PostgreSQL cannot
-  store them and the database driver raises), and API bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (413).
+  store them and the database driver raises) and API bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (413); it answers
+  a wrong method on the API in JSON (405).
 - `LimitedUploadHandler` stops a file upload past IMPORT_MAX_UPLOAD_BYTES while it arrives.
 - `IdConverter` (`<id:…>` in URLs) matches only ids the database can hold, so a 30-digit id is a 404.
-- `read_json_object` and the field readers turn a JSON (or form) body into checked values or raise `BadInput`.
+- `query_int` reads a whole number from the query string of a page. (The API's bodies and queries are
+  validated by their types: auditor.review.api_schemas.)
 - The error handlers answer JSON on /api/ paths (400, 403, 404, 413, 500) and the site's pages elsewhere.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -71,7 +72,13 @@ class InputGuardMiddleware:
             refusal = BadInput(f"the request could not be read: {exc}")
         if refusal is not None:
             return error_response(request, str(refusal), refusal.status)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and is_api(request) and "json" not in response.get("Content-Type", ""):
+            # The API's router answers a wrong method with Django's bare 405; API clients get JSON everywhere.
+            allowed = response.get("Allow", "")
+            response = JsonResponse({"error": f"use {allowed} on this address"}, status=405)
+            response["Allow"] = allowed
+        return response
 
     @staticmethod
     def _refusal(request: HttpRequest) -> BadInput | None:
@@ -84,6 +91,10 @@ class InputGuardMiddleware:
             length = request.META.get("CONTENT_LENGTH") or "0"
             if not length.isdigit() or int(length) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
                 return body_too_large()
+            # Read (and kept) now: the CSRF check reads a form body as a stream, which would leave nothing for the
+            # API's parser to refuse with a clear message (it takes JSON only).
+            request.body  # noqa: B018
+            return None
         if request.method == "POST" and request.content_type in FORM_TYPES:
             field = _nul_field(request.POST.lists())
             if field is not None:
@@ -123,80 +134,7 @@ class IdConverter:
         return str(int(value))
 
 
-# ---- JSON and form bodies -------------------------------------------------------------------------------------
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def read_json_object(request: HttpRequest, fields: Collection[str]) -> dict[str, Any]:
-    """The body as a dict holding only `fields` (a JSON object, or a form); {} for an empty body."""
-    if request.content_type in FORM_TYPES:
-        # Read as a form (the CSRF check may have read the stream already, so the raw body is not used).
-        if request.FILES:
-            raise BadInput("files are not accepted here; send JSON")
-        body: Any = request.POST.dict()
-        body.pop("csrfmiddlewaretoken", None)  # a form's CSRF token, checked already
-    else:
-        try:
-            raw = request.body
-        except RequestDataTooBig:
-            raise body_too_large() from None
-        if not raw:
-            return {}
-        if request.content_type != "application/json":
-            raise BadInput("send the body as JSON, with Content-Type: application/json")
-        try:
-            body = json.loads(raw, parse_constant=_refuse_constant)
-        except RecursionError:
-            raise BadInput("the body is nested too deeply") from None
-        except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, integers of over 4,300 digits
-            raise BadInput(f"the body is not valid JSON: {exc}") from None
-        if not isinstance(body, dict):
-            raise BadInput("the body must be a JSON object")
-    unknown = sorted(set(body) - set(fields))
-    if unknown:
-        raise BadInput(f"field {unknown[0]!r}: not a field of this request (expected {', '.join(sorted(fields))})")
-    return body
-
-
-def text_field(body: dict[str, Any], name: str, *, max_length: int = 200, choices: Collection[str] = ()) -> str | None:
-    """A string field, or None when absent (or empty); no NUL, at most `max_length`, one of `choices` if given."""
-    value = body.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise BadInput(f"field {name!r}: expected a string, got {type(value).__name__}")
-    if NUL in value:
-        raise BadInput(f"field {name!r}: contains a NUL character")
-    if len(value) > max_length:
-        raise BadInput(f"field {name!r}: longer than {max_length} characters")
-    if choices and value not in choices:
-        raise BadInput(f"field {name!r}: expected one of {', '.join(choices)}, got {value[:40]!r}")
-    return value
-
-
-def flag_field(body: dict[str, Any], name: str) -> bool:
-    """A true/false field (JSON booleans; "true"/"false"/"1"/"0" from a form); absent is false."""
-    value = body.get(name, False)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value in ("true", "false", "1", "0"):
-        return value in ("true", "1")
-    raise BadInput(f"field {name!r}: expected true or false")
-
-
-def id_list_field(body: dict[str, Any], name: str, *, max_items: int) -> list[int]:
-    """A list of at most `max_items` row ids (whole numbers from 1 to 2^63 − 1); absent is empty."""
-    value = body.get(name, [])
-    if (
-        not isinstance(value, list)
-        or len(value) > max_items
-        or not all(type(v) is int and 1 <= v <= MAX_ID for v in value)
-    ):
-        raise BadInput(f"field {name!r}: expected a list of at most {max_items} item ids")
-    return value
+# ---- query strings --------------------------------------------------------------------------------------------
 
 
 def query_int(

@@ -58,9 +58,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_celery_beat",
     "axes",
+    "ninja",  # the API docs' scripts and styles, served from here rather than fetched from elsewhere
     "auditor.accounts",
     "auditor.datasets",
-    "auditor.audits",
+    "auditor.labels",
+    "auditor.queue",
+    "auditor.runs",
+    "auditor.audits",  # migration history only (its tables moved to labels, queue and runs)
     "auditor.review",
     "auditor.console",
 ]
@@ -247,7 +251,7 @@ LOGGING = {
 
 # Celery: JSON only; Redis broker from REDIS_URL. Training and scoring go to the `gpu` queue, whose
 # worker runs one job at a time; everything else to `default`. The database row of a run is the truth
-# about it, so a redelivered task does no harm (see auditor.audits.pipeline.execute_run).
+# about it, so a redelivered task does no harm (see auditor.runs.pipeline.execute_run).
 CELERY_BROKER_URL = REDIS_URL or "redis://127.0.0.1:6379/0"
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None  # runs report through the database
 CELERY_TASK_SERIALIZER = "json"

@@ -15,7 +15,7 @@ urlpatterns = [
     path("source.zip", source_archive, name="source"),
     path("", include("auditor.review.urls")),
     path("", include("auditor.console.urls")),
-    path("", include("auditor.datasets.urls")),
+    path("", include("auditor.console.dataset_urls")),
 ]
 
 # JSON on /api/ paths, the site's pages elsewhere.

@@ -106,8 +106,9 @@ def main() -> None:
     from django.core.management import call_command
     from sklearn.model_selection import KFold, cross_val_predict
 
-    from auditor.audits.models import AuditRun, ModelVersion, ReviewItem
-    from auditor.datasets.importing import import_dataset
+    from auditor.labels.importing import import_dataset
+    from auditor.queue.models import ReviewItem
+    from auditor.runs.models import AuditRun, ModelVersion
     from tagging.demo_corpus import DEMO_TAGS, TAG_NAMES, CorpusConfig, make_demo_corpus
     from tagging.features import FeatureCache, extract_features
     from tagging.inference import Tagger

@@ -88,8 +88,8 @@ def main() -> None:
         from django.core.management import call_command
         from django.db import connection
 
-        from auditor.datasets.importing import import_dataset
-        from auditor.datasets.models import Label
+        from auditor.labels.importing import import_dataset
+        from auditor.labels.models import Label
 
         call_command("migrate", verbosity=0)
         started = time.perf_counter()

@@ -82,18 +82,18 @@ def setup(clips: int) -> None:
         )
         # ~5% positives per tag, spread so tags differ (2% … 8%).
         cursor.execute(
-            "INSERT INTO datasets_label (dataset_id, clip_id, tag_id, present, verified, updated_at) "
+            "INSERT INTO labels_label (dataset_id, clip_id, tag_id, present, verified, updated_at) "
             "SELECT %s, c.id, t.id, true, false, now() FROM datasets_clip c CROSS JOIN datasets_tag t "
             "WHERE c.dataset_id = %s AND t.dataset_id = %s "
             "AND ((c.id * 7919 + t.id * 104729) %% 1000) < 20 + (t.id %% 7) * 10",
             [dataset] * 3,
         )
-        cursor.execute("UPDATE datasets_label SET verified = true WHERE id %% 1250 = 0", [])
+        cursor.execute("UPDATE labels_label SET verified = true WHERE id %% 1250 = 0", [])
         cursor.execute("ANALYZE")
-        cursor.execute("SELECT count(*) FROM datasets_label")
+        cursor.execute("SELECT count(*) FROM labels_label")
         labels = cursor.fetchone()[0]
-    from auditor.datasets.counts import recount_tags
     from auditor.datasets.models import Dataset
+    from auditor.labels.counts import recount_tags
 
     recount_tags(Dataset.objects.get(pk=dataset))  # what an import does after writing labels
     _model_and_queue(dataset)
@@ -103,8 +103,9 @@ def setup(clips: int) -> None:
 def _model_and_queue(dataset_id: int) -> None:
     import numpy as np
 
-    from auditor.audits.models import ModelVersion, ReviewItem
     from auditor.datasets.models import Clip, Tag
+    from auditor.queue.models import ReviewItem
+    from auditor.runs.models import ModelVersion
 
     rng = np.random.default_rng(0)
     tags = list(Tag.objects.filter(dataset_id=dataset_id).order_by("id"))

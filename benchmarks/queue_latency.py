@@ -52,8 +52,8 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from auditor.audits.models import AuditRun
-    from auditor.datasets.importing import import_dataset
+    from auditor.labels.importing import import_dataset
+    from auditor.runs.models import AuditRun
     from tagging.demo_corpus import CorpusConfig, make_demo_corpus
     from worker.tasks import ping
 

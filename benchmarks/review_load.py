@@ -131,8 +131,8 @@ def setup_database(items: int, users: int) -> tuple[str, list[str]]:
     from django.utils.module_loading import import_string
 
     from auditor.accounts.roles import ANNOTATOR_GROUP, create_or_reset_user
-    from auditor.audits.models import ReviewItem
     from auditor.datasets.models import Clip, Dataset, Tag
+    from auditor.queue.models import ReviewItem
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
@@ -193,7 +193,7 @@ class VacuumStandIn(threading.Thread):
 
         with psycopg.connect(self.url, autocommit=True) as connection:
             while not self.stopped.wait(self.interval):
-                connection.execute("VACUUM (ANALYZE) audits_reviewitem, audits_lease, datasets_tag, audits_review")
+                connection.execute("VACUUM (ANALYZE) queue_reviewitem, queue_lease, datasets_tag, queue_review")
 
 
 def autovacuum_is_on(url: str) -> bool:
@@ -323,7 +323,7 @@ def summary(results: Results) -> str:
 def check_database() -> str:
     from django.db.models import Count
 
-    from auditor.audits.models import Review, ReviewItem
+    from auditor.queue.models import Review, ReviewItem
 
     twice = Review.objects.values("item").annotate(n=Count("pk")).filter(n__gt=1).count()
     reviewed = Review.objects.count()

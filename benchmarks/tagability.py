@@ -131,8 +131,8 @@ def main() -> None:
     setup_django(work)
     from django.core.management import call_command
 
-    from auditor.audits.models import AuditRun
     from auditor.datasets.models import Tag
+    from auditor.runs.models import AuditRun
     from tagging.demo_corpus import TAG_NAMES, CorpusConfig, make_demo_corpus
 
     tags = list(TAG_NAMES)

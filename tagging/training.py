@@ -245,7 +245,6 @@ class OutOfFold:
     histories: list[list[dict]]
     models: list[ShortChunkCNN]
     positive_weights: list[np.ndarray]  # each fold model's loss weights, to undo at inference
-    training_clips: list[np.ndarray]  # the clips each fold model was trained on
 
 
 def out_of_fold_probabilities(
@@ -265,7 +264,7 @@ def out_of_fold_probabilities(
     splitter = KFold(n_splits=folds, shuffle=True, random_state=config.seed)
     probabilities = np.zeros(labels.shape, dtype=np.float64)
     fold_of_clip = np.zeros(len(features), dtype=np.int64)
-    histories, models, positive_weights, training_clips = [], [], [], []
+    histories, models, positive_weights = [], [], []
     for fold, (train_index, test_index) in enumerate(splitter.split(np.arange(len(features)))):
         fold_config = TrainConfig(**{**asdict(config), "seed": config.seed + 1000 * (fold + 1)})
 
@@ -288,5 +287,4 @@ def out_of_fold_probabilities(
         histories.append(result.history)
         models.append(result.model)
         positive_weights.append(result.positive_weight)
-        training_clips.append(train_index)
-    return OutOfFold(probabilities, fold_of_clip, histories, models, positive_weights, training_clips)
+    return OutOfFold(probabilities, fold_of_clip, histories, models, positive_weights)

@@ -12,7 +12,8 @@ from django.http import HttpRequest
 from django.test import Client
 
 from auditor.accounts.roles import ADMIN_GROUP, ANNOTATOR_GROUP, create_or_reset_user
-from auditor.datasets.models import Clip, Dataset, ImportBatch, Label, LabelChange, Tag
+from auditor.datasets.models import Clip, Dataset, ImportBatch, Tag
+from auditor.labels.models import Label, LabelChange
 
 
 def write_audio(path: Path, seconds: float = 0.25, sample_rate: int = 8000, frequency: float = 440.0) -> Path:
@@ -91,7 +92,7 @@ def outsider_client(db) -> Client:  # noqa: ARG001
 
 def make_review_queue(root: Path, count: int, *, required: int = 1, seconds: float = 1.0) -> list:
     """A dataset 'queue' of `count` real one-tone clips with one open flagged item each, most urgent first."""
-    from auditor.audits.models import ReviewItem
+    from auditor.queue.models import ReviewItem
 
     dataset = Dataset.objects.create(name="queue", audio_root=str(root))
     tag = Tag.objects.create(dataset=dataset, name="rock", description="Distorted guitars, a backbeat.")

@@ -10,7 +10,8 @@ import pytest
 from django.db import connection
 
 from auditor.accounts.roles import ADMIN_GROUP, ANNOTATOR_GROUP, create_or_reset_user
-from auditor.audits.models import AuditRun, ReviewItem
+from auditor.queue.models import ReviewItem
+from auditor.runs.models import AuditRun
 from tests.test_review_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.workers import Worker
 from worker.celery import app

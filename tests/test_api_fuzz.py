@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from auditor.accounts.roles import ANNOTATOR_GROUP, create_or_reset_user
-from auditor.audits.claims import claim_next
+from auditor.queue.claims import claim_next
 from tests.conftest import make_review_queue
 
 BUDGET_SECONDS = 60

@@ -8,10 +8,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from auditor.audits.models import AuditRun, ModelVersion, Review, ReviewItem
-from auditor.audits.reviews import record_review
-from auditor.datasets.importing import import_dataset
-from auditor.datasets.models import Label, LabelChange
+from auditor.labels.importing import import_dataset
+from auditor.labels.models import Label, LabelChange
+from auditor.queue.models import Review, ReviewItem
+from auditor.queue.reviews import record_review
+from auditor.runs.models import AuditRun, ModelVersion
 from tagging.demo_corpus import CorpusConfig, make_demo_corpus
 
 pytestmark = pytest.mark.django_db

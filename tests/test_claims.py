@@ -10,9 +10,10 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.utils import timezone
 
-from auditor.audits.claims import claim_next, renew, skip, submit, sweep_leases, undo_last
-from auditor.audits.models import Lease, Review, ReviewItem
-from auditor.datasets.models import Clip, Dataset, Label, LabelChange, Tag
+from auditor.datasets.models import Clip, Dataset, Tag
+from auditor.labels.models import Label, LabelChange
+from auditor.queue.claims import claim_next, renew, skip, submit, sweep_leases, undo_last
+from auditor.queue.models import Lease, Review, ReviewItem
 
 
 def make_items(count: int, *, required: int = 1) -> list[ReviewItem]:
@@ -208,7 +209,7 @@ def test_an_item_mid_claim_by_someone_else_is_waited_for_not_reported_as_an_empt
 
         try:
             with transaction.atomic(), connections["default"].cursor() as cursor:
-                cursor.execute("SELECT id FROM audits_reviewitem WHERE id = %s FOR UPDATE", [only.pk])
+                cursor.execute("SELECT id FROM queue_reviewitem WHERE id = %s FOR UPDATE", [only.pk])
                 locked.set()
                 release.wait(5)
         finally:

@@ -8,10 +8,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from auditor.audits.claims import claim_next
-from auditor.audits.models import ModelVersion, ReviewItem
 from auditor.datasets.models import Clip, Dataset, Tag
+from auditor.queue.claims import claim_next
+from auditor.queue.models import ReviewItem
 from auditor.review.queries import tally
+from auditor.runs.models import ModelVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -174,7 +175,7 @@ def test_the_health_page_without_a_model_says_what_to_do(admin_client: Client, q
 
 
 def test_the_dataset_page_shows_the_queue_the_model_and_the_run_in_progress(admin_client: Client, queue) -> None:
-    from auditor.audits.models import AuditRun
+    from auditor.runs.models import AuditRun
 
     run = AuditRun.objects.create(dataset=queue, kind="audit", status="running")
     page = admin_client.get("/datasets/music/").content.decode()
@@ -185,7 +186,7 @@ def test_the_dataset_page_shows_the_queue_the_model_and_the_run_in_progress(admi
 def test_a_weight_changed_in_the_django_admin_re_ranks_the_queue_too(client, tmp_path) -> None:
     from django.contrib.auth.models import User
 
-    from auditor.audits.models import ReviewItem
+    from auditor.queue.models import ReviewItem
     from tests.conftest import make_review_queue
 
     items = make_review_queue(tmp_path / "audio", 2)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from auditor.datasets.exporting import export_labels
-from auditor.datasets.importing import import_dataset
 from auditor.datasets.models import Dataset
 from auditor.datasets.spreadsheet import from_spreadsheet_safe, spreadsheet_safe
+from auditor.labels.exporting import export_labels
+from auditor.labels.importing import import_dataset
 from tests.conftest import write_audio, write_rows
 from tests.test_import_formats import labels_of
 
@@ -66,7 +66,7 @@ def test_an_export_with_odd_tag_names_and_paths_imports_back_the_same_labels(tmp
 
 
 def test_export_flags_and_tag_health_escape_formula_cells(tmp_path: Path) -> None:
-    from auditor.audits.models import ReviewItem
+    from auditor.queue.models import ReviewItem
 
     root = tmp_path / "audio"
     write_audio(root / "=evil.wav")

@@ -20,10 +20,11 @@ from django.utils import timezone
 from auditor import rawsql
 from auditor.accounts.backends import UserWithRolesBackend
 from auditor.accounts.roles import ADMIN_GROUP, ANNOTATOR_GROUP, create_or_reset_user, is_admin, is_annotator
-from auditor.audits.claims import claim_next
-from auditor.audits.models import ReviewItem
-from auditor.datasets.labels import set_verified_label
-from auditor.datasets.models import Clip, Dataset, Label, LabelChange, Tag
+from auditor.datasets.models import Clip, Dataset, Tag
+from auditor.labels.changes import set_verified_label
+from auditor.labels.models import Label, LabelChange
+from auditor.queue.claims import claim_next
+from auditor.queue.models import ReviewItem
 from tests.conftest import make_review_queue
 
 pytestmark = pytest.mark.django_db
@@ -161,9 +162,7 @@ def test_a_claimed_item_comes_loaded_with_its_question(pair) -> None:
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="per-table autovacuum settings are PostgreSQL's")
 def test_the_queue_tables_are_vacuumed_early() -> None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname, reloptions FROM pg_class WHERE relname IN ('audits_reviewitem', 'audits_lease')"
-        )
+        cursor.execute("SELECT relname, reloptions FROM pg_class WHERE relname IN ('queue_reviewitem', 'queue_lease')")
         options = dict(cursor.fetchall())
     assert all("autovacuum_vacuum_scale_factor=0" in (options[table] or []) for table in options) and len(options) == 2
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from auditor.datasets.importing import ImportFailed, import_dataset
 from auditor.datasets.models import Clip
+from auditor.labels.importing import ImportFailed, import_dataset
 from tests.conftest import write_rows
 
 pytestmark = pytest.mark.django_db

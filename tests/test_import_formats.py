@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from auditor.datasets.importing import import_dataset
-from auditor.datasets.models import Clip, Dataset, Label, Tag
+from auditor.datasets.models import Clip, Dataset, Tag
+from auditor.labels.importing import import_dataset
+from auditor.labels.models import Label
 from tests.conftest import write_audio, write_rows
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.db.models import Count, Q
 
-from auditor.audits.claims import claim_next, submit, undo_last
-from auditor.datasets.importing import import_dataset
-from auditor.datasets.labels import revert_change
-from auditor.datasets.models import Label, LabelChange, Tag
+from auditor.datasets.models import Tag
+from auditor.labels.changes import revert_change
+from auditor.labels.importing import import_dataset
+from auditor.labels.models import Label, LabelChange
+from auditor.queue.claims import claim_next, submit, undo_last
 from tests.conftest import make_review_queue, write_rows
 
 pytestmark = pytest.mark.django_db

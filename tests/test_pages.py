@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from auditor.datasets.importing import import_dataset
+from auditor.labels.importing import import_dataset
 from tests.conftest import write_rows
 
 pytestmark = pytest.mark.django_db

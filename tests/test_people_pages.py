@@ -9,10 +9,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from auditor.audits.agreement import annotator_stats, cohen_kappa
-from auditor.audits.claims import claim_next, submit
-from auditor.audits.models import Review, ReviewItem
-from auditor.datasets.models import Label, LabelChange
+from auditor.labels.models import Label, LabelChange
+from auditor.queue.agreement import annotator_stats, cohen_kappa
+from auditor.queue.claims import claim_next, submit
+from auditor.queue.models import Review, ReviewItem
 from tests.conftest import make_review_queue
 
 pytestmark = pytest.mark.django_db

@@ -15,9 +15,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from auditor.audits.claims import claim_next
-from auditor.audits.models import AuditRun, ModelVersion
-from auditor.datasets.labels import set_verified_label
+from auditor.labels.changes import set_verified_label
+from auditor.queue.claims import claim_next
+from auditor.runs.models import AuditRun, ModelVersion
 from tests.conftest import make_review_queue
 
 pytestmark = pytest.mark.django_db
@@ -68,16 +68,18 @@ TABLE: dict[str, Expect] = {
     "review-history": Expect("/review/history/"),
     "review-audio": Expect("/review/items/{item}/audio"),
     "review-spectrogram": Expect("/review/items/{item}/spectrogram.png"),
-    "api-claim": Expect("/api/review/claim", "post", API_WRITE),
+    "api:claim": Expect("/api/review/claim", "post", API_WRITE),
     # An admin was not handed the annotator's item: answering it is refused like anyone else's.
-    "api-renew": Expect("/api/review/items/{item}/renew", "post", (401, 403, 200, 409)),
-    "api-submit": Expect("/api/review/items/{item}/submit", "post", (401, 403, 200, 409), {"decision": "present"}),
-    "api-skip": Expect("/api/review/items/{item}/skip", "post", (401, 403, 200, 409)),
-    "api-reveal": Expect("/api/review/items/{item}/reveal", "post", (401, 403, 200, 409)),
-    "api-undo": Expect("/api/review/undo", "post", API_WRITE),
-    "api-tally": Expect("/api/review/tally", statuses=API_WRITE),
-    "api-history": Expect("/api/review/history", statuses=API_WRITE),
-    "api-schema": Expect("/api/schema.json", statuses=(200, 200, 200, 200)),
+    "api:renew": Expect("/api/review/items/{item}/renew", "post", (401, 403, 200, 409)),
+    "api:submit": Expect("/api/review/items/{item}/submit", "post", (401, 403, 200, 409), {"decision": "present"}),
+    "api:skip": Expect("/api/review/items/{item}/skip", "post", (401, 403, 200, 409)),
+    "api:reveal": Expect("/api/review/items/{item}/reveal", "post", (401, 403, 200, 409)),
+    "api:undo": Expect("/api/review/undo", "post", API_WRITE),
+    "api:tally": Expect("/api/review/tally", statuses=API_WRITE),
+    "api:history": Expect("/api/review/history", statuses=API_WRITE),
+    "api:api-root": Expect("/api/", statuses=(404, 404, 404, 404)),  # the router's root: nothing there
+    "api:openapi-json": Expect("/api/schema.json", statuses=(200, 200, 200, 200)),
+    "api:openapi-view": Expect("/api/docs", statuses=(200, 200, 200, 200)),  # the document, rendered
     "source": Expect("/source.zip", statuses=(200, 200, 200, 200)),  # AGPL: the source for everyone
 }
 
@@ -92,17 +94,18 @@ EXTRA = {
 
 
 def route_names(patterns=None, namespace: str = "") -> set[str]:
-    """Every named route; a namespaced app (the Django admin) counts as one entry under its namespace."""
+    """Every named route, as `namespace:name` inside a namespace; the Django admin counts as one entry."""
     names: set[str] = set()
     for pattern in patterns if patterns is not None else get_resolver().url_patterns:
         if isinstance(pattern, URLResolver):
-            if pattern.namespace:
+            if pattern.namespace == "admin":
                 names.add(pattern.namespace)
             else:
-                names |= route_names(pattern.url_patterns, namespace)
+                inner = f"{pattern.namespace}:" if pattern.namespace else namespace
+                names |= route_names(pattern.url_patterns, inner)
         elif isinstance(pattern, URLPattern):
             assert pattern.name, f"route {pattern.pattern} has no name; give it one and a row in TABLE"
-            names.add(pattern.name)
+            names.add(namespace + pattern.name)
     return names
 
 

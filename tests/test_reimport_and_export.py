@@ -7,9 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from auditor.datasets.exporting import export_labels
-from auditor.datasets.importing import ImportFailed, import_dataset
-from auditor.datasets.models import Clip, Dataset, ImportBatch, Label, LabelChange, Tag
+from auditor.datasets.models import Clip, Dataset, ImportBatch, Tag
+from auditor.labels.exporting import export_labels
+from auditor.labels.importing import ImportFailed, import_dataset
+from auditor.labels.models import Label, LabelChange
 from tests.conftest import write_rows
 from tests.test_import_formats import labels_of
 

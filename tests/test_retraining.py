@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 
-from auditor.audits.models import AuditRun, ModelVersion
-from auditor.audits.pipeline import _new_version
-from auditor.audits.runs import RunParams, RunRefused, create_run, retrain_policy, sweep
-from auditor.datasets.importing import import_dataset
-from auditor.datasets.labels import set_verified_label
 from auditor.datasets.models import Dataset
+from auditor.labels.changes import set_verified_label
+from auditor.labels.importing import import_dataset
+from auditor.runs.lifecycle import RunParams, RunRefused, create_run, retrain_policy, sweep
+from auditor.runs.models import AuditRun, ModelVersion
+from auditor.runs.pipeline import _new_version
 from tagging.features import FeatureConfig
 from tagging.training import TrainConfig
 from tests.conftest import write_rows
@@ -102,7 +102,7 @@ def test_the_sweeper_fails_silent_runs_and_leaves_live_ones(dataset) -> None:
 
 
 def test_a_scheduled_retraining_is_queued_once(dataset, django_capture_on_commit_callbacks) -> None:
-    from auditor.audits.runs import start_retraining
+    from auditor.runs.lifecycle import start_retraining
 
     version(dataset, "audit", None, params={"folds": 4})
     with django_capture_on_commit_callbacks() as sent:

@@ -12,9 +12,9 @@ from django.http import HttpRequest
 from django.test import Client
 
 from auditor.accounts.roles import ANNOTATOR_GROUP, create_or_reset_user
-from auditor.audits.models import Lease, Review, ReviewItem
-from auditor.datasets.models import Label, LabelChange
-from auditor.review.openapi import COMPONENTS, PATHS
+from auditor.labels.models import Label, LabelChange
+from auditor.queue.models import Lease, Review, ReviewItem
+from auditor.review.api import api
 from tests.conftest import make_review_queue
 from tests.test_permissions import TABLE
 
@@ -27,8 +27,9 @@ def items(tmp_path: Path) -> list[ReviewItem]:
 
 
 def conforms(data: dict, schema_name: str) -> dict:
-    """`data`, after checking it against the OpenAPI document's schema of that name."""
-    jsonschema.validate(data, {"$ref": f"#/components/schemas/{schema_name}", "components": COMPONENTS})
+    """`data`, after checking it against the served OpenAPI document's schema of that name."""
+    components = api.get_openapi_schema()["components"]
+    jsonschema.validate(data, {"$ref": f"#/components/schemas/{schema_name}", "components": components})
     return data
 
 
@@ -39,7 +40,7 @@ def post(client: Client, url: str, body: dict | None = None):
 def claim(client: Client, **body) -> dict | None:
     response = post(client, "/api/review/claim", body)
     assert response.status_code == 200, response.content
-    return conforms(response.json(), "Claim")["item"]
+    return conforms(response.json(), "Claimed")["item"]
 
 
 def test_a_claim_hands_out_the_most_urgent_item_with_what_the_page_needs(annotator_client, items) -> None:
@@ -162,7 +163,7 @@ def test_tally_and_history_show_only_my_own_reviews(annotator_client, items) -> 
     other = User.objects.create_user("other")
     ReviewItem.objects.filter(pk=items[3].pk).update(required_reviews=2)
     Lease.objects.create(item=items[3], user=other, expires_at="2999-01-01T00:00:00Z")
-    from auditor.audits.claims import submit
+    from auditor.queue.claims import submit
 
     submit(items[3], other, "absent")
     item = claim(annotator_client)
@@ -205,8 +206,17 @@ def test_the_spectrogram_is_a_png_drawn_once(annotator_client, items, settings) 
     assert annotator_client.get(item["spectrogram_url"]).content == response.content
 
 
-def test_the_schema_describes_every_api_url(client) -> None:
+def test_the_schema_describes_every_api_url_and_refuses_unknown_fields(client) -> None:
     schema = client.get("/api/schema.json").json()
     assert schema["openapi"].startswith("3.1")
-    api_urls = {e.url.replace("{item}", "{item_id}") for e in TABLE.values() if e.url.startswith("/api/")}
-    assert set(PATHS) == api_urls  # TABLE names every route (tests/test_permissions.py checks that)
+    api_urls = {e.url.replace("{item}", "{item_id}") for e in TABLE.values() if e.url.startswith("/api/review/")}
+    assert set(schema["paths"]) == api_urls  # TABLE names every route (tests/test_permissions.py checks that)
+    requests = [name for name in schema["components"]["schemas"] if name.endswith("Request") or name == "Empty"]
+    assert requests and all(schema["components"]["schemas"][name]["additionalProperties"] is False for name in requests)
+
+
+def test_the_rendered_api_docs_load_nothing_from_other_hosts(client) -> None:
+    page = client.get("/api/docs")
+    assert page.status_code == 200 and b"swagger-ui" in page.content
+    assert b"http://" not in page.content and b"https://" not in page.content  # scripts and styles from this site
+    assert b'"validatorUrl": null' in page.content  # Swagger UI would otherwise send the schema to its validator

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from auditor.accounts.roles import ANNOTATOR_GROUP, create_or_reset_user
-from auditor.audits.models import Lease, Review
+from auditor.queue.models import Lease, Review
 from tests.conftest import make_review_queue
 
 CHROMIUM = "/usr/bin/chromium"

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from auditor.accounts.roles import ANNOTATOR_GROUP, create_or_reset_user
-from auditor.audits.models import Lease, Review, ReviewItem
+from auditor.queue.models import Lease, Review, ReviewItem
 from tests.conftest import make_review_queue
 from tests.test_review_api import claim, post
 
@@ -103,7 +103,7 @@ def test_head_on_audio_gives_the_headers_without_the_body(annotator_client, item
 
 
 def test_a_long_clips_spectrogram_is_not_drawn_in_a_request_but_by_the_worker(annotator_client, items, settings):
-    from auditor.audits.spectrograms import draw_long_clips
+    from auditor.datasets.spectrograms import draw_long_clips
 
     settings.SPECTROGRAM_REQUEST_MAX_SECONDS = 0.5  # the queue's clips are 1 s long: "long" here
     mine = claim(annotator_client)

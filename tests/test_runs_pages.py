@@ -9,12 +9,13 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django_celery_beat.models import PeriodicTask
 
-from auditor.audits.models import AuditRun, ModelVersion
-from auditor.audits.pipeline import execute_run
-from auditor.audits.progress import RunCancelled, RunProgress
-from auditor.audits.runs import cancel_run, create_run, retrain_policy
-from auditor.datasets.importing import import_dataset
-from auditor.datasets.models import Dataset, Label, LabelChange
+from auditor.datasets.models import Dataset
+from auditor.labels.importing import import_dataset
+from auditor.labels.models import Label, LabelChange
+from auditor.runs.lifecycle import cancel_run, create_run, retrain_policy
+from auditor.runs.models import AuditRun, ModelVersion
+from auditor.runs.pipeline import execute_run
+from auditor.runs.progress import RunCancelled, RunProgress
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from auditor.audits.models import AuditRun, ModelVersion
-from auditor.datasets.importing import import_dataset
 from auditor.datasets.models import Dataset
+from auditor.labels.importing import import_dataset
+from auditor.runs.models import AuditRun, ModelVersion
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ def test_the_wsgi_application_and_the_urlconf_load_no_model_code(tmp_path: Path)
         "import sys, django; django.setup()\n"
         "from django.urls import get_resolver; get_resolver().url_patterns\n"
         "import auditor.wsgi\n"
-        "import auditor.audits.runs, auditor.audits.versions, auditor.console.run_views\n"
+        "import auditor.runs.lifecycle, auditor.runs.versions, auditor.console.run_views\n"
         f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules) or 'none')\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "auditor.settings", "DEMO": "1", "DATA_DIR": str(tmp_path)}

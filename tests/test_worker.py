@@ -16,11 +16,13 @@ from django.db import connection
 from django.utils import timezone
 from kombu import Connection
 
-from auditor.audits.models import AuditRun, ModelVersion, Review, ReviewItem
-from auditor.audits.reviews import record_review
-from auditor.audits.runs import create_run, retry_run, sweep
-from auditor.datasets.importing import import_dataset
-from auditor.datasets.models import Dataset, Label, LabelChange
+from auditor.datasets.models import Dataset
+from auditor.labels.importing import import_dataset
+from auditor.labels.models import Label, LabelChange
+from auditor.queue.models import Review, ReviewItem
+from auditor.queue.reviews import record_review
+from auditor.runs.lifecycle import create_run, retry_run, sweep
+from auditor.runs.models import AuditRun, ModelVersion
 from tests.workers import Worker
 from worker.celery import app
 from worker.tasks import run as run_task
@@ -172,7 +174,7 @@ def test_a_redis_restart_mid_run_is_survived(dataset) -> None:
 
         redis.terminate()  # Redis goes away mid-training …
         redis.wait(timeout=10)
-        time.sleep(2)
+        time.sleep(2)  # an outage of a set length, not a wait: the worker's connection must fail meanwhile
         redis = start_redis(port)  # … and comes back empty (no persistence)
 
         run, _ = wait_for(run, {"succeeded", "failed"})

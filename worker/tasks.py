@@ -10,8 +10,9 @@ from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from auditor.audits import claims, runs
-from auditor.audits.pipeline import execute_run
+from auditor.queue import claims
+from auditor.runs import lifecycle
+from auditor.runs.pipeline import execute_run
 from tagging.features import FeatureCache, FeatureConfig, extract_features
 
 # Connections that drop and come back: such a task is retried with backoff. (A run that already claimed its
@@ -47,19 +48,19 @@ def extract_features_chunk(paths: list[str], cache_root: str, feature_config: di
 @shared_task(name="auditor.sweep_runs", time_limit=120, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def sweep_runs() -> dict[str, int]:
     """Fail runs whose worker went silent; re-send queued runs whose message was lost; drop lapsed leases."""
-    return {**runs.sweep(), "leases_expired": claims.sweep_leases()}
+    return {**lifecycle.sweep(), "leases_expired": claims.sweep_leases()}
 
 
 @shared_task(name="auditor.retrain_policy", time_limit=120, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def retrain_policy() -> list[int]:
     """Start retraining where enough labels were verified (the default schedule runs it every 10 min)."""
-    return runs.retrain_policy()
+    return lifecycle.retrain_policy()
 
 
 @shared_task(name="auditor.retrain_dataset", time_limit=120)
 def retrain_dataset(dataset_name: str) -> int | None:
     """For a schedule an admin sets on one dataset: queue its retraining (skipped while one is in progress)."""
-    started = runs.start_retraining(str(dataset_name), reason="scheduled")
+    started = lifecycle.start_retraining(str(dataset_name), reason="scheduled")
     return started.pk if started else None
 
 

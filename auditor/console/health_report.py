@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from scipy.stats import spearmanr
 
-from auditor.audits.health import TagHealth, tag_health
-from auditor.audits.models import ModelVersion
 from auditor.console.plots import lines_svg, scatter_svg
 from auditor.datasets.models import Dataset
+from auditor.runs.health import TagHealth, tag_health
+from auditor.runs.models import ModelVersion
 
 SORTABLE = (
     "tag",

@@ -13,11 +13,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from auditor.accounts.roles import AuthenticatedRequest, admin_required
-from auditor.audits.agreement import annotator_stats
-from auditor.audits.models import ReviewItem
-from auditor.audits.reviews import ReviewRefused, decide_as_admin, disputed_items
-from auditor.datasets.labels import revert_change
-from auditor.datasets.models import Dataset, LabelChange
+from auditor.datasets.models import Dataset
+from auditor.labels.changes import revert_change
+from auditor.labels.models import LabelChange
+from auditor.queue.agreement import annotator_stats
+from auditor.queue.models import ReviewItem
+from auditor.queue.reviews import ReviewRefused, decide_as_admin, disputed_items
 
 HISTORY_PAGE = 50
 DISPUTED_PAGE = 100

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from auditor.audits.schedules import EVERY
+from auditor.runs.schedules import EVERY
 from tagging.configs import MODEL_CONFIGS
 
 

@@ -12,12 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from auditor.accounts.roles import AuthenticatedRequest, admin_required
-from auditor.audits.models import AuditRun
-from auditor.audits.runs import RunRefused, cancel_run, queue_run, retrain_threshold, retry_run
-from auditor.audits.schedules import RetrainSchedule, retrain_schedule, set_retrain_schedule
 from auditor.console.run_forms import RetrainPolicyForm, StartRunForm
 from auditor.datasets.forms import form_problems
 from auditor.datasets.models import Dataset
+from auditor.runs.lifecycle import RunRefused, cancel_run, queue_run, retrain_threshold, retry_run
+from auditor.runs.models import AuditRun
+from auditor.runs.schedules import RetrainSchedule, retrain_schedule, set_retrain_schedule
 
 LOG_LINES = 200
 

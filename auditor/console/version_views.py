@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from auditor.accounts.roles import AuthenticatedRequest, admin_required
-from auditor.audits.models import ModelVersion
-from auditor.audits.versions import promote_version
 from auditor.datasets.models import Dataset
 from auditor.inputs import BadInput, query_int
+from auditor.runs.models import ModelVersion
+from auditor.runs.versions import promote_version
 
 MAX_VERSION_NUMBER = 2**31 - 1  # ModelVersion.number is a PositiveIntegerField
 COMPARED = ("roc_auc_given", "roc_auc_verified", "pr_auc_given", "pr_auc_verified")

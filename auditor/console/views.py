@@ -8,12 +8,13 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from auditor.accounts.roles import AuthenticatedRequest, admin_required
-from auditor.audits.queue import queue_state, reprioritise
 from auditor.console.forms import TagPriorityFormSet
 from auditor.console.health_report import health_report
 from auditor.datasets.forms import ReviewSettingsForm
 from auditor.datasets.models import Dataset
 from auditor.datasets.queries import tag_table
+from auditor.queue.filling import open_items_by_kind, reprioritise
+from auditor.runs.models import AuditRun, ModelVersion
 
 COLUMNS = [  # (sort key, heading) of the health table
     ("tag", "Tag"),
@@ -35,6 +36,7 @@ COLUMNS = [  # (sort key, heading) of the health table
 @admin_required
 def dataset_detail(request: AuthenticatedRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
+    open_items = open_items_by_kind(dataset)
     context = {
         "dataset": dataset,
         "clip_count": dataset.clips.count(),
@@ -42,7 +44,10 @@ def dataset_detail(request: AuthenticatedRequest, name: str) -> HttpResponse:
         "unreadable_count": dataset.clips.filter(readable=False).count(),
         "tags": tag_table(dataset),
         "imports": dataset.imports.select_related("user")[:20],
-        **queue_state(dataset),
+        "open_items": open_items,
+        "open_total": sum(open_items.values()),
+        "active_version": ModelVersion.objects.filter(dataset=dataset, active=True).first(),
+        "current_run": AuditRun.objects.filter(dataset=dataset, status__in=AuditRun.IN_PROGRESS).first(),
         "settings_form": ReviewSettingsForm(instance=dataset),
     }
     return render(request, "datasets/detail.html", context)

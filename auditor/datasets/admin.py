@@ -1,10 +1,10 @@
-"""The Django admin for datasets and their history. Tags are registered by auditor.audits.admin: a weight change
-there must re-rank the review queue, which this app does not own."""
+"""The Django admin for datasets, clips and imports. Tags are registered by auditor.queue.admin: a weight change
+there must re-rank the review queue, which this app does not own; the label history by auditor.labels.admin."""
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-from auditor.datasets.models import Clip, Dataset, ImportBatch, LabelChange
+from auditor.datasets.models import Clip, Dataset, ImportBatch
 
 
 @admin.register(Dataset)
@@ -28,22 +28,4 @@ class ImportBatchAdmin(admin.ModelAdmin):
     list_filter = ["dataset", "file_format"]
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-@admin.register(LabelChange)
-class LabelChangeAdmin(admin.ModelAdmin):
-    """Read-only: the history is append-only."""
-
-    list_display = ["created_at", "dataset", "clip", "tag", "before", "after", "source", "user"]
-    list_filter = ["dataset", "source"]
-    list_select_related = ["dataset", "clip", "tag", "user"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

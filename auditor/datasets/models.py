@@ -1,17 +1,10 @@
-"""Datasets, their tags and clips, the current labels and the append-only label history.
-
-Labels are sparse: a `Label` row exists for a given positive and for any pair a person has
-verified; a (clip, tag) pair without a row is a given negative. That keeps 1,000,000 clips x 50 tags
-at the size of what was given and what was changed, not 50 million rows.
-"""
+"""Datasets, their tags and clips. The labels of (clip, tag) pairs live in `auditor.labels`."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
@@ -57,7 +50,7 @@ class Tag(models.Model):
     focus = models.BooleanField(default=False)
     # Calibration items drawn for this tag on top of its share at each audit: a tighter tagability estimate.
     extra_calibration = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(10_000)])
-    # Counted when labels change (auditor.datasets.counts), so pages over a million clips need not count them.
+    # Counted when labels change (auditor.labels.counts), so pages over a million clips need not count them.
     positive_labels = models.PositiveIntegerField(default=0)  # pairs labelled present now
     verified_labels = models.PositiveIntegerField(default=0)  # pairs a person decided
     created_at = models.DateTimeField(auto_now_add=True)
@@ -125,79 +118,3 @@ class Clip(models.Model):
         if not file.is_relative_to(root):
             raise ValueError(f"clip path {self.path!r} leads outside the audio root")
         return file
-
-
-class Label(models.Model):
-    """The current label of a (clip, tag) pair that is given positive or was verified by a person."""
-
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="labels")
-    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="labels")
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="labels")
-    present = models.BooleanField()
-    # A person decided this pair; re-imports do not overwrite it.
-    verified = models.BooleanField(default=False)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["clip", "tag"], name="label_unique_pair"),
-            # A row that is neither positive nor verified carries nothing: it must not exist.
-            models.CheckConstraint(
-                condition=models.Q(present=True) | models.Q(verified=True), name="label_row_carries_information"
-            ),
-        ]
-        indexes = [models.Index(fields=["dataset", "tag"])]
-
-    def __str__(self) -> str:
-        return f"{self.clip_id}/{self.tag_id}={int(self.present)}"
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs: Any) -> int:
-        raise ValidationError("Label history is append-only: rows cannot be updated.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise ValidationError("Label history is append-only: rows cannot be deleted.")
-
-
-class LabelChange(models.Model):
-    """One change of a (clip, tag) label: who or what, from what to what, when and why.
-
-    Append-only: a revert is a new row. The first import of a clip is not a change (its batch is on
-    the clip); every later difference is.
-    """
-
-    class Source(models.TextChoices):
-        IMPORT = "import", "import"
-        REVIEW = "review", "review"
-        ADMIN = "admin", "admin"
-
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="label_changes")
-    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="label_changes")
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="label_changes")
-    before = models.BooleanField()
-    after = models.BooleanField()
-    source = models.CharField(max_length=16, choices=Source.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    import_batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL)
-    # The review that resolved the item, once reviews exist (the review queue issue adds the link).
-    review_id = models.BigIntegerField(null=True, blank=True)
-    reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["clip", "tag"]), models.Index(fields=["dataset", "tag", "created_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.clip_id}/{self.tag_id}: {int(self.before)}→{int(self.after)} ({self.source})"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise ValidationError("Label history is append-only: rows cannot be updated.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise ValidationError("Label history is append-only: rows cannot be deleted.")

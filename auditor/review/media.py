@@ -2,7 +2,7 @@
 
 Audio is served with HTTP Range support (206 Partial Content), which browsers need to seek and to start
 playing before the whole file has arrived; Django's FileResponse always sends the whole file.
-Spectrogram pictures: auditor.audits.spectrograms.
+Spectrogram pictures: auditor.datasets.spectrograms.
 """
 
 from __future__ import annotations

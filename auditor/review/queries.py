@@ -9,9 +9,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from auditor.audits.models import Lease, Review, ReviewItem
-from auditor.audits.reviews import ReviewRefused
 from auditor.datasets.models import Tag
+from auditor.queue.models import Lease, Review, ReviewItem
+from auditor.queue.reviews import ReviewRefused
 from tagging.features import FeatureConfig
 
 
@@ -29,7 +29,7 @@ def item_payload(item: ReviewItem) -> dict:
         "tag": {"name": item.tag.name, "description": item.tag.description},
         "clip": {"id": item.clip_id, "path": item.clip.path, "duration": item.clip.duration},
         "reveal_label": item.dataset.reveal_label,
-        "reveal_url": reverse("api-reveal", args=[item.pk]),
+        "reveal_url": reverse("api:reveal", args=[item.pk]),
         "audio_url": reverse("review-audio", args=[item.pk]),
         "spectrogram_url": reverse("review-spectrogram", args=[item.pk]),
         "spectrogram_frames_per_second": config.sample_rate / config.hop_length,

@@ -7,10 +7,10 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_safe
 
 from auditor.accounts.roles import AuthenticatedRequest, annotator_required, is_admin
-from auditor.audits.claims import claim_next
-from auditor.audits.models import Lease, Review, ReviewItem
-from auditor.audits.spectrograms import drawn_in_request, spectrogram_file
 from auditor.datasets.models import Dataset
+from auditor.datasets.spectrograms import drawn_in_request, spectrogram_file
+from auditor.queue.claims import claim_next
+from auditor.queue.models import Lease, Review, ReviewItem
 from auditor.review.media import audio_response
 from auditor.review.queries import history, item_payload, tally
 from tagging.features import FeatureError

@@ -1,0 +1,294 @@
+"""The review queue as annotators use it: claim the next item, renew, submit, skip, undo.
+
+A claim is a lease that expires (REVIEW_LEASE_SECONDS) unless renewed; an item with `required_reviews`
+slots is handed to at most that many people at once, counting those who answered and those who hold
+an unexpired lease. Claiming locks the chosen row (PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, so
+annotators never wait on each other; SQLite: the write transaction is taken at BEGIN, so claims
+queue up), which is why two annotators never get the same slot.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
+from django.utils import timezone
+
+from auditor import rawsql
+from auditor.datasets.models import Clip, Dataset, Tag
+from auditor.labels.changes import revert_change
+from auditor.labels.models import LabelChange
+from auditor.queue.models import Lease, Review, ReviewItem
+from auditor.queue.reviews import ReviewRefused, record_review
+
+CANDIDATES_PER_CLAIM = 4  # rows locked per claim (each lock is a write); locked rows are skipped, not counted
+LOCKED_RETRIES = 200  # × 10 ms: how long a claim waits when every free item is mid-claim by others
+# Items one person may hold at once: the one on screen, the prefetched next one, one brought back by an undo.
+MAX_HELD_ITEMS = 3
+
+
+class ClaimRefused(ValueError):
+    """The claim cannot be made (the person already holds as many items as allowed)."""
+
+
+def _lease_seconds() -> int:
+    return settings.REVIEW_LEASE_SECONDS
+
+
+# The claim and the answer run on every decision, so their statements are written by hand (see auditor.rawsql).
+def _item_select(extra: str = "") -> str:
+    """Select an item with its dataset, clip and tag (what a question shows), then any `extra` columns;
+    `_item_from_row` reads the row."""
+    return (
+        f"SELECT {rawsql.columns(ReviewItem, 'i')}, {rawsql.columns(Dataset, 'd')}, {rawsql.columns(Clip, 'c')},"
+        f" {rawsql.columns(Tag, 't')}{', ' + extra if extra else ''} FROM {rawsql.table(ReviewItem)} i"
+        f" JOIN {rawsql.table(Dataset)} d ON d.id = i.dataset_id JOIN {rawsql.table(Clip)} c ON c.id = i.clip_id"
+        f" JOIN {rawsql.table(Tag)} t ON t.id = i.tag_id"
+    )
+
+
+def _item_from_row(row: tuple, lease_expires_at: datetime) -> ReviewItem:
+    def part(model, start: int) -> tuple:
+        return rawsql.from_row(model, row[start : start + rawsql.width(model)]), start + rawsql.width(model)
+
+    item, start = part(ReviewItem, 0)
+    item.dataset, start = part(Dataset, start)
+    item.clip, start = part(Clip, start)
+    item.tag, _ = part(Tag, start)
+    item.clip.dataset = item.dataset
+    item.lease_expires_at = lease_expires_at
+    return item
+
+
+def _held_sql(dataset_id: int | None, exclude: Collection[int]) -> tuple[str, str, list]:
+    """Two scalar subqueries on the user's unexpired leases of open items — how many they hold, and the longest
+    held outside `exclude` — and their parameters, in order, given (user, now)."""
+    leases, items = rawsql.table(Lease), rawsql.table(ReviewItem)
+    dataset = "AND hi.dataset_id = %s" if dataset_id is not None else ""
+    held = (
+        f"FROM {leases} hl JOIN {items} hi ON hi.id = hl.item_id"
+        f" WHERE hl.user_id = %s AND NOT hl.skipped AND hl.expires_at > %s AND hi.status = 'open' {dataset}"
+    )
+    excluded = f"AND hl.item_id NOT IN ({', '.join(str(int(pk)) for pk in exclude)})" if exclude else ""
+    return (
+        f"(SELECT COUNT(*) {held})",
+        f"(SELECT hl.item_id {held} {excluded} ORDER BY hl.created_at, hl.id LIMIT 1)",
+        [dataset_id] if dataset_id is not None else [],
+    )
+
+
+def claim_next(user: User, *, dataset_id: int | None = None, exclude: Collection[int] = ()) -> ReviewItem | None:
+    """Lease the most urgent open item this user has not answered or skipped, with a free slot; or None.
+
+    An item the user already holds comes first (a reload shows the same question). `exclude` names items
+    the caller already has on screen, so the next one can be fetched ahead (prefetch): held items outside
+    it are returned, otherwise a new item is leased — at most MAX_HELD_ITEMS at once. The item comes with
+    its dataset, clip and tag loaded and `lease_expires_at` set.
+    """
+    exclude = set(exclude)
+    for _ in range(LOCKED_RETRIES):
+        item, others_busy = _claim(user, dataset_id, exclude)
+        if item is not None:
+            return item
+        if not others_busy:
+            return None
+        time.sleep(0.01)  # every free item is being claimed by someone else this instant
+    return None
+
+
+def _candidates_sql(dataset_id: int | None, exclude: Collection[int], *, limit: int, lock: bool) -> str:
+    """Open items, most urgent first, that this user has neither answered, skipped nor holds, with a free slot,
+    of a focused tag when the dataset has tags in focus; with their dataset, clip and tag (`_item_select`), and on
+    each row what the user holds already (`_held_sql`: the count, then the longest-held item, or NULL).
+
+    Parameters, in order: `_held_sql`'s twice (user, now, (the dataset id,)), then (the dataset id,) user, user,
+    now, now.
+    """
+    reviews, leases, tags = rawsql.table(Review), rawsql.table(Lease), rawsql.table(Tag)
+    holding, first_held, _ = _held_sql(dataset_id, exclude)
+    dataset = "AND i.dataset_id = %s" if dataset_id is not None else ""
+    excluded = f"AND i.id NOT IN ({', '.join(str(int(pk)) for pk in exclude)})" if exclude else ""
+    return f"""
+        {_item_select(extra=f"{holding}, {first_held}")}
+        WHERE i.status = 'open' {dataset} {excluded}
+          AND NOT EXISTS (SELECT 1 FROM {reviews} r WHERE r.item_id = i.id AND r.user_id = %s)
+          AND NOT EXISTS (SELECT 1 FROM {leases} l WHERE l.item_id = i.id AND l.user_id = %s
+                          AND (l.skipped OR l.expires_at > %s))
+          AND (t.focus OR NOT EXISTS (SELECT 1 FROM {tags} f WHERE f.dataset_id = i.dataset_id AND f.focus))
+          AND (SELECT COUNT(*) FROM {reviews} r WHERE r.item_id = i.id)
+            + (SELECT COUNT(*) FROM {leases} l WHERE l.item_id = i.id AND NOT l.skipped AND l.expires_at > %s)
+            < i.required_reviews
+        ORDER BY i.priority DESC, i.id
+        LIMIT {int(limit)} {"FOR UPDATE OF i SKIP LOCKED" if lock else ""}
+    """
+
+
+def _claim(user: User, dataset_id: int | None, exclude: Collection[int]) -> tuple[ReviewItem | None, bool]:
+    """One try: (the item held or leased, or None; whether free items were there but locked by other claims).
+
+    The candidates' statement also says what the user holds, which saves a statement on every claim; a held
+    item comes first, and a user holding MAX_HELD_ITEMS is refused (ClaimRefused).
+    """
+    now = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    expires_at = now + timedelta(seconds=_lease_seconds())
+    holding_sql, first_held_sql, held_params = _held_sql(dataset_id, exclude)
+    held_params = [user.pk, stamp, *held_params]
+    params = held_params * 2 + ([dataset_id] if dataset_id is not None else []) + [user.pk, user.pk, stamp, stamp]
+    locking = connection.features.has_select_for_update_skip_locked
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_candidates_sql(dataset_id, exclude, limit=CANDIDATES_PER_CLAIM, lock=locking), params)
+        rows = cursor.fetchall()
+        if rows:
+            holding, held = rows[0][-2:]
+        else:
+            cursor.execute(f"SELECT {holding_sql}, {first_held_sql}", held_params * 2)
+            holding, held = cursor.fetchone()
+        if held is not None:
+            renew(held, user)
+            cursor.execute(f"{_item_select()} WHERE i.id = %s", [held])
+            return _item_from_row(cursor.fetchone(), expires_at), False
+        if holding >= MAX_HELD_ITEMS:
+            raise ClaimRefused(f"you already hold {MAX_HELD_ITEMS} items; answer or skip one first")
+        # The slot counts above come from the statement's snapshot; a claim that committed between it and our
+        # lock is only visible to a fresh statement, so the lease is written only if a slot is still free then.
+        row = next((row for row in rows if _lease_if_free(cursor, row[0], user, stamp, expires_at)), None)
+        if row is None:
+            if not locking:
+                return None, False
+            cursor.execute(_candidates_sql(dataset_id, exclude, limit=1, lock=False), params)
+            return None, cursor.fetchone() is not None
+    return _item_from_row(row, expires_at), False
+
+
+def _lease_if_free(cursor: CursorWrapper, item_id: int, user: User, stamp, expires_at: datetime) -> bool:
+    """Lease the (locked) item to the user if it still has a free slot, counted afresh; whether it did."""
+    reviews, leases, items = rawsql.table(Review), rawsql.table(Lease), rawsql.table(ReviewItem)
+    # WHERE before ON CONFLICT also keeps SQLite from reading the conflict clause as a join's ON.
+    cursor.execute(
+        f"INSERT INTO {leases} (item_id, user_id, expires_at, skipped, created_at) SELECT %s, %s, %s, %s, %s"
+        f" WHERE (SELECT COUNT(*) FROM {reviews} WHERE item_id = %s)"
+        f" + (SELECT COUNT(*) FROM {leases} WHERE item_id = %s AND NOT skipped AND expires_at > %s)"
+        f" < (SELECT required_reviews FROM {items} WHERE id = %s)"
+        " ON CONFLICT (item_id, user_id) DO UPDATE SET expires_at = excluded.expires_at, skipped = excluded.skipped",
+        [
+            item_id,
+            user.pk,
+            connection.ops.adapt_datetimefield_value(expires_at),
+            False,
+            stamp,
+            item_id,
+            item_id,
+            stamp,
+            item_id,
+        ],
+    )
+    return cursor.rowcount == 1
+
+
+def _pk(item: ReviewItem | int) -> int:
+    return item if isinstance(item, int) else item.pk
+
+
+def ensure_handed(item: ReviewItem | int, user: User) -> None:
+    """Refuse (ReviewRefused) an item this user was never handed (no lease, even lapsed) and never answered;
+    ReviewItem.DoesNotExist for no such item. Answers go through the queue, not around it."""
+    item_id = _pk(item)
+    if Lease.objects.filter(item_id=item_id, user=user, skipped=False).exists():
+        return
+    if Review.objects.filter(item_id=item_id, user=user).exists():
+        return
+    if not ReviewItem.objects.filter(pk=item_id).exists():
+        raise ReviewItem.DoesNotExist(f"no review item #{item_id}")
+    raise ReviewRefused("claim the item first: it was not handed to you")
+
+
+def renew(item: ReviewItem | int, user: User) -> bool:
+    """Extend the user's lease on the item (the page calls this while it is open); False if it lapsed."""
+    return bool(
+        Lease.objects.filter(item_id=_pk(item), user=user, skipped=False, expires_at__gt=timezone.now()).update(
+            expires_at=timezone.now() + timedelta(seconds=_lease_seconds())
+        )
+    )
+
+
+def submit(
+    item: ReviewItem | int, user: User, decision: str, *, source: str = "web", require_claim: bool = False
+) -> Review:
+    """Record the answer (the same answer twice counts once) and release the lease.
+
+    With `require_claim` (the API), the answer is taken only from a person who holds an unexpired lease on the
+    item or answered it before: an item never handed to them is refused (ReviewRefused), as in `ensure_handed`,
+    and so is one whose lease lapsed — it went back to the queue and may be on someone else's screen. The
+    returned review's `item` is the item as the answer left it (resolved, or open for more reviews).
+    """
+    item_id = _pk(item)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {rawsql.table(Lease)} WHERE item_id = %s AND user_id = %s AND NOT skipped"
+                " AND expires_at > %s",
+                [item_id, user.pk, now],
+            )
+            released = cursor.rowcount
+        if require_claim and not released and not Review.objects.filter(item_id=item_id, user=user).exists():
+            ensure_handed(item_id, user)  # raises: no such item, or not handed to this user
+            raise ReviewRefused(
+                f"your hold on this question lapsed (it is kept {_lease_seconds() // 60} minutes unless the page "
+                "renews it), so it went back to the queue; your answer was not recorded — take the next question"
+            )
+        review = record_review(item_id, user, decision, source=source)
+    return review
+
+
+def skip(item: ReviewItem | int, user: User) -> None:
+    """Give the item back without answering; it is not offered to this user again."""
+    Lease.objects.update_or_create(
+        item_id=_pk(item), user=user, defaults={"expires_at": timezone.now(), "skipped": True}
+    )
+
+
+@transaction.atomic
+def undo_last(user: User) -> ReviewItem | None:
+    """Take back the user's latest answer: the review goes and the item is theirs again.
+
+    If the answer had already resolved the item, the label change it made is reverted by a new history row
+    and the item is reopened.
+    """
+    review = Review.objects.filter(user=user).select_related("item").order_by("-created_at", "-id").first()
+    if review is None:
+        return None
+    item = ReviewItem.objects.select_for_update().get(pk=review.item_id)
+    if item.status == ReviewItem.Status.RESOLVED:
+        change = LabelChange.objects.filter(review_id=review.pk).first()
+        if change is not None:
+            revert_change(change, user=user, reason=f"undo of review #{review.pk}")
+        item.status, item.resolution, item.resolved_at = ReviewItem.Status.OPEN, None, None
+        item.save(update_fields=["status", "resolution", "resolved_at"])
+    elif item.status != ReviewItem.Status.OPEN:
+        raise ReviewRefused(f"the item is {item.status}; its reviews can no longer be undone")
+    elif review.decision == Review.Decision.UNSURE and item.required_reviews > 1:
+        item.required_reviews -= 1  # the slot the unsure answer opened for someone else
+        item.save(update_fields=["required_reviews"])
+    review.delete()
+    lease, _ = Lease.objects.update_or_create(
+        item=item,
+        user=user,
+        defaults={
+            "expires_at": timezone.now() + timedelta(seconds=_lease_seconds()),
+            "skipped": False,
+        },
+    )
+    item.lease_expires_at = lease.expires_at
+    return item
+
+
+def sweep_leases() -> int:
+    """Delete expired leases (they already count for nothing; this keeps the table small)."""
+    return Lease.objects.filter(skipped=False, expires_at__lte=timezone.now()).delete()[0]

@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand, CommandParser
+
+from auditor.runs.management.commands.audit import add_training_arguments, run_command, training_params
+from auditor.runs.models import AuditRun
+
+
+class Command(BaseCommand):
+    help = "Train on the current (corrected) labels: a new model version with per-tag metrics."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_training_arguments(parser)
+
+    def handle(self, *args, **options) -> None:
+        run = run_command(self, AuditRun.Kind.RETRAIN, options, training_params(options))
+        if run is None:
+            return
+        version = run.model_version
+        state = "active" if version.active else "kept, not promoted (worse against verified labels)"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"retrain run #{run.pk} done in {run.seconds:.0f} s: {run.message}; v{version.number} is {state}"
+            )
+        )

@@ -1,0 +1,344 @@
+"""Running an audit or a retraining of a dataset: the glue between the database and `tagging`.
+
+audit:   features → K-fold out-of-fold probabilities → scores → model version → review queue
+retrain: the same on the current (corrected) labels, without refilling the queue.
+Artifacts are written to a temporary folder and renamed when complete, so a crash leaves no half model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from auditor.datasets.models import Clip, Dataset
+from auditor.datasets.spectrograms import draw_long_clips
+from auditor.labels.matrix import LabelMatrix, load_label_matrix
+from auditor.queue.filling import QueueFill, fill_queue
+from auditor.queue.models import ReviewItem
+from auditor.runs.fanout import extract_in_chunks
+from auditor.runs.health import MIN_REVIEWS_FOR_RATES, calibration_rates
+from auditor.runs.lifecycle import RunParams, RunRefused, heartbeat
+from auditor.runs.models import AuditRun, ModelVersion
+from auditor.runs.progress import RunCancelled, RunProgress
+from auditor.runs.versions import record_version
+from tagging.configs import TrainConfig
+from tagging.features import FeatureCache, FeatureConfig, extract_features
+from tagging.inference import Tagger, save_tagger
+from tagging.metrics import macro, per_tag_auc
+from tagging.scoring import (
+    DEFAULT_FALSE_POSITIVE_RATE,
+    cleanlab_scores,
+    estimate_tagability,
+    presence_probability,
+    wrong_label_probability,
+)
+from tagging.training import OutOfFold, out_of_fold_probabilities
+
+log = logging.getLogger(__name__)
+MIN_VERIFIED_PER_CLASS = 3  # verified positives and negatives a tag needs for a verified AUC
+
+
+def execute_run(run_id: int, *, echo: Callable[[str], None] | None = None, fan_out: bool = False) -> AuditRun:
+    """Claim the queued run and carry it out; a failure marks it failed with the error and re-raises.
+
+    Claiming is a conditional update, so a second worker given the same run does nothing. `fan_out`
+    (set by the worker) spreads feature extraction over the `default` workers.
+    """
+    claimed = AuditRun.objects.filter(pk=run_id, status=AuditRun.Status.QUEUED).update(
+        status=AuditRun.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(), error=""
+    )
+    run = AuditRun.objects.select_related("dataset").get(pk=run_id)
+    if not claimed:
+        log.info("run %s is %s; not starting it again", run_id, run.status)
+        return run
+    progress = RunProgress(run, echo, fan_out=fan_out)
+    try:
+        with heartbeat(run.pk):
+            _carry_out(run, RunParams.from_dict(run.params), progress)
+    except RunCancelled as stop:
+        cancelled = AuditRun.objects.select_related("cancel_requested_by").get(pk=run.pk)
+        who = cancelled.cancel_requested_by.username if cancelled.cancel_requested_by else "the command line"
+        error = f"cancelled by {who} during {stop.stage}"
+        finished = {"status": AuditRun.Status.FAILED, "finished_at": timezone.now(), "error": error}
+        AuditRun.objects.filter(pk=run.pk).update(**finished)
+        run.refresh_from_db()
+        return run
+    except Exception as exc:
+        AuditRun.objects.filter(pk=run.pk).update(
+            status=AuditRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=8)}",
+        )
+        raise
+    AuditRun.objects.filter(pk=run.pk).update(
+        status=AuditRun.Status.SUCCEEDED, progress=1.0, finished_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+    run.refresh_from_db()
+    return run
+
+
+def _usable_features(
+    dataset: Dataset, feature_config: FeatureConfig, progress: RunProgress, *, min_clips: int
+) -> tuple[LabelMatrix, Sequence[np.ndarray], list[tuple[str, str]]]:
+    """The label matrix of the clips that give features, their features, and (path, reason) of the others.
+
+    In a worker (progress.fan_out), extraction is spread over the `default` workers in chunks.
+    """
+    matrix = load_label_matrix(dataset)
+    cache = FeatureCache(Path(settings.DATA_DIR) / "features", feature_config)
+    extract = extract_in_chunks if progress.fan_out else extract_features
+    errors = extract(
+        matrix.audio_paths,
+        cache,
+        progress=lambda done, total: progress("features", done / total, f"{done}/{total} clips"),
+    )
+    usable = np.array([not e for e in errors])
+    skipped = [(str(p), e) for p, e in zip(matrix.audio_paths, errors, strict=True) if e]
+    matrix = matrix.subset(usable)
+    if len(matrix.clip_ids) < min_clips:
+        raise RunRefused(f"only {len(matrix.clip_ids)} clips gave features; {len(skipped)} were skipped")
+    return matrix, cache.load_many(matrix.audio_paths), skipped
+
+
+def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
+    if run.kind == AuditRun.Kind.RESCORE:
+        _rescore(run, params, progress)
+        return
+    dataset = run.dataset
+    feature_config = FeatureConfig()
+    matrix, features, skipped = _usable_features(dataset, feature_config, progress, min_clips=max(10, 2 * params.folds))
+
+    config = params.train_config()
+    oof = out_of_fold_probabilities(
+        features, matrix.given, feature_config, config, folds=params.folds, certain=matrix.verified, progress=progress
+    )
+    progress("scoring", 0.0, "estimating tag rates and scoring labels")
+    tagability, false_positive, rate_source = _tag_rates(dataset, matrix, oof.probabilities)
+    presence = presence_probability(oof.probabilities, tagability, false_positive)
+    score = wrong_label_probability(
+        matrix.given, oof.probabilities, tagability=tagability, false_positive_rate=false_positive
+    )
+    cleanlab = cleanlab_scores(matrix.given, presence)
+    metrics = _metrics(
+        matrix, oof.probabilities, presence, tagability, false_positive, rate_source, cleanlab.noise_rate
+    )
+    metrics["skipped_clips"] = skipped[:100]
+    metrics["skipped_count"] = len(skipped)
+    run_dir = _write_run_folder(
+        run,
+        {
+            "run": run.pk,
+            "kind": run.kind,
+            "params": asdict(params),
+            "features": asdict(feature_config),
+            "training": asdict(config),
+        },
+        metrics,
+        oof,
+        scores={
+            "clip_ids": matrix.clip_ids,
+            "tag_ids": matrix.tag_ids,
+            "p_given": oof.probabilities,
+            "presence": presence,
+            "score": score,
+            "fold": oof.fold_of_clip,
+        },
+        tagger={
+            "tags": matrix.tag_names,
+            "features": feature_config,
+            "tagability": tagability,
+            "false_positive_rate": false_positive,
+            "negative_weight": config.negative_weight,
+        },
+    )
+
+    with transaction.atomic():
+        version = _new_version(run, params, feature_config, config, metrics, run_dir)
+        AuditRun.objects.filter(pk=run.pk).update(run_dir=str(run_dir))
+        if run.kind == AuditRun.Kind.AUDIT:
+            progress("queue", 0.0, "filling the review queue")
+            filled = _fill_queue(run, params, matrix, presence=presence, score=score)
+            summary = (
+                f"v{version.number}: {filled.flagged} flagged and {filled.calibration} calibration items "
+                f"queued ({filled.superseded} unreviewed items replaced)"
+            )
+        else:
+            summary = f"v{version.number}: macro AUC {metrics['macro']['roc_auc_given']:.3f} against the given labels"
+    if run.kind == AuditRun.Kind.AUDIT:
+        _draw_long_spectrograms(run.dataset, progress)
+    _draw_long_spectrograms(run.dataset, progress)
+    if skipped:
+        summary += f"; {len(skipped)} clips skipped (no features)"
+    progress("done", 1.0, summary)
+
+
+def _draw_long_spectrograms(dataset: Dataset, progress: RunProgress) -> None:
+    """Pictures of the queued clips too long for a web request to draw (their features are cached by now)."""
+    queued = ReviewItem.objects.filter(dataset=dataset, status=ReviewItem.Status.OPEN).values("clip_id")
+    long_clips = Clip.objects.filter(pk__in=queued, duration__gt=settings.SPECTROGRAM_REQUEST_MAX_SECONDS)
+    if long_clips.exists():
+        progress("spectrograms", 0.0, "drawing the spectrograms of long queued clips")
+        draw_long_clips(long_clips.select_related("dataset").iterator())
+
+
+def _fill_queue(
+    run: AuditRun, params: RunParams, matrix: LabelMatrix, *, presence: np.ndarray, score: np.ndarray
+) -> QueueFill:
+    """Refill the dataset's review queue from this run's scores, with the extra calibration admins asked for."""
+    extra = dict(run.dataset.tags.filter(extra_calibration__gt=0).values_list("name", "extra_calibration"))
+    return fill_queue(
+        run.dataset,
+        matrix,
+        presence=presence,
+        score=score,
+        policy=params.queue_policy(),
+        seed=params.seed + run.pk,
+        extra_calibration=extra,
+        run_id=run.pk,
+    )
+
+
+def _write_run_folder(
+    run: AuditRun, config: dict, metrics: dict, oof: OutOfFold, *, scores: dict, tagger: dict
+) -> Path:
+    """config.json, epochs.jsonl, metrics.json, scores.npz and the fold models, renamed into place whole."""
+    run_dir = Path(settings.DATA_DIR) / "runs" / run.dataset.name / f"{run.pk:06d}-{run.kind}"
+    temporary = run_dir.with_name(run_dir.name + ".tmp")
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir(parents=True)
+    (temporary / "config.json").write_text(json.dumps(config, indent=2))
+    with (temporary / "epochs.jsonl").open("w") as fh:
+        for fold, history in enumerate(oof.histories):
+            for entry in history:
+                fh.write(json.dumps({"fold": fold, **entry}) + "\n")
+    (temporary / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    np.savez_compressed(temporary / "scores.npz", **scores)
+    save_tagger(temporary / "tagger", oof.models, oof.positive_weights, **tagger)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    os.replace(temporary, run_dir)
+    return run_dir
+
+
+def _rescore(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
+    """Score the current labels with the active model version and refill the queue; no training."""
+    version = ModelVersion.objects.filter(dataset=run.dataset, active=True).first()
+    if version is None:
+        raise RunRefused(f"dataset {run.dataset.name!r} has no active model version; run an audit first")
+    tagger = Tagger(version.artifact_path, device=params.device)
+    matrix, features, skipped = _usable_features(run.dataset, tagger.features, progress, min_clips=1)
+    known = [j for j, name in enumerate(matrix.tag_names) if name in tagger.tags]
+    matrix = matrix.columns(known)  # tags added since the model was trained wait for the next training
+    progress("scoring", 0.0, f"scoring {len(matrix.clip_ids)} clips with v{version.number}")
+    model_columns = [tagger.tags.index(name) for name in matrix.tag_names]
+    p_given = tagger.given_probability(features)[:, model_columns]
+    base = (tagger.tagability[model_columns], tagger.false_positive_rate[model_columns])
+    tagability, false_positive, _ = _tag_rates(run.dataset, matrix, p_given, base=base)
+    presence = presence_probability(p_given, tagability, false_positive)
+    score = wrong_label_probability(matrix.given, p_given, tagability=tagability, false_positive_rate=false_positive)
+    progress("queue", 0.0, "refilling the review queue")
+    filled = _fill_queue(run, params, matrix, presence=presence, score=score)
+    summary = (
+        f"re-scored with v{version.number}: {filled.flagged} flagged and {filled.calibration} calibration "
+        f"items queued ({filled.superseded} unreviewed items replaced)"
+    )
+    if skipped:
+        summary += f"; {len(skipped)} clips skipped (no features)"
+    progress("done", 1.0, summary)
+
+
+def _tag_rates(
+    dataset: Dataset, matrix: LabelMatrix, p_given: np.ndarray, *, base: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Tagability and false-positive rate per tag: from calibration reviews where there are enough, else
+    `base` (a model version's) or an estimate from the model's scores."""
+    if base is None:
+        tagability = estimate_tagability(matrix.given, p_given)
+        false_positive = np.full(len(matrix.tag_ids), DEFAULT_FALSE_POSITIVE_RATE)
+    else:
+        tagability, false_positive = base[0].copy(), base[1].copy()
+    source = ["model"] * len(matrix.tag_ids)
+    reviewed = calibration_rates(dataset, bootstrap=0)  # point estimates are all scoring needs
+    for j, tag_id in enumerate(matrix.tag_ids):
+        rate = reviewed.get(int(tag_id))
+        if rate is not None and rate.reviews >= MIN_REVIEWS_FOR_RATES and not np.isnan(rate.tagability):
+            tagability[j] = max(rate.tagability, 0.05)
+            if not np.isnan(rate.false_positive_rate):
+                false_positive[j] = min(max(rate.false_positive_rate, 0.001), 0.5)
+            source[j] = "calibration reviews"
+    return tagability, false_positive, source
+
+
+def _metrics(
+    matrix: LabelMatrix,
+    p_given: np.ndarray,
+    presence: np.ndarray,
+    tagability: np.ndarray,
+    false_positive: np.ndarray,
+    rate_source: list[str],
+    noise: np.ndarray,
+) -> dict:
+    """Per-tag and macro ROC-AUC / PR-AUC of out-of-fold probabilities, against given and verified labels."""
+    roc_given, pr_given = per_tag_auc(matrix.given, p_given)
+    roc_verified, pr_verified = per_tag_auc(
+        matrix.given, presence, mask=matrix.verified, min_count=MIN_VERIFIED_PER_CLASS
+    )
+
+    def number(value: float) -> float | None:
+        return None if np.isnan(value) else round(float(value), 6)
+
+    tags = {
+        name: {
+            "given_positives": int(matrix.given[:, j].sum()),
+            "verified": int(matrix.verified[:, j].sum()),
+            "roc_auc_given": number(roc_given[j]),
+            "pr_auc_given": number(pr_given[j]),
+            "roc_auc_verified": number(roc_verified[j]),
+            "pr_auc_verified": number(pr_verified[j]),
+            "noise_estimate": number(noise[j]),
+            "tagability_used": number(tagability[j]),
+            "false_positive_rate_used": number(false_positive[j]),
+            "rate_source": rate_source[j],
+        }
+        for j, name in enumerate(matrix.tag_names)
+    }
+    return {
+        "clips": len(matrix.clip_ids),
+        "tags": tags,
+        "macro": {
+            "roc_auc_given": number(macro(roc_given)),
+            "pr_auc_given": number(macro(pr_given)),
+            "roc_auc_verified": number(macro(roc_verified)),
+            "pr_auc_verified": number(macro(pr_verified)),
+        },
+    }
+
+
+def _new_version(
+    run: AuditRun, params: RunParams, feature_config: FeatureConfig, config: TrainConfig, metrics: dict, run_dir: Path
+) -> ModelVersion:
+    dataset = run.dataset
+    number = (ModelVersion.objects.filter(dataset=dataset).aggregate(n=Max("number"))["n"] or 0) + 1
+    active = ModelVersion.objects.select_for_update().filter(dataset=dataset, active=True).first()
+    version = ModelVersion(
+        dataset=dataset,
+        run=run,
+        number=number,
+        metrics=metrics,
+        artifact_path=str(run_dir / "tagger"),
+        config={"params": asdict(params), "features": asdict(feature_config), "training": asdict(config)},
+        macro_auc_given=metrics["macro"]["roc_auc_given"],
+        macro_auc_verified=metrics["macro"]["roc_auc_verified"],
+    )
+    return record_version(run, version, active)
