@@ -12,7 +12,8 @@ size over the reviews it got there.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,9 @@ import numpy as np
 BAND_QUANTILES = (0.3, 0.55, 0.75, 0.88, 0.96)
 POSITIVE_SHARE = 0.2  # of each tag's draws, for the given positives (false-positive rate, tagability's numerator)
 MIN_PER_STRATUM = 2
+# Resolved answers every stratum of a tag's design needs before its rates are shown or used: a stratum without
+# answers is unknown, not 0 (an estimate from the reviewed strata alone stands for only part of the tag).
+MIN_ANSWERS_PER_STRATUM = 2
 # A band the model calls empty is allocated as if this share of it were present: the model is not trusted to
 # rule out missing tags, and a band drawn too thinly is where a wild estimate and a too-short interval come from.
 PRESENCE_FLOOR = 0.005
@@ -250,3 +254,35 @@ def _simulated_rates(
 def _nan_percentile(samples: np.ndarray, q: float) -> list[float]:
     """Per column, ignoring replicates where a rate was undefined (no present or no absent pair)."""
     return [float(np.percentile(c[~np.isnan(c)], q)) if (~np.isnan(c)).any() else math.nan for c in samples.T]
+
+
+def missing_answers(
+    drawn: Mapping[str, int], answered: Mapping[str, int], *, minimum: int = MIN_ANSWERS_PER_STRATUM
+) -> dict[str, int]:
+    """Per stratum of a tag's design (stratum → pairs drawn), the resolved answers still needed before the tag's
+    rates may be shown or used: `minimum`, or every drawn pair of a stratum drawn smaller. Empty when none."""
+    missing = {}
+    for stratum, count in drawn.items():
+        needed = min(minimum, count) - answered.get(stratum, 0)
+        if needed > 0:
+            missing[stratum] = needed
+    return missing
+
+
+def describe_missing(missing: Mapping[str, int]) -> str:
+    """ "5 more reviews: 2 of given positives, 3 of given negatives (bands 0, 4)" for the page; "" when none.
+
+    Bands are numbered from the least likely present (0) up."""
+    if not missing:
+        return ""
+    positives = missing.get("given", 0)
+    bands = {name: n for name, n in missing.items() if name != "given"}
+    parts = []
+    if positives:
+        parts.append(f"{positives} of given positives")
+    if bands:
+        numbers = sorted(int(m.group(1)) if (m := re.fullmatch(r"band(\d+)", name)) else -1 for name in bands)
+        named = ", ".join(str(n) for n in numbers if n >= 0) or "—"
+        parts.append(f"{sum(bands.values())} of given negatives (band{'s' if len(bands) > 1 else ''} {named})")
+    total = positives + sum(bands.values())
+    return f"{total} more review{'s' if total != 1 else ''}: {', '.join(parts)}"

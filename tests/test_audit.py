@@ -163,9 +163,10 @@ def test_tag_health_reports_tagability_from_calibration_reviews(dataset, reviewe
         "calibration_reviews",
         "auc_given",
         "auc_verified",
+        "missing",
     ]
     drums = rows["drums"]
-    assert int(drums["calibration_reviews"]) > 0
+    assert int(drums["calibration_reviews"]) > 0 and drums["missing"] == ""  # every stratum answered
     assert float(drums["tagability_low"]) <= float(drums["tagability"]) <= float(drums["tagability_high"])
     assert drums["auc_given"] != ""
 

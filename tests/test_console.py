@@ -64,7 +64,7 @@ def test_raising_a_tags_weight_puts_its_items_first_at_once(admin_client: Client
     annotator = User.objects.create_user("ann")
     assert claim_next(annotator).tag.name == "rock"
     response = admin_client.post("/datasets/music/tags/", tag_form(queue, piano={"weight": 3.0}), follow=True)
-    assert "3 open review items re-ordered" in response.content.decode()
+    assert "6 open review items re-ordered" in response.content.decode()  # the whole queue of the dataset
     assert Tag.objects.get(name="piano").weight == 3.0
     other = User.objects.create_user("ben")
     assert claim_next(other).tag.name == "piano"  # 0.5 × 3 now beats 0.8 × 1

@@ -15,6 +15,7 @@ from auditor.datasets.models import Dataset
 from auditor.datasets.queries import tag_table
 from auditor.queue.filling import open_items_by_kind, reprioritise
 from auditor.runs.models import AuditRun, ModelVersion
+from tagging.calibration import MIN_ANSWERS_PER_STRATUM
 
 COLUMNS = [  # (sort key, heading) of the health table
     ("tag", "Tag"),
@@ -82,4 +83,5 @@ def tag_priorities(request: AuthenticatedRequest, name: str) -> HttpResponse:
 def tag_health_page(request: AuthenticatedRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     report = health_report(dataset, sort=request.GET.get("sort", "tag"))
-    return render(request, "console/health.html", {"dataset": dataset, "report": report, "columns": COLUMNS})
+    context = {"dataset": dataset, "report": report, "columns": COLUMNS, "min_answers": MIN_ANSWERS_PER_STRATUM}
+    return render(request, "console/health.html", context)

@@ -1,4 +1,11 @@
-"""Filling the review queue from an audit's scores: flagged pairs plus a random calibration sample."""
+"""Filling the review queue from an audit's scores (flagged pairs plus a random calibration sample), and the order
+the queue serves them in.
+
+The order (`order_queue`): flagged items by P(wrong) × the tag's weight; calibration items spread evenly among
+them in a random order of their own, so the calibration answers a team gives, however few, are a random part of
+the sample and its estimates stay unbiased; first of all, the calibration items a tag still needs before it has
+any estimate (its warm-up), a tag at a time, so that the next audit can rank with measured rates.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count
 from django.utils import timezone
 
 from auditor.datasets.models import Dataset, Tag
 from auditor.labels.matrix import LabelMatrix
+from auditor.queue.estimates import calibration_estimates
 from auditor.queue.models import ReviewItem
 from tagging.calibration import draw_calibration_sample
 
@@ -74,7 +82,8 @@ def fill_queue(
             per_tag[matrix.tag_names.index(name)] += int(count)
     if policy.calibration_share == 0:
         per_tag[:] = 0
-    draw = draw_calibration_sample(matrix.given, presence, per_tag, rng=np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    draw = draw_calibration_sample(matrix.given, presence, per_tag, rng=rng)
 
     with transaction.atomic():
         open_items = ReviewItem.objects.filter(dataset=dataset, status=ReviewItem.Status.OPEN).annotate(
@@ -109,6 +118,7 @@ def fill_queue(
             )
 
         # Calibration first: a pair both drawn and flagged is a calibration item, so the design holds.
+        draw_ranks = rng.random(len(draw))
         for k in range(len(draw)):
             i, j = int(draw.clip_index[k]), int(draw.tag_index[k])
             fields = dict(
@@ -116,6 +126,7 @@ def fill_queue(
                 stratum=draw.stratum[k],
                 stratum_size=int(draw.stratum_size[k]),
                 inclusion_probability=float(draw.inclusion_probability[k]),
+                draw_rank=float(draw_ranks[k]),
                 required_reviews=policy.calibration_reviews,
             )
             if matrix.verified[i, j]:  # already decided by a person: the answer is known
@@ -127,18 +138,70 @@ def fill_queue(
         for i, j in flagged:
             add(int(i), int(j), kind=ReviewItem.Kind.FLAGGED, required_reviews=policy.flagged_reviews)
         ReviewItem.objects.bulk_create(items, batch_size=BULK_BATCH)
+        order_queue(dataset)
     return QueueFill(flagged=len(items) - calibration, calibration=calibration, superseded=superseded)
 
 
 def reprioritise(tags: list[Tag]) -> int:
-    """Re-rank the open items of `tags` by score × the tag's current weight (no re-audit); returns how many."""
-    changed = 0
+    """Re-order the open items of the datasets of `tags` after their weights changed (no re-audit); returns how
+    many open items the order covers."""
     with transaction.atomic():
-        for tag in tags:
-            changed += ReviewItem.objects.filter(tag=tag, status=ReviewItem.Status.OPEN).update(
-                priority=F("score") * tag.weight
-            )
-    return changed
+        return sum(order_queue(dataset) for dataset in Dataset.objects.filter(tags__in=tags).distinct())
+
+
+def order_queue(dataset: Dataset) -> int:
+    """Set the serving order (`priority`) of the dataset's open items; returns how many there are.
+
+    1. Warm-up: for each tag without an estimate yet, the calibration items its design still needs answered
+       (`estimates.calibration_estimates`), a tag at a time in random order, each tag's in their random order.
+    2. Then flagged items by score × the tag's weight, with the other calibration items spread evenly among
+       them in their random order (`draw_rank`): a team stopping anywhere has answered a random part of them.
+    """
+    weights = dict(dataset.tags.values_list("pk", "weight"))
+    open_items = list(
+        ReviewItem.objects.filter(dataset=dataset, status=ReviewItem.Status.OPEN).only(
+            "pk", "kind", "tag_id", "run_id", "stratum", "score", "draw_rank", "priority"
+        )
+    )
+    flagged = [item for item in open_items if item.kind != ReviewItem.Kind.CALIBRATION]
+    for item in flagged:
+        item.priority = item.score * weights.get(item.tag_id, 1.0)
+    ranked = sorted((item.priority for item in flagged), reverse=True)
+    calibration = sorted((item for item in open_items if item.kind == ReviewItem.Kind.CALIBRATION), key=_draw_rank)
+    warm_up = _warm_up(dataset, calibration)
+    top = (ranked[0] if ranked else 0.0) + 1.0
+    for k, item in enumerate(warm_up):
+        item.priority = top + len(warm_up) - k
+    warmed = {item.pk for item in warm_up}
+    rest = [item for item in calibration if item.pk not in warmed]
+    spacing = len(ranked) / (len(rest) + 1)
+    for j, item in enumerate(rest):
+        served_before = int((j + 1) * spacing)  # flagged items ahead of this one
+        above = ranked[served_before - 1] if served_before > 0 else top
+        below = ranked[served_before] if served_before < len(ranked) else above - 1.0
+        item.priority = (above + below) / 2 - j * 1e-9  # in draw order where several share a gap
+    ReviewItem.objects.bulk_update(open_items, ["priority"], batch_size=BULK_BATCH)
+    return len(open_items)
+
+
+def _draw_rank(item: ReviewItem) -> float:
+    """The item's random place in the calibration stream (items made before there was one: a hash of the id)."""
+    return item.draw_rank if item.draw_rank is not None else (item.pk * 2654435761 % 2**32) / 2**32
+
+
+def _warm_up(dataset: Dataset, calibration: list[ReviewItem]) -> list[ReviewItem]:
+    """The open calibration items that tags without an estimate still need, in serving order: tag by tag (in the
+    random order of their first such item), each tag's in draw order."""
+    needed: dict[int, list[ReviewItem]] = {}
+    for tag_id, estimate in calibration_estimates(dataset, bootstrap=0).items():
+        if estimate.rates is not None or not estimate.missing:
+            continue
+        wanted = dict(estimate.missing)
+        for item in calibration:  # in draw order
+            if item.tag_id == tag_id and item.run_id == estimate.run_id and wanted.get(item.stratum, 0) > 0:
+                wanted[item.stratum] -= 1
+                needed.setdefault(tag_id, []).append(item)
+    return [item for items in sorted(needed.values(), key=lambda items: _draw_rank(items[0])) for item in items]
 
 
 def open_items_by_kind(dataset: Dataset) -> dict[str, int]:

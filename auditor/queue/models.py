@@ -37,11 +37,16 @@ class ReviewItem(models.Model):
     given = models.BooleanField()  # the label when the item was made
     probability = models.FloatField(null=True, blank=True)  # the model's P(present)
     score = models.FloatField(default=0.0)  # P(the given label is wrong); higher = look first
-    priority = models.FloatField(default=0.0, db_index=True)  # score × the tag's weight
+    # The serving order, highest first: score × the tag's weight for flagged items; calibration items are placed
+    # among them at random (see auditor.queue.filling.order_queue).
+    priority = models.FloatField(default=0.0, db_index=True)
     # Calibration design: the stratum, its population and this pair's inclusion probability.
     stratum = models.CharField(max_length=16, blank=True)
     stratum_size = models.PositiveIntegerField(null=True, blank=True)
     inclusion_probability = models.FloatField(null=True, blank=True)
+    # A calibration item's place in the random order the calibration stream is served in (uniform in [0, 1)):
+    # the order never depends on the model's scores, so whatever part of the sample gets answered is a random part.
+    draw_rank = models.FloatField(null=True, blank=True)
     required_reviews = models.PositiveSmallIntegerField(default=1)
     resolution = models.BooleanField(null=True, blank=True)  # the decided label, once resolved
     created_at = models.DateTimeField(auto_now_add=True)

@@ -25,10 +25,10 @@ from django.utils import timezone
 from auditor.datasets.models import Clip, Dataset
 from auditor.datasets.spectrograms import draw_long_clips
 from auditor.labels.matrix import LabelMatrix, load_label_matrix
+from auditor.queue.estimates import calibration_estimates
 from auditor.queue.filling import QueueFill, fill_queue
 from auditor.queue.models import ReviewItem
 from auditor.runs.fanout import extract_in_chunks
-from auditor.runs.health import MIN_REVIEWS_FOR_RATES, calibration_rates
 from auditor.runs.lifecycle import RunParams, RunRefused, heartbeat
 from auditor.runs.models import AuditRun, ModelVersion
 from auditor.runs.progress import RunCancelled, RunProgress
@@ -269,10 +269,11 @@ def _tag_rates(
     else:
         tagability, false_positive = base[0].copy(), base[1].copy()
     source = ["model"] * len(matrix.tag_ids)
-    reviewed = calibration_rates(dataset, bootstrap=0)  # point estimates are all scoring needs
+    estimates = calibration_estimates(dataset, bootstrap=0)  # point estimates are all scoring needs
     for j, tag_id in enumerate(matrix.tag_ids):
-        rate = reviewed.get(int(tag_id))
-        if rate is not None and rate.reviews >= MIN_REVIEWS_FOR_RATES and not np.isnan(rate.tagability):
+        estimate = estimates.get(int(tag_id))
+        rate = estimate.rates if estimate else None  # None until every stratum of its design has its answers
+        if rate is not None and not np.isnan(rate.tagability):
             tagability[j] = max(rate.tagability, 0.05)
             if not np.isnan(rate.false_positive_rate):
                 false_positive[j] = min(max(rate.false_positive_rate, 0.001), 0.5)
