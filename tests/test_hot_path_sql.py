@@ -21,7 +21,7 @@ from auditor import rawsql
 from auditor.accounts.backends import UserWithRolesBackend
 from auditor.accounts.roles import ADMIN_GROUP, ANNOTATOR_GROUP, create_or_reset_user, is_admin, is_annotator
 from auditor.datasets.models import Clip, Dataset, Tag
-from auditor.labels.changes import set_verified_label
+from auditor.labels.changes import Decided, set_verified_label
 from auditor.labels.models import Label, LabelChange
 from auditor.queue.claims import claim_next
 from auditor.queue.models import ReviewItem
@@ -81,8 +81,11 @@ def test_insert_and_update_write_what_the_orm_reads_back(pair) -> None:
 def test_a_verified_label_keeps_totals_and_history_in_step(pair) -> None:
     dataset, clip, tag = pair
     reviewer = User.objects.create_user("ann")
-    assert set_verified_label(dataset.pk, clip.pk, tag.pk, False, source="review", user=reviewer) is None
-    change = set_verified_label(dataset.pk, clip.pk, tag.pk, True, source="review", user=reviewer, review_id=7)
+    confirmed = set_verified_label(dataset.pk, clip.pk, tag.pk, False, source="review", user=reviewer)
+    assert confirmed == Decided(before=False, was_verified=False, change=None)
+    decided = set_verified_label(dataset.pk, clip.pk, tag.pk, True, source="review", user=reviewer, review_id=7)
+    change = decided.change
+    assert (decided.before, decided.was_verified) == (False, True)
     assert change == LabelChange.objects.get()
     assert (change.before, change.after, change.user_id, change.review_id) == (False, True, reviewer.pk, 7)
     tag.refresh_from_db()

@@ -126,7 +126,7 @@ def test_each_visitor_gets_the_expected_status(name: str, visitor: str, visitors
     expect = TABLE.get(name) or EXTRA[name]
     run = AuditRun.objects.create(dataset=items[0].dataset, kind="audit", status="failed", error="boom")
     ModelVersion.objects.create(dataset=items[0].dataset, number=1, artifact_path="/nowhere")
-    change = set_verified_label(items[0].dataset_id, items[0].clip_id, items[0].tag_id, True, source="admin")
+    change = set_verified_label(items[0].dataset_id, items[0].clip_id, items[0].tag_id, True, source="admin").change
     url = expect.url.format(item=held.pk, other=items[2].pk, run=run.pk, change=change.pk)
     client = visitors[visitor]
     if expect.method == "post":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
@@ -17,6 +19,20 @@ def current_label(clip: Clip, tag: Tag) -> bool:
     return Label.objects.filter(clip=clip, tag=tag, present=True).exists()
 
 
+class LabelMoved(ValueError):
+    """The label is no longer what the decision being undone left: something else changed it since."""
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What `set_verified_label` found and did: the label before (its value and whether a person had decided it),
+    and the history row when the value changed."""
+
+    before: bool
+    was_verified: bool
+    change: LabelChange | None
+
+
 @transaction.atomic(savepoint=False)
 def set_verified_label(
     dataset_id: int,
@@ -28,12 +44,12 @@ def set_verified_label(
     user: User | None = None,
     review_id: int | None = None,
     reason: str = "",
-) -> LabelChange | None:
+) -> Decided:
     """Record a person's decision on (clip, tag): the label becomes `present`, verified.
 
-    Returns the history row when the value changed (a confirmation changes nothing but the verified flag, so it
-    leaves no history row). By ids, as the review path has them; hand-written SQL, as it runs on every resolving
-    answer (see auditor.rawsql).
+    Returns the state before and the history row when the value changed (a confirmation changes nothing but the
+    verified flag, so it leaves no history row), which is what `undo_decision` needs. By ids, as the review path
+    has them; hand-written SQL, as it runs on every resolving answer (see auditor.rawsql).
     """
     labels = rawsql.table(Label)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
@@ -83,7 +99,45 @@ def set_verified_label(
             )
         # Last: every answer on this tag waits for the tag row's lock until the transaction ends.
         adjust_tag(tag_id, positive=int(present) - int(before), verified=0 if was_verified else 1)
-    return change
+    return Decided(before, was_verified, change)
+
+
+@transaction.atomic
+def undo_decision(
+    dataset_id: int,
+    clip_id: int,
+    tag_id: int,
+    *,
+    decided: bool,
+    before: bool,
+    was_verified: bool,
+    user: User | None,
+    reason: str,
+) -> LabelChange | None:
+    """Put a label that a decision set to `decided` (verified) back exactly as it was before: its value, its verified
+    flag and the tag's totals, with a history row when the value changes back. LabelMoved when the label is no
+    longer what the decision left (changed since by someone or something else): nothing is written then."""
+    label = Label.objects.select_for_update().filter(clip_id=clip_id, tag_id=tag_id).first()
+    if label is None or label.present != decided or not label.verified:
+        raise LabelMoved("the label was changed after this decision; change it from the label history instead")
+    if before or was_verified:
+        label.present, label.verified = before, was_verified
+        label.save(update_fields=["present", "verified", "updated_at"])
+    else:
+        label.delete()  # a given negative nobody had decided: no row (labels are sparse)
+    adjust_tag(tag_id, positive=int(before) - int(decided), verified=int(was_verified) - 1)
+    if before == decided:
+        return None  # a confirmation changed only the verified flag: it left no history row, and needs none now
+    return LabelChange.objects.create(
+        dataset_id=dataset_id,
+        clip_id=clip_id,
+        tag_id=tag_id,
+        before=decided,
+        after=before,
+        source=LabelChange.Source.REVIEW,
+        user=recorded_user(user),
+        reason=reason,
+    )
 
 
 @transaction.atomic

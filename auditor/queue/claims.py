@@ -21,10 +21,10 @@ from django.utils import timezone
 
 from auditor import rawsql
 from auditor.datasets.models import Clip, Dataset, Tag
-from auditor.labels.changes import revert_change
+from auditor.labels.changes import LabelMoved, revert_change, undo_decision
 from auditor.labels.models import LabelChange
 from auditor.queue.models import Lease, Review, ReviewItem
-from auditor.queue.reviews import ReviewRefused, record_review
+from auditor.queue.reviews import RESOLUTION_FIELDS, ReviewRefused, record_review, replay
 
 CANDIDATES_PER_CLAIM = 4  # rows locked per claim (each lock is a write); locked rows are skipped, not counted
 LOCKED_RETRIES = 200  # × 10 ms: how long a claim waits when every free item is mid-claim by others
@@ -256,26 +256,49 @@ def skip(item: ReviewItem | int, user: User) -> None:
 
 @transaction.atomic
 def undo_last(user: User) -> ReviewItem | None:
-    """Take back the user's latest answer: the review goes and the item is theirs again.
+    """Take back the user's latest answer, exactly: the item is left as if it had never been given (the reviews it
+    asks for, and — when this answer resolved it — its resolution and the label with its verified flag and the
+    tag's totals, the label's history gaining a row where its value changes back), and is the user's again.
 
-    If the answer had already resolved the item, the label change it made is reverted by a new history row
-    and the item is reopened.
+    Refused (ReviewRefused), with nothing changed, when that cannot be exact: the item was superseded, another
+    person's answer resolved it counting this one, or the label was changed since by something else.
     """
-    review = Review.objects.filter(user=user).select_related("item").order_by("-created_at", "-id").first()
+    review = Review.objects.filter(user=user).order_by("-created_at", "-id").first()
     if review is None:
         return None
     item = ReviewItem.objects.select_for_update().get(pk=review.item_id)
-    if item.status == ReviewItem.Status.RESOLVED:
-        change = LabelChange.objects.filter(review_id=review.pk).first()
-        if change is not None:
-            revert_change(change, user=user, reason=f"undo of review #{review.pk}")
-        item.status, item.resolution, item.resolved_at = ReviewItem.Status.OPEN, None, None
-        item.save(update_fields=["status", "resolution", "resolved_at"])
-    elif item.status != ReviewItem.Status.OPEN:
+    if item.status == ReviewItem.Status.SUPERSEDED:
         raise ReviewRefused(f"the item is {item.status}; its reviews can no longer be undone")
-    elif review.decision == Review.Decision.UNSURE and item.required_reviews > 1:
-        item.required_reviews -= 1  # the slot the unsure answer opened for someone else
-        item.save(update_fields=["required_reviews"])
+    answers = list(item.reviews.order_by("created_at", "id").values_list("id", "decision"))
+    resolved = item.status == ReviewItem.Status.RESOLVED
+    base = _base_reviews(item.required_reviews, [decision for _, decision in answers], resolved=resolved)
+    remaining = [decision for review_id, decision in answers if review_id != review.pk]
+    required, resolves = replay(base, remaining)
+    if resolved and item.label_before is None:
+        _undo_legacy_resolution(item, review, user)  # resolved before resolutions recorded the label's prior state
+    elif resolved and item.resolving_review_id == review.pk:
+        try:
+            undo_decision(
+                item.dataset_id,
+                item.clip_id,
+                item.tag_id,
+                decided=bool(item.resolution),
+                before=bool(item.label_before),
+                was_verified=bool(item.label_was_verified),
+                user=user,
+                reason=f"undo of review #{review.pk}",
+            )
+        except LabelMoved as exc:
+            raise ReviewRefused(str(exc)) from None
+        item.status, item.resolution, item.resolved_at = ReviewItem.Status.OPEN, None, None
+        item.resolving_review_id = item.label_before = item.label_was_verified = None
+    elif resolved and not (resolves and answers[-1][0] == item.resolving_review_id):
+        raise ReviewRefused(
+            "another annotator's answer resolved this item with yours counted; an admin can change the label"
+        )
+    if resolved or not resolves:  # (an open item stays open without one of its answers: the rule never says else)
+        item.required_reviews = required
+    item.save(update_fields=["status", "resolution", "resolved_at", "required_reviews", *RESOLUTION_FIELDS])
     review.delete()
     lease, _ = Lease.objects.update_or_create(
         item=item,
@@ -287,6 +310,23 @@ def undo_last(user: User) -> ReviewItem | None:
     )
     item.lease_expires_at = lease.expires_at
     return item
+
+
+def _base_reviews(required: int, decisions: list[str], *, resolved: bool) -> int:
+    """The reviews the item asked for when it was made: the number from which `decisions` lead to its state now."""
+    for base in range(1, required + 1):
+        if replay(base, decisions) == (required, resolved):
+            return base
+    return required  # not reachable by the rule (rows written by hand): keep what it asks for now
+
+
+def _undo_legacy_resolution(item: ReviewItem, review: Review, user: User) -> None:
+    """Items resolved before resolutions recorded the label's prior state: revert the label change this answer
+    made, if any, and reopen (what undo did then)."""
+    change = LabelChange.objects.filter(review_id=review.pk).first()
+    if change is not None:
+        revert_change(change, user=user, reason=f"undo of review #{review.pk}")
+    item.status, item.resolution, item.resolved_at = ReviewItem.Status.OPEN, None, None
 
 
 def sweep_leases() -> int:

@@ -49,6 +49,10 @@ class ReviewItem(models.Model):
     draw_rank = models.FloatField(null=True, blank=True)
     required_reviews = models.PositiveSmallIntegerField(default=1)
     resolution = models.BooleanField(null=True, blank=True)  # the decided label, once resolved
+    # Set when the item resolves, so that an undo can put back exactly what the resolution changed.
+    resolving_review_id = models.BigIntegerField(null=True, blank=True)  # the answer that resolved it (admin: none)
+    label_before = models.BooleanField(null=True, blank=True)  # the label's value before the resolution
+    label_was_verified = models.BooleanField(null=True, blank=True)  # and whether a person had decided it then
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 

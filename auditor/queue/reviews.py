@@ -135,13 +135,11 @@ def _resolve(
 ) -> None:
     """The one place an item resolves: its row and the verified label with its history row, in the caller's
     (locked) transaction. Without a review it is an admin's decision, recorded as theirs."""
-    item.status, item.resolution, item.resolved_at = ReviewItem.Status.RESOLVED, present, timezone.now()
-    rawsql.update(cursor, item, ["status", "resolution", "resolved_at"])
     if review is None:
         source, review_id, reason = LabelChange.Source.ADMIN, None, f"admin decided {item.kind} item #{item.pk}"
     else:
         source, review_id, reason = LabelChange.Source.REVIEW, review.pk, f"{item.kind} item #{item.pk} resolved"
-    set_verified_label(
+    decided = set_verified_label(
         item.dataset_id,
         item.clip_id,
         item.tag_id,
@@ -151,6 +149,32 @@ def _resolve(
         review_id=review_id,
         reason=reason,
     )
+    item.status, item.resolution, item.resolved_at = ReviewItem.Status.RESOLVED, present, timezone.now()
+    item.resolving_review_id = review_id
+    item.label_before, item.label_was_verified = decided.before, decided.was_verified
+    rawsql.update(cursor, item, [*RESOLUTION_FIELDS, "status", "resolution", "resolved_at"])
+
+
+# What a resolution records beside its outcome, so that an undo can restore the label exactly.
+RESOLUTION_FIELDS = ("resolving_review_id", "label_before", "label_was_verified")
+
+
+def replay(base_reviews: int, decisions: list[str]) -> tuple[int, bool]:
+    """The reviews an item asks for after `decisions` in order, starting from `base_reviews`, by `record_review`'s
+    rule (an unsure answer opens one more slot; a tie when the slots are full opens one more), and whether the last
+    decision resolved it."""
+    required, votes, answered = base_reviews, Counter[str](), 0
+    for k, decision in enumerate(decisions):
+        answered += 1
+        if decision == Review.Decision.UNSURE:
+            required += 1
+            continue
+        votes[decision] += 1
+        if answered >= required:
+            if votes.most_common(1)[0][1] * 2 > votes.total():
+                return required, k == len(decisions) - 1
+            required += 1
+    return required, False
 
 
 def disputed_items(dataset: Dataset):
