@@ -1,5 +1,6 @@
-"""A trained tagger on disk: the K fold models, averaged, with the rates that turn their output into
-P(present). Written by an audit or a retraining, read by `predict` and re-scoring."""
+"""A trained tagger on disk: the K fold models with the rates that turn their output into P(present), and which
+fold held out each clip it was trained on. Written by an audit or a retraining, read by `predict` and re-scoring:
+a clip the tagger trained on is scored by the fold model that did not see it, any other clip by all of them."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ def save_tagger(
     features: FeatureConfig,
     tagability: np.ndarray,
     false_positive_rate: np.ndarray,
+    held_out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
+    """`held_out`: (clip ids, the fold that held each out), for re-scoring those clips without leakage."""
     folder.mkdir(parents=True, exist_ok=True)
     for index, (model, positive_weight) in enumerate(zip(models, positive_weights, strict=True)):
         save_model(
@@ -45,6 +48,10 @@ def save_tagger(
         "false_positive_rate": [float(f) for f in false_positive_rate],
     }
     (folder / "tagger.json").write_text(json.dumps(description, indent=2))
+    if held_out is not None:
+        clip_ids, folds = held_out
+        held = {"clip_ids": [int(c) for c in clip_ids], "folds": [int(f) for f in folds]}
+        (folder / "held_out.json").write_text(json.dumps(held))
 
 
 class Tagger:
@@ -60,16 +67,31 @@ class Tagger:
         self.device = resolve_device(device)
         self.models = [load_model(self.folder / f"fold{i}", self.device) for i in range(description["folds"])]
 
-    def given_probability(self, features: Sequence[np.ndarray]) -> np.ndarray:
-        """(clips, tags) P(the tag would be given), the mean of the fold models."""
-        total = np.zeros((len(features), len(self.tags)))
-        for model, description in self.models:
-            raw = predict_probabilities(model, features, model.config.chunk_frames(self.features), self.device)
-            total += undo_loss_weighting(
-                raw, np.asarray(description["positive_weight"]), description["negative_weight"]
-            )
-        return total / len(self.models)
+    def held_out_folds(self, clip_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The fold that held out each clip when this tagger was trained, or -1 (a clip it never trained on)."""
+        file = self.folder / "held_out.json"
+        if not file.exists():  # taggers saved before the folds were recorded
+            return np.full(len(clip_ids), -1)
+        held = json.loads(file.read_text())
+        fold_of = dict(zip(held["clip_ids"], held["folds"], strict=True))
+        return np.array([fold_of.get(int(c), -1) for c in clip_ids], dtype=np.int64)
 
-    def presence_probability(self, features: Sequence[np.ndarray]) -> np.ndarray:
+    def given_probability(self, features: Sequence[np.ndarray], folds: np.ndarray | None = None) -> np.ndarray:
+        """(clips, tags) P(the tag would be given): from the fold model that held the clip out where `folds` names
+        one (≥ 0), else the mean of all fold models."""
+        folds = np.full(len(features), -1) if folds is None else np.asarray(folds)
+        total = np.zeros((len(features), len(self.tags)))
+        for fold, (model, description) in enumerate(self.models):
+            wanted = np.flatnonzero((folds == fold) | (folds < 0))
+            if not wanted.size:
+                continue
+            raw = predict_probabilities(
+                model, [features[int(i)] for i in wanted], model.config.chunk_frames(self.features), self.device
+            )
+            given = undo_loss_weighting(raw, np.asarray(description["positive_weight"]), description["negative_weight"])
+            total[wanted] += np.where((folds[wanted] < 0)[:, None], given / len(self.models), given)
+        return total
+
+    def presence_probability(self, features: Sequence[np.ndarray], folds: np.ndarray | None = None) -> np.ndarray:
         """(clips, tags) P(the tag is present)."""
-        return presence_probability(self.given_probability(features), self.tagability, self.false_positive_rate)
+        return presence_probability(self.given_probability(features, folds), self.tagability, self.false_positive_rate)

@@ -93,6 +93,23 @@ def wrong_label_probability(
     return np.clip(np.where(given > 0, spurious, missed), 0.0, 1.0)
 
 
+# The most `break_ties` takes off a P(wrong): far below any difference that matters, enough to order pairs.
+TIE_BREAK = 1e-6
+
+
+def break_ties(score: np.ndarray, given: np.ndarray, p_given: np.ndarray) -> np.ndarray:
+    """P(wrong) with its ties broken by the model's own evidence against the label (P(given) for a given negative,
+    1 − P(given) for a given positive): lowered by at most TIE_BREAK where that evidence is weaker, so it stays
+    within [0, 1].
+
+    P(wrong) saturates at 1 wherever the model is surer than the tag's tagability allows (presence clipped at 1),
+    so hundreds of pairs can share the top of the ranking and would otherwise come out in clip order. Among them
+    the pair the model is surest about comes first; pairs of different P(wrong) keep their order.
+    """
+    evidence = np.clip(np.where(given > 0, 1.0 - p_given, p_given), 0.0, 1.0)
+    return np.maximum(score - TIE_BREAK * (1.0 - evidence), 0.0)
+
+
 @dataclass
 class CleanlabResult:
     quality: np.ndarray  # (clips, tags) label quality, lower = more likely wrong

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, KFold
 from torch import nn
 
 from tagging.configs import TrainConfig
@@ -135,12 +135,14 @@ def train_model(
     config: TrainConfig,
     *,
     certain: np.ndarray | None = None,
+    groups: Sequence[str] | None = None,
     progress: Progress | None = None,
     stage: str = "training",
 ) -> TrainResult:
     """Train on `labels` (clips × tags, 0/1 as given) with early stopping on a held-out part.
 
-    `certain` (clips × tags, bool) marks labels a person verified: their negatives weigh in full.
+    `certain` (clips × tags, bool) marks labels a person verified: their negatives weigh in full. `groups` (the
+    clips' songs or artists) keeps a group's clips on one side of the early-stopping split.
     """
     if len(features) != len(labels):
         raise ValueError(f"{len(features)} feature arrays but {len(labels)} label rows")
@@ -149,9 +151,7 @@ def train_model(
     device = _device(config)
     rng = np.random.default_rng(config.seed)
     torch.manual_seed(config.seed)
-    order = rng.permutation(len(features))
-    n_validation = max(2, round(config.validation_fraction * len(features)))
-    validation, training = order[:n_validation], order[n_validation:]
+    validation, training = _validation_split(len(features), config.validation_fraction, groups, rng)
 
     n_mels = features[0].shape[0]
     model = build_model(config.model, n_mels=n_mels, n_tags=labels.shape[1]).to(device)
@@ -247,6 +247,48 @@ class OutOfFold:
     positive_weights: list[np.ndarray]  # each fold model's loss weights, to undo at inference
 
 
+def _group_ids(count: int, groups: Sequence[str] | None) -> np.ndarray:
+    """An integer per clip naming its group; a clip without one is a group of its own."""
+    if groups is None:
+        return np.arange(count)
+    names: dict[str, int] = {}
+    return np.array([names.setdefault(g, len(names)) if g else -1 - k for k, g in enumerate(groups)])
+
+
+def _validation_split(
+    count: int, fraction: float, groups: Sequence[str] | None, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(validation, training) clip indices: whole groups, in random order, until `fraction` of the clips."""
+    ids = _group_ids(count, groups)
+    wanted = max(2, round(fraction * count))
+    chosen = np.zeros(count, dtype=bool)
+    for group in rng.permutation(np.unique(ids)):
+        if chosen.sum() >= wanted:
+            break
+        chosen |= ids == group
+    if chosen.all():  # one group, or a few huge ones: split inside the group rather than not validate
+        chosen[:] = False
+        chosen[rng.permutation(count)[:wanted]] = True
+    return np.flatnonzero(chosen), np.flatnonzero(~chosen)
+
+
+def assign_folds(count: int, folds: int, *, groups: Sequence[str] | None = None, seed: int = 0) -> np.ndarray:
+    """The fold (0…folds-1) that holds out each clip. Clips of one group (song, artist) share a fold, so no model
+    scores a clip after training on another cut of the same recording; without groups, a shuffled K-fold."""
+    ids = _group_ids(count, groups)
+    distinct = len(np.unique(ids))
+    if distinct < folds:
+        raise ValueError(f"{folds} folds need at least {folds} groups of clips (songs or artists); found {distinct}")
+    fold_of_clip = np.zeros(count, dtype=np.int64)
+    if groups is None or distinct == count:
+        split = KFold(n_splits=folds, shuffle=True, random_state=seed).split(np.arange(count))
+    else:
+        split = GroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.arange(count), groups=ids)
+    for fold, (_, held_out) in enumerate(split):
+        fold_of_clip[held_out] = fold
+    return fold_of_clip
+
+
 def out_of_fold_probabilities(
     features: Sequence[np.ndarray],
     labels: np.ndarray,
@@ -255,17 +297,19 @@ def out_of_fold_probabilities(
     *,
     folds: int = 5,
     certain: np.ndarray | None = None,
+    groups: Sequence[str] | None = None,
     progress: Progress | None = None,
 ) -> OutOfFold:
-    """K-fold cross-validation: each clip's probabilities come from the fold model that held it out."""
+    """K-fold cross-validation: each clip's probabilities come from the fold model that held it out; with `groups`,
+    a group's clips are held out together (`assign_folds`)."""
     if not 2 <= folds <= len(features):
         raise ValueError(f"folds must be between 2 and the number of clips ({len(features)}), got {folds}")
     device = _device(config)
-    splitter = KFold(n_splits=folds, shuffle=True, random_state=config.seed)
+    fold_of_clip = assign_folds(len(features), folds, groups=groups, seed=config.seed)
     probabilities = np.zeros(labels.shape, dtype=np.float64)
-    fold_of_clip = np.zeros(len(features), dtype=np.int64)
     histories, models, positive_weights = [], [], []
-    for fold, (train_index, test_index) in enumerate(splitter.split(np.arange(len(features)))):
+    for fold in range(folds):
+        train_index, test_index = np.flatnonzero(fold_of_clip != fold), np.flatnonzero(fold_of_clip == fold)
         fold_config = TrainConfig(**{**asdict(config), "seed": config.seed + 1000 * (fold + 1)})
 
         def fold_progress(stage: str, fraction: float, message: str, fold: int = fold) -> None:
@@ -278,12 +322,12 @@ def out_of_fold_probabilities(
             feature_config,
             fold_config,
             certain=None if certain is None else certain[train_index],
+            groups=None if groups is None else [groups[int(i)] for i in train_index],
             progress=fold_progress,
         )
         chunk_frames = result.model.config.chunk_frames(feature_config)
         raw = predict_probabilities(result.model, select(features, test_index), chunk_frames, device)
         probabilities[test_index] = undo_loss_weighting(raw, result.positive_weight, result.negative_weight)
-        fold_of_clip[test_index] = fold
         histories.append(result.history)
         models.append(result.model)
         positive_weights.append(result.positive_weight)

@@ -234,6 +234,17 @@ def test_rescoring_refills_the_queue_with_the_active_model_without_training(data
     assert ReviewItem.objects.filter(run=first, status="superseded").exists()
     assert ReviewItem.objects.filter(run=run, status="open").exists()
 
+    # Each clip is re-scored by the fold model that held it out in the audit, not by the ensemble (most of whose
+    # models trained on it): a pair asked again gets the very probability the audit gave it.
+    def probabilities(of: AuditRun) -> dict[tuple[int, int], float]:
+        items = ReviewItem.objects.filter(run=of, kind="flagged")
+        return {(clip, tag): p for clip, tag, p in items.values_list("clip_id", "tag_id", "probability")}
+
+    audited, rescored = probabilities(first), probabilities(run)
+    both = set(audited) & set(rescored)
+    assert len(both) > 10
+    assert [rescored[pair] for pair in both] == pytest.approx([audited[pair] for pair in both], abs=1e-5)
+
 
 def test_an_admin_asks_for_more_calibration_items_on_a_tag(dataset) -> None:
     from auditor.datasets.models import Tag

@@ -44,6 +44,7 @@ def audited(tmp_path: Path) -> tuple[Dataset, np.ndarray]:
         tag_weights=np.ones(TAGS),
         given=given,
         verified=np.zeros((CLIPS, TAGS), dtype=bool),
+        groups=np.full(CLIPS, "", dtype=object),
     )
     run = AuditRun.objects.create(dataset=dataset, kind="audit", status="running")
     policy = QueuePolicy(

@@ -145,7 +145,7 @@ def test_per_tag_health_shows_rates_aucs_changes_marks_and_plots(admin_client: C
                 "noise_estimate": 0.1,
                 "tagability_used": 0.5,
             },
-            "piano": {"roc_auc_given": 0.75, "roc_auc_verified": 0.81, "tagability_used": 0.4},
+            "piano": {"roc_auc_given": 0.75, "roc_auc_verified": 0.81, "tagability_used": 0.4, "rate_source": "model"},
         },
         active=True,
     )
@@ -160,7 +160,8 @@ def test_per_tag_health_shows_rates_aucs_changes_marks_and_plots(admin_client: C
     assert rows["rock"].auc_verified_change == pytest.approx(-0.05)
     assert any("fell by 0.050" in w for w in rows["rock"].warnings)  # beyond the 0.02 margin
     assert any("interval wider" in w for w in rows["rock"].warnings)  # 20 reviews cannot pin it down
-    assert rows["piano"].warnings == [] and rows["piano"].health.tagability is None
+    assert rows["piano"].health.tagability is None
+    assert rows["piano"].warnings == ["ranked on the model's own tagability estimate: no calibration estimate yet"]
     page = response.content.decode()
     assert page.count("<svg") == 2 and "ROC-AUC across model versions" in page
     assert "Per-tag ROC-AUC against tagability" in page

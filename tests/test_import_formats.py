@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from auditor.datasets.models import Clip, Dataset, Tag
+from auditor.labels.exporting import export_labels
 from auditor.labels.importing import import_dataset
 from auditor.labels.models import Label
 from tests.conftest import write_audio, write_rows
@@ -77,6 +78,11 @@ def test_it_imports_magnatagatune_annotations(tmp_path: Path) -> None:
         "f/american_bach-01-bwv54-0-29.mp3": {"no voice", "classical"},
         "0/artist-song-30-59.mp3": {"singer"},
     }
+    # Each clip's song, from its file name: the folds of an audit keep a song's cuts together.
+    assert dict(Clip.objects.values_list("path", "group")) == {
+        "f/american_bach-01-bwv54-0-29.mp3": "american_bach-01-bwv54",
+        "0/artist-song-30-59.mp3": "artist-song",
+    }
 
 
 def test_it_imports_mtg_jamendo_tsv_with_variable_tag_fields(tmp_path: Path) -> None:
@@ -101,6 +107,7 @@ def test_it_imports_mtg_jamendo_tsv_with_variable_tag_fields(tmp_path: Path) -> 
     }
     assert Tag.objects.get(name="instrument---guitar").description == "guitar (instrument)"
     assert Clip.objects.get(path="14/214.mp3").sample_rate == rate
+    assert Clip.objects.get(path="14/214.mp3").group == "artist_000014"  # folds keep an artist's tracks together
 
 
 def test_the_command_imports_with_tag_descriptions(tmp_path: Path, audio_root: Path, capsys) -> None:
@@ -119,3 +126,23 @@ def test_the_command_imports_with_tag_descriptions(tmp_path: Path, audio_root: P
 
     assert "2 clips added" in capsys.readouterr().out
     assert Tag.objects.get(name="rock").description == "Loud guitars."
+
+
+@pytest.mark.parametrize("layout", ["tags column", "one column per tag"])
+def test_a_csv_group_column_names_each_clips_song_and_a_later_file_can_add_it(
+    tmp_path: Path, audio_root: Path, layout: str
+) -> None:
+    if layout == "tags column":
+        rows = [["path", "tags", "group"], ["a.wav", "rock", "song-1"], ["b.wav", "", "song-1"], ["c.wav", "rock", ""]]
+    else:
+        rows = [["path", "group", "rock"], ["a.wav", "song-1", "1"], ["b.wav", "song-1", "0"], ["c.wav", "", "1"]]
+    report = import_dataset("music", audio_root=audio_root, labels_file=write_rows(tmp_path / "labels.csv", rows))
+    assert not report.notices and list(Tag.objects.values_list("name", flat=True)) == ["rock"]
+    assert dict(Clip.objects.values_list("path", "group")) == {"a.wav": "song-1", "b.wav": "song-1", "c.wav": ""}
+
+    later = [["path", "group", "rock"], ["a.wav", "song-1", "1"], ["b.wav", "song-1", "0"], ["c.wav", "song-2", "1"]]
+    assert import_dataset("music", audio_root=audio_root, labels_file=write_rows(tmp_path / "l2.csv", later)).changed
+    assert Clip.objects.get(path="c.wav").group == "song-2"
+    exported = tmp_path / "export.csv"
+    export_labels(Dataset.objects.get(name="music"), exported)
+    assert exported.read_text().splitlines()[:2] == ["path,group,rock", "a.wav,song-1,1"]  # a round trip keeps them

@@ -3,7 +3,7 @@
 import numpy as np
 
 from tagging.metrics import macro, per_tag_auc
-from tagging.scoring import cleanlab_scores, estimate_tagability, wrong_label_probability
+from tagging.scoring import break_ties, cleanlab_scores, estimate_tagability, wrong_label_probability
 
 
 def noisy_problem(seed: int = 0, clips: int = 2000, tags: int = 4):
@@ -56,3 +56,16 @@ def test_per_tag_auc_skips_tags_without_both_classes_and_honours_a_mask() -> Non
     mask = np.array([[True, True], [True, True], [False, True], [False, True]])
     roc, _ = per_tag_auc(labels, probabilities, mask=mask)
     assert roc[0] == 1.0
+
+
+def test_pairs_that_saturate_at_certainly_wrong_are_ordered_by_the_models_evidence() -> None:
+    given = np.array([[0], [0], [0], [1], [0]])
+    p_given = np.array([[0.95], [0.99], [0.97], [0.20], [0.30]])
+    rates = {"tagability": np.array([0.5]), "false_positive_rate": np.array([0.01])}
+    score = wrong_label_probability(given, p_given, **rates)
+    assert (score[:3] == 1.0).all()  # presence clipped at 1: a three-way tie at the top
+    ranked = np.argsort(-break_ties(score, given, p_given)[:, 0], kind="stable")
+    assert ranked.tolist()[:3] == [1, 2, 0]  # the surest first, not clip order
+    assert set(ranked.tolist()[3:]) == {3, 4}  # pairs below the top keep their place after it
+    assert np.abs(break_ties(score, given, p_given) - score).max() <= 1e-6  # still a probability to the eye
+    assert len(np.unique(break_ties(score, given, p_given))) == 5

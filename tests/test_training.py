@@ -12,6 +12,7 @@ from tagging.metrics import per_tag_auc
 from tagging.model import MODEL_CONFIGS, build_model
 from tagging.training import (
     TrainConfig,
+    assign_folds,
     out_of_fold_probabilities,
     predict_probabilities,
     train_model,
@@ -118,6 +119,49 @@ def test_a_saved_tagger_predicts_new_clips(tmp_path: Path) -> None:
     presence = tagger.presence_probability(new_features)
     assert presence.shape == (30, 3) and presence.min() >= 0 and presence.max() <= 1
     assert per_tag_auc(new_labels, presence)[0][0] > 0.8
+
+
+def test_re_scoring_a_clip_the_tagger_trained_on_uses_the_fold_model_that_held_it_out(tmp_path: Path) -> None:
+    features, labels = synthetic(60)
+    oof = out_of_fold_probabilities(features, labels, FEATURES, TrainConfig(max_epochs=3, batch_size=16), folds=3)
+    clip_ids = np.arange(1000, 1060)
+    save_tagger(
+        tmp_path / "tagger",
+        oof.models,
+        oof.positive_weights,
+        negative_weight=0.3,
+        tags=["high", "pulse", "noise"],
+        features=FEATURES,
+        tagability=np.full(3, 0.9),
+        false_positive_rate=np.full(3, 0.01),
+        held_out=(clip_ids, oof.fold_of_clip),
+    )
+    tagger = Tagger(tmp_path / "tagger", device="cpu")
+    folds = tagger.held_out_folds([*clip_ids[:40], 5, 6])  # 5 and 6: clips added after training
+    assert folds[:40].tolist() == oof.fold_of_clip[:40].tolist() and folds[40:].tolist() == [-1, -1]
+    rescored = tagger.given_probability(features[:42], folds)
+    # A known clip gets exactly its out-of-fold probability: no model that trained on it has a say …
+    assert rescored[:40] == pytest.approx(oof.probabilities[:40], abs=1e-6)
+    # … and a new clip the mean of every fold model.
+    each = [tagger.given_probability(features[40:42], np.full(2, fold)) for fold in range(3)]
+    assert rescored[40:] == pytest.approx(np.mean(each, axis=0), abs=1e-6)
+
+
+def test_folds_keep_the_clips_of_a_song_together() -> None:
+    songs = [f"song{k // 4}" for k in range(60)]  # 15 songs of 4 clips
+    songs[59] = ""  # a clip without a song is a group of its own
+    folds = assign_folds(60, 5, groups=songs, seed=3)
+    for song in set(songs) - {""}:
+        assert len({folds[k] for k in range(60) if songs[k] == song}) == 1  # never on both sides of a fold
+    assert sorted(np.bincount(folds).tolist())[0] >= 8  # and the folds stay about even
+    features, labels = synthetic(60)
+    oof = out_of_fold_probabilities(
+        features, labels, FEATURES, TrainConfig(max_epochs=1, batch_size=16), folds=3, groups=songs
+    )
+    for song in set(songs) - {""}:
+        assert len({oof.fold_of_clip[k] for k in range(60) if songs[k] == song}) == 1
+    with pytest.raises(ValueError, match="at least 5 groups"):
+        assign_folds(8, 5, groups=["a"] * 4 + ["b"] * 4)
 
 
 def test_clips_longer_than_the_window_are_scored_by_averaging_windows() -> None:

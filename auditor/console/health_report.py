@@ -83,6 +83,8 @@ def health_report(dataset: Dataset, *, sort: str = "tag") -> HealthReport:
         )
         if row.auc_verified_change is not None and row.auc_verified_change < -margin:
             row.warnings.append(f"AUC against verified labels fell by {-row.auc_verified_change:.3f}")
+        if now.get("rate_source") == "model":
+            row.warnings.append("ranked on the model's own tagability estimate: no calibration estimate yet")
         low, high = health.tagability_low, health.tagability_high
         if low is not None and high is not None and high - low > widest:
             row.warnings.append(f"tagability interval wider than {widest:.2f}: review more calibration items")

@@ -10,7 +10,7 @@ import codecs
 import csv
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +20,13 @@ FORMATS = ("csv", "mtat", "jamendo")
 MAX_REPORTED_PROBLEMS = 25
 MAX_TAG_NAME_LENGTH = 200
 DEFAULT_MAX_FIELD_CHARS = 128 * 1024
+# The csv format's optional column naming each clip's song or artist: the folds of an audit keep a group's clips
+# together, so no clip is scored by a model that trained on another cut of the same recording.
+GROUP_COLUMN = "group"
+MAX_GROUP_CHARS = 200
+MTAT_SEGMENT = re.compile(r"-\d+-\d+\.mp3$", re.IGNORECASE)
 # Column names of the csv format: a tag of that name would make an export's header ambiguous.
-RESERVED_TAG_NAMES = ("path", "tags")
+RESERVED_TAG_NAMES = ("path", "tags", GROUP_COLUMN)
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 
 
@@ -30,6 +35,7 @@ class LabelRow:
     line: int
     path: str
     tag_indices: tuple[int, ...]  # indices into ParsedLabels.tags of the tags given as present
+    group: str = ""  # the song or artist the clip belongs to ("" when the file does not say)
 
 
 @dataclass
@@ -189,7 +195,7 @@ class _RowCollector:
             self.tags.append(name)
         return index
 
-    def add(self, line: int, raw_path: str, tag_indices: tuple[int, ...], *, path_field: str) -> None:
+    def add(self, line: int, raw_path: str, tag_indices: tuple[int, ...], *, path_field: str, group: str = "") -> None:
         path, problem = normalize_clip_path(raw_path)
         if problem:
             shown = problem.format(path=self.problems.quoted(raw_path.strip()))
@@ -202,7 +208,7 @@ class _RowCollector:
             )
             return
         self.first_line_of_path[path] = line
-        self.rows.append(LabelRow(line, path, tag_indices))
+        self.rows.append(LabelRow(line, path, tag_indices, group.strip()[:MAX_GROUP_CHARS]))
 
     def result(self, source: str, file_format: str, notices: list[str] | None = None) -> ParsedLabels:
         self.problems.raise_if_any()
@@ -271,9 +277,10 @@ def _read_csv(path: Path, problems: _Problems, max_field_chars: int) -> ParsedLa
     rows = _RowCollector(problems)
     notices: list[str] = []
 
+    group_column = header.index(GROUP_COLUMN) if GROUP_COLUMN in header else None
     if "tags" in header:
         tags_column = header.index("tags")
-        ignored = [name for name in header if name not in ("path", "tags")]
+        ignored = [name for name in header if name not in ("path", "tags", GROUP_COLUMN)]
         if ignored:
             notices.append(f"columns ignored (the 'tags' column holds the labels): {', '.join(ignored)}")
         for line, values in _data_rows(reader, len(header), problems, max_field_chars):
@@ -286,7 +293,8 @@ def _read_csv(path: Path, problems: _Problems, max_field_chars: int) -> ParsedLa
                     continue
                 indices.append(rows.tag(name))
             raw_path = from_spreadsheet_safe(values[path_column].strip())
-            rows.add(line, raw_path, tuple(sorted(set(indices))), path_field="path")
+            group = "" if group_column is None else from_spreadsheet_safe(values[group_column].strip())
+            rows.add(line, raw_path, tuple(sorted(set(indices))), path_field="path", group=group)
         return rows.result(path.name, "csv", notices)
 
     if len(header) < 2:
@@ -296,10 +304,11 @@ def _read_csv(path: Path, problems: _Problems, max_field_chars: int) -> ParsedLa
         reader,
         header,
         path_column="path",
-        non_tag_columns=("path",),
+        non_tag_columns=("path", GROUP_COLUMN),
         rows=rows,
         max_field_chars=max_field_chars,
         unescape_paths=True,
+        group_of=None if group_column is None else (lambda values: from_spreadsheet_safe(values[group_column])),
     )
     return rows.result(path.name, "csv", notices)
 
@@ -313,8 +322,10 @@ def _read_binary_columns(
     rows: _RowCollector,
     max_field_chars: int,
     unescape_paths: bool = False,
+    group_of: Callable[[list[str]], str] | None = None,
 ) -> None:
-    """Rows of a wide file: one 0/1 column per tag (every column not in `non_tag_columns`)."""
+    """Rows of a wide file: one 0/1 column per tag (every column not in `non_tag_columns`); `group_of` reads a
+    row's song or artist."""
     problems = rows.problems
     path_index = header.index(path_column)
     tag_columns = [i for i, name in enumerate(header) if name not in non_tag_columns]
@@ -331,6 +342,7 @@ def _read_binary_columns(
             from_spreadsheet_safe(raw_path.strip()) if unescape_paths else raw_path,
             present,
             path_field=path_column,
+            group=group_of(values) if group_of else "",
         )
 
 
@@ -350,8 +362,16 @@ def _read_mtat(path: Path, problems: _Problems, max_field_chars: int) -> ParsedL
         non_tag_columns=("clip_id", "mp3_path"),
         rows=rows,
         max_field_chars=max_field_chars,
+        group_of=lambda values: mtat_song(values[header.index("mp3_path")]),
     )
     return rows.result(path.name, "mtat")
+
+
+def mtat_song(mp3_path: str) -> str:
+    """The song a MagnaTagATune clip was cut from: its file name without the segment's "-START-END.mp3"
+    ("f/artist-album-01-title-30-59.mp3" → "artist-album-01-title"). Each song gives many clips."""
+    name = mp3_path.strip().rsplit("/", 1)[-1]
+    return MTAT_SEGMENT.sub("", name) or name
 
 
 JAMENDO_COLUMNS = ["TRACK_ID", "ARTIST_ID", "ALBUM_ID", "PATH", "DURATION"]
@@ -405,5 +425,5 @@ def _read_jamendo(path: Path, problems: _Problems, max_field_chars: int) -> Pars
                 continue
             indices.append(rows.tag(name))
             rows.descriptions.setdefault(name, f"{tag} ({category})")
-        rows.add(line, fields[3], tuple(sorted(set(indices))), path_field="PATH")
+        rows.add(line, fields[3], tuple(sorted(set(indices))), path_field="PATH", group=fields[1])  # ARTIST_ID
     return rows.result(path.name, "jamendo")

@@ -101,6 +101,9 @@ class Clip(models.Model):
     sample_rate = models.PositiveIntegerField(null=True, blank=True)
     readable = models.BooleanField(default=True)
     unreadable_reason = models.TextField(blank=True)
+    # The song or artist the clip belongs to (the labels file's `group`, MagnaTagATune's song, MTG-Jamendo's
+    # artist): an audit's folds keep a group's clips together.
+    group = models.CharField(max_length=200, blank=True)
     import_batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,4 +1,5 @@
-"""Export the current (corrected) labels in the csv import format: `path` plus one 0/1 column per tag."""
+"""Export the current (corrected) labels in the csv import format: `path`, `group` when clips have one, and one 0/1
+column per tag."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def export_labels(dataset: Dataset, out: str | Path) -> int:
     )
     tags_by_clip = groupby(positives, key=lambda pair: pair[0])
     next_group = next(tags_by_clip, None)
+    with_groups = dataset.clips.exclude(group="").exists()  # the songs or artists, so a re-import keeps the folds
 
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
@@ -41,8 +43,11 @@ def export_labels(dataset: Dataset, out: str | Path) -> int:
     try:
         with os.fdopen(handle, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["path", *(spreadsheet_safe(name) for _, name in tags)])
-            for clip_id, path in dataset.clips.order_by("id").values_list("id", "path").iterator(chunk_size=_CHUNK):
+            writer.writerow(
+                ["path", *(["group"] if with_groups else []), *(spreadsheet_safe(name) for _, name in tags)]
+            )
+            clips = dataset.clips.order_by("id").values_list("id", "path", "group").iterator(chunk_size=_CHUNK)
+            for clip_id, path, group in clips:
                 row = ["0"] * len(tags)
                 # Both sides are ordered by clip id: advance the labels to this clip.
                 while next_group is not None and next_group[0] < clip_id:
@@ -51,7 +56,7 @@ def export_labels(dataset: Dataset, out: str | Path) -> int:
                     for _, tag_id in next_group[1]:
                         row[column_of[tag_id]] = "1"
                     next_group = next(tags_by_clip, None)
-                writer.writerow([spreadsheet_safe(path), *row])
+                writer.writerow([spreadsheet_safe(path), *([spreadsheet_safe(group)] if with_groups else []), *row])
                 rows += 1
         os.replace(temporary, out)
     except BaseException:

@@ -254,6 +254,7 @@ def _write(
 
     new_rows = [row for row in parsed.rows if row.path not in known]
     old_rows = [row for row in parsed.rows if row.path in known]
+    changed |= _regroup(dataset, old_rows, known)
     label_changes = _label_differences(dataset, old_rows, known, column_tag_ids, batch, user, report)
     changed |= bool(new_rows or label_changes[0] or label_changes[1])
     if not changed:
@@ -265,7 +266,7 @@ def _write(
     batch.unreadable = len(report.unreadable)
     batch.save()
     if new_rows:
-        clips = [_new_clip(dataset, batch, row.path, probes[row.path]) for row in new_rows]
+        clips = [_new_clip(dataset, batch, row, probes[row.path]) for row in new_rows]
         Clip.objects.bulk_create(clips, batch_size=BULK_BATCH)
         labels = [
             Label(dataset=dataset, clip_id=clip.pk, tag_id=column_tag_ids[i], present=True)
@@ -291,10 +292,25 @@ def _write(
     report.batch_id = batch.pk
 
 
-def _new_clip(dataset: Dataset, batch: ImportBatch, path: str, info: AudioInfo) -> Clip:
+def _regroup(dataset: Dataset, rows: list[LabelRow], known: dict[str, tuple[int, bool]]) -> bool:
+    """Give clips already imported the group the file names now (a file may add groups later); whether any moved."""
+    named = {row.path: row.group for row in rows if row.group}
+    if not named:
+        return False
+    moved = [
+        Clip(pk=known[path][0], group=named[path])
+        for path, group in dataset.clips.filter(path__in=list(named)).values_list("path", "group")
+        if group != named[path]
+    ]
+    Clip.objects.bulk_update(moved, ["group"], BULK_BATCH)
+    return bool(moved)
+
+
+def _new_clip(dataset: Dataset, batch: ImportBatch, row: LabelRow, info: AudioInfo) -> Clip:
     return Clip(
         dataset=dataset,
-        path=path,
+        path=row.path,
+        group=row.group,
         import_batch=batch,
         duration=info.duration,
         sample_rate=info.sample_rate,

@@ -20,6 +20,7 @@ class LabelMatrix:
     tag_weights: np.ndarray  # (tags,)
     given: np.ndarray  # (clips, tags) uint8: the current label
     verified: np.ndarray  # (clips, tags) bool: a person decided it
+    groups: np.ndarray  # (clips,) str: the clip's song or artist ("" when unknown); folds keep a group together
 
     def columns(self, keep: list[int]) -> LabelMatrix:
         """Only the tags at `keep` (e.g. those a trained model knows)."""
@@ -31,6 +32,7 @@ class LabelMatrix:
             self.tag_weights[keep],
             self.given[:, keep],
             self.verified[:, keep],
+            self.groups,
         )
 
     def subset(self, keep: np.ndarray) -> LabelMatrix:
@@ -42,12 +44,13 @@ class LabelMatrix:
             self.tag_weights,
             self.given[keep],
             self.verified[keep],
+            self.groups[keep],
         )
 
 
 def load_label_matrix(dataset: Dataset) -> LabelMatrix:
     """Readable clips × active tags of `dataset`, with current labels and which are verified."""
-    clips = list(dataset.clips.filter(readable=True).order_by("id").values_list("id", "path"))
+    clips = list(dataset.clips.filter(readable=True).order_by("id").values_list("id", "path", "group"))
     tags = list(dataset.tags.filter(active=True).order_by("id").values_list("id", "name", "weight"))
     root = Path(dataset.audio_root)
     clip_ids = np.array([c[0] for c in clips], dtype=np.int64)
@@ -71,4 +74,5 @@ def load_label_matrix(dataset: Dataset) -> LabelMatrix:
         np.array([t[2] for t in tags], dtype=float),
         given,
         verified,
+        np.array([c[2] for c in clips], dtype=object),
     )

@@ -39,6 +39,7 @@ from tagging.inference import Tagger, save_tagger
 from tagging.metrics import macro, per_tag_auc
 from tagging.scoring import (
     DEFAULT_FALSE_POSITIVE_RATE,
+    break_ties,
     cleanlab_scores,
     estimate_tagability,
     presence_probability,
@@ -122,7 +123,14 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
 
     config = params.train_config()
     oof = out_of_fold_probabilities(
-        features, matrix.given, feature_config, config, folds=params.folds, certain=matrix.verified, progress=progress
+        features,
+        matrix.given,
+        feature_config,
+        config,
+        folds=params.folds,
+        certain=matrix.verified,
+        groups=list(matrix.groups),
+        progress=progress,
     )
     progress("scoring", 0.0, "estimating tag rates and scoring labels")
     tagability, false_positive, rate_source = _tag_rates(dataset, matrix, oof.probabilities)
@@ -130,6 +138,7 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     score = wrong_label_probability(
         matrix.given, oof.probabilities, tagability=tagability, false_positive_rate=false_positive
     )
+    score = break_ties(score, matrix.given, oof.probabilities)
     cleanlab = cleanlab_scores(matrix.given, presence)
     metrics = _metrics(
         matrix, oof.probabilities, presence, tagability, false_positive, rate_source, cleanlab.noise_rate
@@ -161,6 +170,7 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
             "tagability": tagability,
             "false_positive_rate": false_positive,
             "negative_weight": config.negative_weight,
+            "held_out": (matrix.clip_ids, oof.fold_of_clip),
         },
     )
 
@@ -242,11 +252,13 @@ def _rescore(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     matrix = matrix.columns(known)  # tags added since the model was trained wait for the next training
     progress("scoring", 0.0, f"scoring {len(matrix.clip_ids)} clips with v{version.number}")
     model_columns = [tagger.tags.index(name) for name in matrix.tag_names]
-    p_given = tagger.given_probability(features)[:, model_columns]
+    # A clip the model trained on is scored by the fold model that held it out; a clip added since, by all of them.
+    p_given = tagger.given_probability(features, tagger.held_out_folds(matrix.clip_ids))[:, model_columns]
     base = (tagger.tagability[model_columns], tagger.false_positive_rate[model_columns])
     tagability, false_positive, _ = _tag_rates(run.dataset, matrix, p_given, base=base)
     presence = presence_probability(p_given, tagability, false_positive)
     score = wrong_label_probability(matrix.given, p_given, tagability=tagability, false_positive_rate=false_positive)
+    score = break_ties(score, matrix.given, p_given)
     progress("queue", 0.0, "refilling the review queue")
     filled = _fill_queue(run, params, matrix, presence=presence, score=score)
     summary = (
