@@ -279,6 +279,9 @@ REVIEW_LEASE_SECONDS = env_int("REVIEW_LEASE_SECONDS", 600, minimum=10)
 # previous model version, and a tagability estimate whose 95% interval is wider than this.
 HEALTH_AUC_DROP_MARGIN = env_float("HEALTH_AUC_DROP_MARGIN", 0.02, minimum=0.0)
 HEALTH_MAX_INTERVAL_WIDTH = env_float("HEALTH_MAX_INTERVAL_WIDTH", 0.25, minimum=0.0)
+# A retraining replaces the active model when, on the same calibration items, its macro ROC-AUC is not lower by
+# more than this (the lower end of the 95% interval of the paired difference).
+PROMOTION_MARGIN = env_float("PROMOTION_MARGIN", 0.01, minimum=0.0)
 # Schedules live in the database (editable in the Django admin); these defaults are written there at start.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {

@@ -26,6 +26,8 @@ MIN_PER_STRATUM = 2
 # Resolved answers every stratum of a tag's design needs before its rates are shown or used: a stratum without
 # answers is unknown, not 0 (an estimate from the reviewed strata alone stands for only part of the tag).
 MIN_ANSWERS_PER_STRATUM = 2
+# An answer wrong half the time says nothing; the correction for annotator error stops short of that.
+MAX_ERROR = 0.45
 # A band the model calls empty is allocated as if this share of it were present: the model is not trusted to
 # rule out missing tags, and a band drawn too thinly is where a wild estimate and a too-short interval come from.
 PRESENCE_FLOOR = 0.005
@@ -173,14 +175,18 @@ def estimate_rates(
     given: Sequence[int],
     present: Sequence[int],
     *,
+    error: Sequence[float] | None = None,
     bootstrap: int = 1000,
     seed: int = 0,
 ) -> RateEstimate:
     """Design-weighted estimates from resolved calibration reviews of one tag.
 
     Each review weighs (stratum size) / (reviews in that stratum), so a stratum only partly reviewed
-    still stands for its whole population. The 95% interval comes from `bootstrap` simulated populations
-    (none when 0); see `_simulated_rates`.
+    still stands for its whole population. `error` is each resolved answer's probability of being wrong
+    (from the annotators' measured accuracy, `tagging.annotators`): a stratum's share of present pairs is
+    corrected for it, (observed − e) / (1 − 2e) with e the stratum's mean error, since a wrong answer turns a
+    present pair absent as readily as the reverse. The 95% interval comes from `bootstrap` simulated
+    populations (none when 0); see `_simulated_rates`.
     """
     names = np.asarray(stratum)
     sizes = np.asarray(stratum_size, dtype=float)
@@ -192,11 +198,18 @@ def estimate_rates(
     counts = np.bincount(ids)
     population = np.array([sizes[ids == i][0] for i in range(len(unique))])
     weights = population[ids] / counts[ids]
-    point = _weighted_rates(weights, g, y)
+    stratum_error = np.zeros(len(unique))
+    if error is not None:
+        stratum_error = np.minimum(np.bincount(ids, weights=np.asarray(error, dtype=float)) / counts, MAX_ERROR)
+    observed = np.bincount(ids, weights=y) / counts
+    corrected = _corrected(observed, stratum_error)
+    point = _weighted_rates(weights, g, y + (corrected - observed)[ids])  # each stratum's share, corrected
     if bootstrap <= 0:
         return RateEstimate(point[0], math.nan, math.nan, point[1], math.nan, math.nan, len(names))
 
-    samples = _simulated_rates(ids, population, g, y, replicates=bootstrap, rng=np.random.default_rng(seed))
+    samples = _simulated_rates(
+        ids, population, g, y, stratum_error, replicates=bootstrap, rng=np.random.default_rng(seed)
+    )
     low, high = (_nan_percentile(samples, q) for q in (2.5, 97.5))
     # The interval always holds the point estimate (it can fall outside when, e.g., no hidden positive was seen).
     low = [value if math.isnan(p) else min(value, p) for value, p in zip(low, point, strict=True)]
@@ -204,11 +217,17 @@ def estimate_rates(
     return RateEstimate(point[0], low[0], high[0], point[1], low[1], high[1], len(names))
 
 
+def _corrected(observed: np.ndarray, error: np.ndarray) -> np.ndarray:
+    """The share present among the pairs, from the share among answers that are each wrong with probability e."""
+    return np.clip((observed - error) / (1 - 2 * error), 0.0, 1.0)
+
+
 def _simulated_rates(
     ids: np.ndarray,
     population: np.ndarray,
     given: np.ndarray,
     present: np.ndarray,
+    error: np.ndarray,
     *,
     replicates: int,
     rng: np.random.Generator,
@@ -226,11 +245,11 @@ def _simulated_rates(
     """
     totals = np.zeros((replicates, 2, 2))  # population count by (given, present)
     for label in (0, 1):
+        strata = [i for i in range(len(population)) if np.any(given[ids == i] == label)]
         cells = [
-            (population[i] * np.mean(given[ids == i] == label), present[(ids == i) & (given == label)])
-            for i in range(len(population))
-            if np.any(given[ids == i] == label)
+            (population[i] * np.mean(given[ids == i] == label), present[(ids == i) & (given == label)]) for i in strata
         ]
+        cell_error = [error[i] for i in strata]
         if not cells:
             continue
         if len(cells) == 1:
@@ -240,9 +259,10 @@ def _simulated_rates(
             average_weight = size / sum(r.size for _, r in cells)  # one review's weight, on average
             weighted = sum(n * r.mean() for n, r in cells)
             mean, weight = (weighted + 0.5 * average_weight) / (size + average_weight), PRIOR_REVIEWS
-        for n, reviews in cells:
+        for (n, reviews), e in zip(cells, cell_error, strict=True):
             hits = reviews.sum()
             rate = rng.beta(hits + weight * mean, reviews.size - hits + weight * (1 - mean), size=replicates)
+            rate = _corrected(rate, np.full(replicates, e))
             totals[:, label, 1] += n * rate
             totals[:, label, 0] += n * (1 - rate)
     with np.errstate(invalid="ignore", divide="ignore"):

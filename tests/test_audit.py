@@ -164,6 +164,9 @@ def test_tag_health_reports_tagability_from_calibration_reviews(dataset, reviewe
         "auc_given",
         "auc_verified",
         "missing",
+        "unsure",
+        "skipped",
+        "unmeasured_answers",
     ]
     drums = rows["drums"]
     assert int(drums["calibration_reviews"]) > 0 and drums["missing"] == ""  # every stratum answered

@@ -17,6 +17,7 @@ from auditor.queue.estimates import calibration_estimates
 from auditor.queue.filling import QueuePolicy, fill_queue
 from auditor.queue.models import ReviewItem
 from auditor.runs.health import tag_health
+from auditor.runs.lifecycle import RunParams
 from auditor.runs.models import AuditRun
 from tagging.calibration import MIN_ANSWERS_PER_STRATUM
 
@@ -121,3 +122,37 @@ def test_no_rate_is_shown_or_used_until_every_stratum_has_its_answers(audited):
     estimate = calibration_estimates(dataset, bootstrap=200)[tag.pk]
     assert estimate.rates is not None and not estimate.missing
     assert estimate.rates.tagability_low <= estimate.rates.tagability <= estimate.rates.tagability_high
+
+
+def test_a_team_of_one_sets_one_answer_per_calibration_item_and_the_open_items_follow(admin_client, tmp_path):
+    dataset = Dataset.objects.create(name="solo", audio_root=str(tmp_path))
+    tag = Tag.objects.create(dataset=dataset, name="rock")
+    items = [
+        ReviewItem.objects.create(
+            dataset=dataset,
+            clip=Clip.objects.create(dataset=dataset, path=f"{i}.wav"),
+            tag=tag,
+            kind="calibration",
+            given=False,
+            stratum="band0",
+            stratum_size=50,
+            required_reviews=2,
+        )
+        for i in range(3)
+    ]
+    solo = User.objects.create_user("solo")
+    submit(claim_next(solo), solo, "present")  # alone, this answer can never be joined by a second one
+    submit(claim_next(solo), solo, "unsure")
+    assert ReviewItem.objects.filter(status="resolved").count() == 0
+
+    response = admin_client.post(
+        "/datasets/solo/settings", {"reveal_label": "after_listen", "calibration_overlap": "1", "description": ""}
+    )
+    assert response.status_code == 302
+    first, second, third = (ReviewItem.objects.get(pk=item.pk) for item in items)
+    assert (first.status, first.resolution) == ("resolved", True)  # its one answer now settles it
+    assert (second.status, second.required_reviews) == ("open", 2)  # 1, plus the slot its unsure answer opened
+    assert (third.status, third.required_reviews) == ("open", 1)
+    assert Dataset.objects.get(name="solo").calibration_overlap == 1
+    assert RunParams().queue_policy().calibration_reviews == 2  # the default …
+    assert RunParams().queue_policy(1).calibration_reviews == 1  # … and a dataset's own setting

@@ -121,7 +121,9 @@ def test_an_import_from_the_page_lists_every_problem_and_writes_nothing(
 def test_admins_choose_when_annotators_see_the_label(admin_client: Client, dataset) -> None:
     from auditor.datasets.models import Dataset
 
-    admin_client.post("/datasets/music/settings", {"reveal_label": "on_key", "description": "Our library"})
+    admin_client.post(
+        "/datasets/music/settings", {"reveal_label": "on_key", "calibration_overlap": "2", "description": "Our library"}
+    )
     assert Dataset.objects.get(name="music").reveal_label == "on_key"
     bad = admin_client.post("/datasets/music/settings", {"reveal_label": "never"}, follow=True)
     assert "Not saved: reveal_label" in bad.content.decode()

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -14,6 +15,7 @@ from auditor.datasets.models import Dataset
 from auditor.datasets.queries import dataset_summaries
 from auditor.labels.exporting import export_labels
 from auditor.labels.importing import ImportFailed, import_dataset
+from auditor.queue.reviews import apply_calibration_overlap
 
 
 @login_required
@@ -73,8 +75,13 @@ def dataset_settings(request: AuthenticatedRequest, name: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     form = ReviewSettingsForm(request.POST, instance=dataset)
     if form.is_valid():
-        form.save()
-        messages.success(request, "Settings saved.")
+        with transaction.atomic():
+            form.save()
+            changed = 0
+            if "calibration_overlap" in form.changed_data:
+                changed = apply_calibration_overlap(dataset, request.user)
+        followed = f" {changed} open calibration items follow the new number of answers." if changed else ""
+        messages.success(request, "Settings saved." + followed)
     else:
         messages.error(request, f"Not saved: {form_problems(form)}")
     return redirect("dataset-detail", name=dataset.name)

@@ -83,6 +83,11 @@ def health_report(dataset: Dataset, *, sort: str = "tag") -> HealthReport:
         )
         if row.auc_verified_change is not None and row.auc_verified_change < -margin:
             row.warnings.append(f"AUC against verified labels fell by {-row.auc_verified_change:.3f}")
+        if health.tagability is not None and health.unmeasured_answers:
+            row.warnings.append(
+                f"{health.unmeasured_answers} answers by annotators whose accuracy is not measured yet (too few "
+                "items shared with someone else) are taken as right: the interval leaves their mistakes out"
+            )
         if now.get("rate_source") == "model":
             row.warnings.append("ranked on the model's own tagability estimate: no calibration estimate yet")
         low, high = health.tagability_low, health.tagability_high

@@ -119,9 +119,14 @@ class ImportForm(forms.Form):
 class ReviewSettingsForm(forms.ModelForm):
     class Meta:
         model = Dataset
-        fields = ["reveal_label", "description"]
+        fields = ["reveal_label", "calibration_overlap", "description"]
         labels = {
             "reveal_label": "Show annotators the current label and the model's belief",
+            "calibration_overlap": "Answers per calibration item",
             "description": "Description",
+        }
+        help_texts = {
+            "calibration_overlap": "2 or more measures each annotator's accuracy; 1 for a team of one (its answers "
+            "are then taken as right). Open calibration items follow at once.",
         }
         widgets = {"description": forms.TextInput()}

@@ -29,6 +29,11 @@ class Dataset(models.Model):
     # Retrain once this many labels were verified since the last training (None: the RETRAIN_AFTER_VERIFIED
     # setting; 0: never by count).
     retrain_after_verified = models.PositiveIntegerField(null=True, blank=True)
+    # Answers each calibration item asks for. Two people per item measure the annotators' accuracy (and the rates
+    # are corrected for it); a team of one sets 1, and its estimates take that person's answers as right.
+    calibration_overlap = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

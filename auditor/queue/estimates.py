@@ -5,6 +5,11 @@ pooled: a tag's estimate comes from one run's design. The queue serves that samp
 `filling.order_queue`), so the answered part of each stratum is a random part of it, and the design weights hold
 however far the team got. A stratum with too few answers is not guessed at: the tag gets no rate, and what is
 missing is said instead.
+
+Answers are fallible: each annotator's accuracy is measured on the items several people answered
+(`tagging.annotators`), and each stratum's share of present pairs is corrected for the chance that its resolved
+answers are wrong. 'Unsure' answers and skips are non-response: they leave an item to others (an unsure answer
+opens another slot), decide nothing, and are counted per tag.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Q
 
 from auditor.datasets.models import Dataset
-from auditor.queue.models import ReviewItem
+from auditor.queue.models import Lease, Review, ReviewItem
+from tagging.annotators import annotator_accuracies, resolution_error
 from tagging.calibration import RateEstimate, describe_missing, estimate_rates, missing_answers
 
 CACHE_SECONDS = 3600  # the key changes with the answers; this only bounds memory use
@@ -31,6 +37,9 @@ class TagEstimate:
     rates: RateEstimate | None
     answered: int  # resolved calibration answers behind it
     missing: dict[str, int] = field(default_factory=dict)  # stratum → answers still needed
+    unsure: int = 0  # 'unsure' answers on the design's items (non-response)
+    skipped: int = 0  # skips of the design's items (non-response)
+    unmeasured: int = 0  # answers behind the rates from annotators whose accuracy is not measured (taken as right)
 
     @property
     def missing_text(self) -> str:
@@ -41,7 +50,21 @@ class TagEstimate:
 class _Design:
     drawn: Counter = field(default_factory=Counter)  # stratum → pairs drawn
     answered: list[tuple[str, int, int, int]] = field(default_factory=list)  # (stratum, size, given, present)
+    answered_clips: list[int] = field(default_factory=list)  # the clip of each answer, in the same order
+    answered_items: list[int] = field(default_factory=list)  # and its review item
+    items: list[int] = field(default_factory=list)  # every item of the design
     still_open: int = 0
+
+
+@dataclass(frozen=True)
+class AnsweredItem:
+    """One answered calibration item of a tag's complete design, with what it stands for."""
+
+    clip_id: int
+    tag_id: int
+    stratum: str
+    weight: float  # the stratum's size over the answers it got
+    present: bool
 
 
 def calibration_estimates(dataset: Dataset, *, bootstrap: int = 1000) -> dict[int, TagEstimate]:
@@ -58,43 +81,98 @@ def calibration_estimates(dataset: Dataset, *, bootstrap: int = 1000) -> dict[in
         last=Max("resolved_at"),
         top=Max("id"),
     )
-    described = f"{dataset.pk}:{bootstrap}:" + ":".join(str(v) for v in fingerprint.values())
+    # Answers anywhere in the dataset move the annotators' accuracies, and with them the corrections.
+    answers = Review.objects.filter(item__dataset=dataset).aggregate(n=Count("id"), top=Max("id"))
+    described = f"{dataset.pk}:{bootstrap}:" + ":".join(str(v) for v in [*fingerprint.values(), *answers.values()])
     key = "calibration-estimates:" + hashlib.sha1(described.encode()).hexdigest()  # any cache backend takes it
     estimates = cache.get(key)
     if estimates is None:
-        estimates = _estimates(items, bootstrap)
+        estimates = _estimates(dataset, items, bootstrap)
         cache.set(key, estimates, CACHE_SECONDS)
     return estimates
 
 
-def _estimates(items, bootstrap: int) -> dict[int, TagEstimate]:
+def _estimates(dataset: Dataset, items, bootstrap: int) -> dict[int, TagEstimate]:
+    chosen = _chosen_designs(items)
+    votes: dict[int, list[tuple[int, int]]] = defaultdict(list)  # item → (annotator, present) of its answers
+    unsure: Counter = Counter()
+    for item_id, user_id, decision in Review.objects.filter(item__dataset=dataset).values_list(
+        "item_id", "user_id", "decision"
+    ):
+        if decision == Review.Decision.UNSURE:
+            unsure[item_id] += 1
+        else:
+            votes[item_id].append((user_id, int(decision == Review.Decision.PRESENT)))
+    accuracies = annotator_accuracies([(item, user, present) for item, vs in votes.items() for user, present in vs])
+    skipped = Counter(Lease.objects.filter(item__in=items, skipped=True).values_list("item_id", flat=True).iterator())
+    estimates = {}
+    for tag_id, (run_id, design, missing) in chosen.items():
+        rates, unmeasured = None, 0
+        if not missing:
+            error = [
+                resolution_error(votes[item], present, accuracies)
+                for item, (_, _, _, present) in zip(design.answered_items, design.answered, strict=True)
+            ]
+            unmeasured = sum(
+                1 for item in design.answered_items for user, _ in votes[item] if not accuracies[user].measured
+            )
+            rates = estimate_rates(*zip(*design.answered, strict=True), error=error, bootstrap=bootstrap, seed=tag_id)
+        estimates[tag_id] = TagEstimate(
+            run_id,
+            rates,
+            len(design.answered),
+            missing,
+            unsure=sum(unsure[item] for item in design.items),
+            skipped=sum(skipped[item] for item in design.items),
+            unmeasured=unmeasured,
+        )
+    return estimates
+
+
+def answered_sample(dataset: Dataset) -> list[AnsweredItem]:
+    """The answered calibration items of every tag whose design is complete (see `calibration_estimates`): a
+    random sample of all the tag's pairs, each weighted by what it stands for, to compare models on."""
+    items = ReviewItem.objects.filter(dataset=dataset, kind=ReviewItem.Kind.CALIBRATION)
+    sample = []
+    for tag_id, (_, design, missing) in _chosen_designs(items).items():
+        if missing:
+            continue
+        answers = Counter(stratum for stratum, *_ in design.answered)
+        for clip_id, (stratum, size, _, present) in zip(design.answered_clips, design.answered, strict=True):
+            sample.append(AnsweredItem(clip_id, tag_id, stratum, size / answers[stratum], bool(present)))
+    return sample
+
+
+def _chosen_designs(items) -> dict[int, tuple[int | None, _Design, dict[str, int]]]:
+    """tag id → (run id, design, answers still missing) of the design each tag's figures come from."""
     designs: dict[tuple[int, int | None], _Design] = defaultdict(_Design)
-    rows = items.values_list("tag_id", "run_id", "stratum", "stratum_size", "given", "status", "resolution")
-    for tag_id, run_id, stratum, size, given, status, resolution in rows:
+    rows = items.values_list(
+        "id", "tag_id", "run_id", "clip_id", "stratum", "stratum_size", "given", "status", "resolution"
+    )
+    for item_id, tag_id, run_id, clip_id, stratum, size, given, status, resolution in rows:
         design = designs[(tag_id, run_id)]
         design.drawn[stratum] += 1
+        design.items.append(item_id)
         if status == ReviewItem.Status.OPEN:
             design.still_open += 1
         elif status == ReviewItem.Status.RESOLVED and resolution is not None:
             design.answered.append((stratum, size, int(given), int(resolution)))
+            design.answered_clips.append(clip_id)
+            design.answered_items.append(item_id)
 
     by_tag: dict[int, list[tuple[int | None, _Design]]] = defaultdict(list)
     for (tag_id, run_id), design in designs.items():
         by_tag[tag_id].append((run_id, design))
 
-    estimates = {}
+    chosen = {}
     for tag_id, candidates in by_tag.items():
         gaps = {run_id: missing_answers(d.drawn, Counter(row[0] for row in d.answered)) for run_id, d in candidates}
         complete = [(run_id, d) for run_id, d in candidates if not gaps[run_id]]
         if complete:
             run_id, design = max(complete, key=lambda c: len(c[1].answered))
-            rates = estimate_rates(*zip(*design.answered, strict=True), bootstrap=bootstrap, seed=tag_id)
-            estimates[tag_id] = TagEstimate(run_id, rates, len(design.answered))
-            continue
-        answerable = [(run_id, d) for run_id, d in candidates if d.still_open]
-        if answerable:  # the newest design that can still be answered
-            run_id, design = max(answerable, key=lambda c: c[0] or 0)
+        elif answerable := [(run_id, d) for run_id, d in candidates if d.still_open]:
+            run_id, design = max(answerable, key=lambda c: c[0] or 0)  # the newest design that can still be answered
         else:
             run_id, design = max(candidates, key=lambda c: len(c[1].answered))
-        estimates[tag_id] = TagEstimate(run_id, None, len(design.answered), gaps[run_id])
-    return estimates
+        chosen[tag_id] = (run_id, design, gaps[run_id])
+    return chosen

@@ -177,6 +177,34 @@ def replay(base_reviews: int, decisions: list[str]) -> tuple[int, bool]:
     return required, False
 
 
+@transaction.atomic
+def apply_calibration_overlap(dataset: Dataset, user: User) -> int:
+    """Bring the dataset's open calibration items in line with its `calibration_overlap`: each asks for that many
+    answers (plus what its unsure answers and ties opened, by `replay`), and one its answers now settle resolves,
+    as if the setting had been in force all along. Returns how many items changed."""
+    items = ReviewItem.objects.select_for_update().filter(
+        dataset=dataset, kind=ReviewItem.Kind.CALIBRATION, status=ReviewItem.Status.OPEN
+    )
+    answers: dict[int, list[Review]] = {}
+    for review in Review.objects.filter(item__in=items).order_by("created_at", "id").select_related("user"):
+        answers.setdefault(review.item_id, []).append(review)
+    changed = 0
+    with connection.cursor() as cursor:
+        for item in items:
+            given = answers.get(item.pk, [])
+            required, resolves = replay(dataset.calibration_overlap, [review.decision for review in given])
+            if resolves:
+                last = given[-1]
+                _resolve(cursor, item, last.decision == Review.Decision.PRESENT, last.user, review=last)
+            elif required != item.required_reviews:
+                item.required_reviews = required
+                rawsql.update(cursor, item, ["required_reviews"])
+            else:
+                continue
+            changed += 1
+    return changed
+
+
 def disputed_items(dataset: Dataset):
     """Open items whose present/absent answers are tied: waiting for one more reviewer, or an admin's decision."""
     answers = Review.objects.filter(item=OuterRef("pk"))

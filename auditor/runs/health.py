@@ -26,6 +26,9 @@ class TagHealth:
     auc_verified: float | None
     # What the calibration sample still lacks before rates can be shown ("" once they are, or without a sample).
     missing: str = ""
+    unsure: int = 0  # non-response on the calibration sample: 'unsure' answers
+    skipped: int = 0  # and skips
+    unmeasured_answers: int = 0  # answers behind the rates by annotators whose accuracy is not measured
 
     COLUMNS = (
         "tag",
@@ -39,6 +42,9 @@ class TagHealth:
         "auc_given",
         "auc_verified",
         "missing",
+        "unsure",
+        "skipped",
+        "unmeasured_answers",
     )
 
     def row(self) -> list[str]:
@@ -73,6 +79,9 @@ def tag_health(dataset: Dataset) -> list[TagHealth]:
                 auc_given=figures.get("roc_auc_given"),
                 auc_verified=figures.get("roc_auc_verified"),
                 missing=estimate.missing_text if estimate else "",
+                unsure=estimate.unsure if estimate else 0,
+                skipped=estimate.skipped if estimate else 0,
+                unmeasured_answers=estimate.unmeasured if estimate else 0,
             )
         )
     return health

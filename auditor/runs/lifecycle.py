@@ -44,7 +44,7 @@ class RunParams:
     device: str = "auto"
     max_flagged: int = 2000
     calibration_share: float = 0.10
-    calibration_reviews: int = 2
+    calibration_reviews: int | None = None  # None: the dataset's calibration_overlap
     flagged_reviews: int = 1
     calibration_per_tag: int = 5  # at least this many calibration items per tag, whatever the share gives
 
@@ -69,11 +69,12 @@ class RunParams:
     def train_config(self) -> TrainConfig:
         return TrainConfig(model=self.model, max_epochs=self.epochs, seed=self.seed, device=self.device)
 
-    def queue_policy(self) -> QueuePolicy:
+    def queue_policy(self, calibration_overlap: int = 2) -> QueuePolicy:
+        """The queue's policy; `calibration_overlap` (the dataset's) unless the run names its own."""
         return QueuePolicy(
             max_flagged=self.max_flagged,
             calibration_share=self.calibration_share,
-            calibration_reviews=self.calibration_reviews,
+            calibration_reviews=self.calibration_reviews or calibration_overlap,
             flagged_reviews=self.flagged_reviews,
             min_calibration_per_tag=self.calibration_per_tag,
         )

@@ -32,7 +32,7 @@ from auditor.runs.fanout import extract_in_chunks
 from auditor.runs.lifecycle import RunParams, RunRefused, heartbeat
 from auditor.runs.models import AuditRun, ModelVersion
 from auditor.runs.progress import RunCancelled, RunProgress
-from auditor.runs.versions import record_version
+from auditor.runs.versions import ModelScores, record_version
 from tagging.configs import TrainConfig
 from tagging.features import FeatureCache, FeatureConfig, extract_features
 from tagging.inference import Tagger, save_tagger
@@ -175,7 +175,8 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     )
 
     with transaction.atomic():
-        version = _new_version(run, params, feature_config, config, metrics, run_dir)
+        candidate = ModelScores(matrix.clip_ids, matrix.tag_ids, oof.probabilities)
+        version = _new_version(run, params, feature_config, config, metrics, run_dir, candidate)
         AuditRun.objects.filter(pk=run.pk).update(run_dir=str(run_dir))
         if run.kind == AuditRun.Kind.AUDIT:
             progress("queue", 0.0, "filling the review queue")
@@ -213,7 +214,7 @@ def _fill_queue(
         matrix,
         presence=presence,
         score=score,
-        policy=params.queue_policy(),
+        policy=params.queue_policy(run.dataset.calibration_overlap),
         seed=params.seed + run.pk,
         extra_calibration=extra,
         run_id=run.pk,
@@ -339,7 +340,13 @@ def _metrics(
 
 
 def _new_version(
-    run: AuditRun, params: RunParams, feature_config: FeatureConfig, config: TrainConfig, metrics: dict, run_dir: Path
+    run: AuditRun,
+    params: RunParams,
+    feature_config: FeatureConfig,
+    config: TrainConfig,
+    metrics: dict,
+    run_dir: Path,
+    candidate: ModelScores | None = None,
 ) -> ModelVersion:
     dataset = run.dataset
     number = (ModelVersion.objects.filter(dataset=dataset).aggregate(n=Max("number"))["n"] or 0) + 1
@@ -354,4 +361,4 @@ def _new_version(
         macro_auc_given=metrics["macro"]["roc_auc_given"],
         macro_auc_verified=metrics["macro"]["roc_auc_verified"],
     )
-    return record_version(run, version, active)
+    return record_version(run, version, active, candidate)

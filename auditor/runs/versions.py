@@ -1,61 +1,111 @@
-"""Which model version of a dataset is active: the rule a new version is held to, and promotion by hand."""
+"""Which model version of a dataset is active: the rule a new version is held to, and promotion by hand.
+
+A retraining replaces the active model only when it is not worse on the same calibration items (a paired,
+design-weighted comparison with a non-inferiority margin: `tagging.comparison`). Without enough answered
+calibration items the comparison is not possible yet, and the active model stays; an admin can still promote
+by hand.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 
 from auditor.accounts.roles import recorded_user
+from auditor.datasets.models import Dataset
+from auditor.queue.estimates import answered_sample
 from auditor.runs.lifecycle import RunRefused, queue_run
 from auditor.runs.models import AuditRun, ModelVersion
-
-# Without enough verified labels, a retraining replaces the active model unless its macro AUC against the given
-# labels is lower by more than this (it catches a broken or badly short training).
-GIVEN_AUC_TOLERANCE = 0.02
+from tagging.comparison import Comparison, compare_models
 
 
-def record_version(run: AuditRun, version: ModelVersion, active: ModelVersion | None) -> ModelVersion:
-    """Save a run's new (unsaved) version, active or not by the rule, with the reason in its metrics; `active` is
-    the dataset's active version, locked by the caller.
+@dataclass(frozen=True)
+class ModelScores:
+    """A model's out-of-fold P(given) for the clips and tags it was trained on (a run folder's scores.npz)."""
 
-    An audit's model serves its own queue, so it becomes active; a retraining replaces the active model only if
-    it is not worse against the verified labels (or, without enough of them, the given labels within a tolerance).
+    clip_ids: np.ndarray
+    tag_ids: np.ndarray
+    p_given: np.ndarray  # (clips, tags)
+
+    @classmethod
+    def of_version(cls, version: ModelVersion) -> ModelScores | None:
+        file = Path(version.artifact_path).parent / "scores.npz"
+        if not file.is_file():
+            return None
+        with np.load(file) as scores:
+            return cls(scores["clip_ids"], scores["tag_ids"], scores["p_given"])
+
+    def lookup(self, clip_ids: list[int], tag_ids: list[int]) -> np.ndarray:
+        """The score of each (clip, tag), NaN where this model has none (a clip or tag added since)."""
+        row = {int(c): i for i, c in enumerate(self.clip_ids)}
+        column = {int(t): j for j, t in enumerate(self.tag_ids)}
+        found = [(row.get(c), column.get(t)) for c, t in zip(clip_ids, tag_ids, strict=True)]
+        return np.array([np.nan if i is None or j is None else self.p_given[i, j] for i, j in found])
+
+
+def compare_with_active(dataset: Dataset, candidate: ModelScores, active: ModelVersion) -> Comparison:
+    """The candidate against the active version on the dataset's answered calibration items (both scored out of
+    fold), paired and design-weighted."""
+    margin = settings.PROMOTION_MARGIN
+    active_scores = ModelScores.of_version(active)
+    if active_scores is None:
+        return Comparison("not possible", margin, why=f"v{active.number} left no out-of-fold scores to compare with")
+    sample = answered_sample(dataset)
+    clips, tags = [item.clip_id for item in sample], [item.tag_id for item in sample]
+    ours, theirs = candidate.lookup(clips, tags), active_scores.lookup(clips, tags)
+    both = ~(np.isnan(ours) | np.isnan(theirs))
+    if not sample or not both.any():
+        return Comparison("not possible", margin, why="no calibration tag has its answers yet (see per-tag health)")
+    chosen = [item for item, keep in zip(sample, both, strict=True) if keep]
+    return compare_models(
+        np.array([item.tag_id for item in chosen]),
+        np.array([item.stratum for item in chosen]),
+        np.array([int(item.present) for item in chosen]),
+        np.array([item.weight for item in chosen]),
+        ours[both],
+        theirs[both],
+        margin=margin,
+        seed=dataset.pk,
+    )
+
+
+def record_version(
+    run: AuditRun, version: ModelVersion, active: ModelVersion | None, candidate: ModelScores | None = None
+) -> ModelVersion:
+    """Save a run's new (unsaved) version, active or not by the rule, with the reason and the evidence in its
+    metrics; `active` is the dataset's active version, locked by the caller; `candidate` the new model's scores.
+
+    An audit's model serves its own queue, so it becomes active (compared all the same, for the record); a
+    retraining replaces the active model only if the comparison says it is not worse.
     """
-    promote = run.kind == AuditRun.Kind.AUDIT or active is None or _not_worse(version, active)
-    version.metrics["promotion"] = {"promoted": promote, "reason": _promotion_reason(run, version, active, promote)}
+    comparison = None
+    if active is not None and candidate is not None:
+        comparison = compare_with_active(run.dataset, candidate, active)
+    if active is None or run.kind == AuditRun.Kind.AUDIT:
+        promote = True
+        reason = "the dataset had no active model" if active is None else "an audit's model scores its own queue"
+    elif comparison is None:
+        promote, reason = False, "no scores to compare; the active model stays (promote by hand to change it)"
+    else:
+        promote = comparison.promotes
+        outcome = f"replaces v{active.number}" if promote else f"v{active.number} stays active"
+        reason = f"{comparison.summary()}; {outcome}"
+    version.metrics["promotion"] = {
+        "promoted": promote,
+        "reason": reason,
+        "comparison": comparison.as_dict() if comparison else None,
+        "against": active.number if active else None,
+    }
     if promote and active is not None:
         ModelVersion.objects.filter(pk=active.pk).update(active=False)
     version.active = promote
     version.save()
     return version
-
-
-def _promotion_reason(run: AuditRun, version: ModelVersion, active: ModelVersion | None, promote: bool) -> str:
-    if active is None:
-        return "the dataset had no active model"
-    if run.kind == AuditRun.Kind.AUDIT:
-        return "an audit's model scores its own review queue"
-    if version.macro_auc_verified is None or active.macro_auc_verified is None:
-        verdict = "within" if promote else "more than"
-        return (
-            f"too few verified labels to compare; macro AUC against the given labels {version.macro_auc_given:.4f} "
-            f"is {verdict} {GIVEN_AUC_TOLERANCE} of v{active.number}'s {active.macro_auc_given:.4f}"
-        )
-    verdict = "not worse than" if promote else "worse than"
-    return (
-        f"macro AUC against verified labels {version.macro_auc_verified:.4f} is {verdict} "
-        f"v{active.number}'s {active.macro_auc_verified:.4f}"
-    )
-
-
-def _not_worse(candidate: ModelVersion, active: ModelVersion) -> bool:
-    """Against the verified labels when both have enough; otherwise against the given labels, with a tolerance
-    (the newer model trained on corrected labels, which the given ones partly disagree with)."""
-    if candidate.macro_auc_verified is None or active.macro_auc_verified is None:
-        if candidate.macro_auc_given is None or active.macro_auc_given is None:
-            return True
-        return candidate.macro_auc_given >= active.macro_auc_given - GIVEN_AUC_TOLERANCE
-    return candidate.macro_auc_verified >= active.macro_auc_verified
 
 
 @transaction.atomic

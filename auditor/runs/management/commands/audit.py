@@ -27,8 +27,8 @@ def add_queue_arguments(parser: CommandParser) -> None:
     parser.add_argument(
         "--calibration-reviews",
         type=int,
-        default=2,
-        help="Reviews each calibration item asks for (overlap; the estimates rest on them).",
+        default=None,
+        help="Reviews each calibration item asks for (default: the dataset's setting, 2 unless changed).",
     )
     parser.add_argument("--flagged-reviews", type=int, default=1, help="Reviews each flagged item asks for.")
     parser.add_argument(
