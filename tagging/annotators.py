@@ -15,7 +15,8 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 MIN_OVERLAP = 10  # items shared with someone else before an annotator's accuracy is measured
-ASSUMED_ACCURACY = 0.999  # for an unmeasured annotator: their answer is taken as given
+ASSUMED_ACCURACY = 0.999  # for an unmeasured annotator: their answer is taken as given …
+UNMEASURED_DOUBT = 0.15  # … but the intervals allow that it is wrong up to this often (people err 5–15%)
 _PRIOR = (4.0, 1.0)  # Beta prior on an accuracy, as if 4 right and 1 wrong answers had been seen: it keeps EM off 1
 _FLOOR, _CEILING = 0.5, 0.999
 
@@ -86,3 +87,28 @@ def resolution_error(
         a = known.accuracy if known is not None and known.measured else ASSUMED_ACCURACY
         log_odds += math.log(a / (1 - a)) * (1 if present == resolution else -1)
     return 1 / (1 + math.exp(min(50.0, log_odds)))
+
+
+def consensus(votes: Sequence[tuple[Hashable, int]], accuracies: Mapping[Hashable, Accuracy]) -> tuple[float, float]:
+    """What an item's answers say, weighed by who gave them: (1 present, 0 absent, or ½ when they cancel out,
+    P(that is wrong)). A ½ that is wrong half the time adds nothing but its weight to a stratum's corrected share:
+    the correction is linear in both, so undecided items neither bias the estimate nor get dropped."""
+    if not votes:
+        raise ValueError("an item without present/absent answers has no consensus")
+    log_odds = 0.0  # of present
+    for annotator, present in votes:
+        known = accuracies.get(annotator)
+        a = known.accuracy if known is not None and known.measured else ASSUMED_ACCURACY
+        log_odds += math.log(a / (1 - a)) * (1 if present else -1)
+    if abs(log_odds) < 1e-9:
+        return 0.5, 0.5
+    label = 1 if log_odds > 0 else 0
+    return float(label), resolution_error(votes, label, accuracies)
+
+
+def doubt(votes: Sequence[tuple[Hashable, int]], accuracies: Mapping[Hashable, Accuracy]) -> float:
+    """How much more often an item's consensus may be wrong than `consensus` says: UNMEASURED_DOUBT when no
+    answer came from a measured annotator (nobody could check them), else 0."""
+    if any((known := accuracies.get(annotator)) is not None and known.measured for annotator, _ in votes):
+        return 0.0
+    return UNMEASURED_DOUBT if votes else 0.0

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import beta as beta_distribution
 
 # Quantiles of presence probability (among a tag's given negatives) that split it into bands. Finer at the
 # top, where the hidden positives crowd: six bands gave ~7% narrower intervals than four for the same reviews.
@@ -162,10 +163,18 @@ class RateEstimate:
 
 
 def _weighted_rates(weights: np.ndarray, given: np.ndarray, present: np.ndarray) -> tuple[float, float]:
-    w_present = (weights * present).sum()
-    w_absent = (weights * (1 - present)).sum()
-    tagability = (weights * present * given).sum() / w_present if w_present > 0 else math.nan
-    false_positive = (weights * (1 - present) * given).sum() / w_absent if w_absent > 0 else math.nan
+    """(tagability, false-positive rate) from design weights and (corrected) present shares. The four population
+    counts — given or not, present or not — are each kept at or above 0 (a corrected share may dip below)."""
+    counts = {
+        (label, is_present): max(
+            0.0, float((weights * (given == label) * (present if is_present else 1 - present)).sum())
+        )
+        for label in (0, 1)
+        for is_present in (True, False)
+    }
+    present_total, absent_total = counts[(1, True)] + counts[(0, True)], counts[(1, False)] + counts[(0, False)]
+    tagability = counts[(1, True)] / present_total if present_total > 0 else math.nan
+    false_positive = counts[(1, False)] / absent_total if absent_total > 0 else math.nan
     return tagability, false_positive
 
 
@@ -173,9 +182,10 @@ def estimate_rates(
     stratum: Sequence[str],
     stratum_size: Sequence[int],
     given: Sequence[int],
-    present: Sequence[int],
+    present: Sequence[float],
     *,
     error: Sequence[float] | None = None,
+    doubt: Sequence[float] | None = None,
     bootstrap: int = 1000,
     seed: int = 0,
 ) -> RateEstimate:
@@ -185,13 +195,15 @@ def estimate_rates(
     still stands for its whole population. `error` is each resolved answer's probability of being wrong
     (from the annotators' measured accuracy, `tagging.annotators`): a stratum's share of present pairs is
     corrected for it, (observed − e) / (1 − 2e) with e the stratum's mean error, since a wrong answer turns a
-    present pair absent as readily as the reverse. The 95% interval comes from `bootstrap` simulated
-    populations (none when 0); see `_simulated_rates`.
+    present pair absent as readily as the reverse. `doubt` is how much more often an answer might be wrong when
+    nobody could measure it (one annotator): the point estimate takes it as right, the interval carries every
+    error rate from 0 up to the doubt (one unknown per simulated population). The 95% interval comes from
+    `bootstrap` simulated populations (none when 0); see `_simulated_rates`.
     """
     names = np.asarray(stratum)
     sizes = np.asarray(stratum_size, dtype=float)
     g = np.asarray(given, dtype=int)
-    y = np.asarray(present, dtype=int)
+    y = np.asarray(present, dtype=float)  # 1, 0, or ½ for an item whose answers cancel out
     if names.size == 0:
         return RateEstimate(*(math.nan,) * 6, reviews=0)
     unique, ids = np.unique(names, return_inverse=True)
@@ -201,16 +213,29 @@ def estimate_rates(
     stratum_error = np.zeros(len(unique))
     if error is not None:
         stratum_error = np.minimum(np.bincount(ids, weights=np.asarray(error, dtype=float)) / counts, MAX_ERROR)
+    stratum_doubt = np.zeros(len(unique))
+    if doubt is not None:
+        stratum_doubt = np.bincount(ids, weights=np.asarray(doubt, dtype=float)) / counts
     observed = np.bincount(ids, weights=y) / counts
     corrected = _corrected(observed, stratum_error)
-    point = _weighted_rates(weights, g, y + (corrected - observed)[ids])  # each stratum's share, corrected
+    point = _clipped_rates(*_weighted_rates(weights, g, y + (corrected - observed)[ids]))  # shares corrected
     if bootstrap <= 0:
         return RateEstimate(point[0], math.nan, math.nan, point[1], math.nan, math.nan, len(names))
 
     samples = _simulated_rates(
-        ids, population, g, y, stratum_error, replicates=bootstrap, rng=np.random.default_rng(seed)
+        ids, population, g, y, stratum_error, replicates=bootstrap, rng=np.random.default_rng(seed), doubt=stratum_doubt
     )
     low, high = (_nan_percentile(samples, q) for q in (2.5, 97.5))
+    if stratum_error.any() and any(h - lo < 1e-9 for lo, h in zip(low, high, strict=True)):
+        # Every draw landed on one bound (all corrected shares ≤ 0: nothing but "absent" from fallible people).
+        # Draws that keep each share within what the answers allow say how far from that bound the truth may be.
+        kept = _simulated_rates(
+            ids, population, g, y, stratum_error, replicates=bootstrap, rng=np.random.default_rng(seed), truncate=True
+        )
+        wider_low, wider_high = (_nan_percentile(kept, q) for q in (2.5, 97.5))
+        degenerate = [h - lo < 1e-9 for lo, h in zip(low, high, strict=True)]
+        low = [min(a, b) if d else a for a, b, d in zip(low, wider_low, degenerate, strict=True)]
+        high = [max(a, b) if d else a for a, b, d in zip(high, wider_high, degenerate, strict=True)]
     # The interval always holds the point estimate (it can fall outside when, e.g., no hidden positive was seen).
     low = [value if math.isnan(p) else min(value, p) for value, p in zip(low, point, strict=True)]
     high = [value if math.isnan(p) else max(value, p) for value, p in zip(high, point, strict=True)]
@@ -218,8 +243,35 @@ def estimate_rates(
 
 
 def _corrected(observed: np.ndarray, error: np.ndarray) -> np.ndarray:
-    """The share present among the pairs, from the share among answers that are each wrong with probability e."""
-    return np.clip((observed - error) / (1 - 2 * error), 0.0, 1.0)
+    """The share present among the pairs, from the share among answers that are each wrong with probability e.
+
+    Not clipped to [0, 1] here: in a large band with almost no hidden positive the corrected share scatters
+    around 0, and cutting off its negative side would add hidden positives on average — hundreds, times the
+    band's size — and pull the tag's tagability down (measured: −0.1 on half the tags). Only the population
+    counts summed over a group of strata are kept at or above 0 (`_weighted_rates`), and the rates in [0, 1]."""
+    return (observed - error) / (1 - 2 * error)
+
+
+def _clipped_rates(tagability: float, false_positive: float) -> tuple[float, float]:
+    def clip(value: float) -> float:
+        return value if math.isnan(value) else min(1.0, max(0.0, value))
+
+    return clip(tagability), clip(false_positive)
+
+
+def _true_share_draws(a: float, b: float, error: float, *, replicates: int, rng: np.random.Generator) -> np.ndarray:
+    """Draws of a stratum's true present share when each answer is wrong with probability `error`: the answers'
+    share q follows Beta(a, b), but can only lie in [e, 1 − e] (q = e + p(1 − 2e) for a share p in [0, 1]), so it
+    is drawn from that Beta cut to the interval and mapped back. A band whose answers are all "absent" thus keeps
+    some doubt instead of a share below 0 — an interval of zero width at tagability 1 that misses."""
+    if error <= 0:
+        return rng.beta(a, b, size=replicates)
+    low, high = beta_distribution.cdf([error, 1 - error], a, b)
+    if high - low < 1e-12:  # the answers sit far outside [e, 1 − e]: the nearer end
+        q = np.full(replicates, error if low > 0.5 else 1 - error)  # all below e, or all above 1 − e
+    else:
+        q = beta_distribution.ppf(rng.uniform(low, high, size=replicates), a, b)
+    return np.clip((q - error) / (1 - 2 * error), 0.0, 1.0)
 
 
 def _simulated_rates(
@@ -231,6 +283,8 @@ def _simulated_rates(
     *,
     replicates: int,
     rng: np.random.Generator,
+    truncate: bool = False,
+    doubt: np.ndarray | None = None,
 ) -> np.ndarray:
     """(replicates, 2) tagability and false-positive rate of populations simulated from the reviews.
 
@@ -244,12 +298,14 @@ def _simulated_rates(
     approximation, so a stratum reviewed nearly whole still shows some doubt.
     """
     totals = np.zeros((replicates, 2, 2))  # population count by (given, present)
+    # One unknown error rate per simulated population for the answers nobody could check (a share of the doubt).
+    unknown = rng.random(replicates)
     for label in (0, 1):
         strata = [i for i in range(len(population)) if np.any(given[ids == i] == label)]
         cells = [
             (population[i] * np.mean(given[ids == i] == label), present[(ids == i) & (given == label)]) for i in strata
         ]
-        cell_error = [error[i] for i in strata]
+        cell_error = [np.minimum(error[i] + unknown * (0 if doubt is None else doubt[i]), MAX_ERROR) for i in strata]
         if not cells:
             continue
         if len(cells) == 1:
@@ -261,14 +317,19 @@ def _simulated_rates(
             mean, weight = (weighted + 0.5 * average_weight) / (size + average_weight), PRIOR_REVIEWS
         for (n, reviews), e in zip(cells, cell_error, strict=True):
             hits = reviews.sum()
-            rate = rng.beta(hits + weight * mean, reviews.size - hits + weight * (1 - mean), size=replicates)
-            rate = _corrected(rate, np.full(replicates, e))
+            a, b = hits + weight * mean, reviews.size - hits + weight * (1 - mean)
+            if truncate:
+                rate = _true_share_draws(a, b, float(np.mean(e)), replicates=replicates, rng=rng)
+            else:  # unbiased where the point estimate is: a share may dip below 0, the counts are kept ≥ 0 below
+                rate = _corrected(rng.beta(a, b, size=replicates), e)
             totals[:, label, 1] += n * rate
             totals[:, label, 0] += n * (1 - rate)
+    totals = np.maximum(totals, 0.0)  # a population count, from corrected shares that may dip below 0
     with np.errstate(invalid="ignore", divide="ignore"):
         tagability = totals[:, 1, 1] / totals[:, :, 1].sum(axis=1)
         false_positive = totals[:, 1, 0] / totals[:, :, 0].sum(axis=1)
-    return np.stack([tagability, false_positive], axis=1)
+    rates = np.stack([tagability, false_positive], axis=1)
+    return np.where(np.isnan(rates), rates, np.clip(rates, 0.0, 1.0))
 
 
 def _nan_percentile(samples: np.ndarray, q: float) -> list[float]:
@@ -290,19 +351,17 @@ def missing_answers(
 
 
 def describe_missing(missing: Mapping[str, int]) -> str:
-    """ "5 more reviews: 2 of given positives, 3 of given negatives (bands 0, 4)" for the page; "" when none.
-
-    Bands are numbered from the least likely present (0) up."""
+    """ "5 more: 2 given +, 3 given − (bands 0, 4)" for the page; "" when none. Bands are numbered from the least
+    likely present (0) up."""
     if not missing:
         return ""
     positives = missing.get("given", 0)
     bands = {name: n for name, n in missing.items() if name != "given"}
     parts = []
     if positives:
-        parts.append(f"{positives} of given positives")
+        parts.append(f"{positives} given +")
     if bands:
         numbers = sorted(int(m.group(1)) if (m := re.fullmatch(r"band(\d+)", name)) else -1 for name in bands)
         named = ", ".join(str(n) for n in numbers if n >= 0) or "—"
-        parts.append(f"{sum(bands.values())} of given negatives (band{'s' if len(bands) > 1 else ''} {named})")
-    total = positives + sum(bands.values())
-    return f"{total} more review{'s' if total != 1 else ''}: {', '.join(parts)}"
+        parts.append(f"{sum(bands.values())} given − (band{'s' if len(bands) > 1 else ''} {named})")
+    return f"{positives + sum(bands.values())} more: {', '.join(parts)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tagging.annotators import annotator_accuracies, resolution_error
+from tagging.annotators import UNMEASURED_DOUBT, annotator_accuracies, consensus, doubt, resolution_error
 from tagging.calibration import estimate_rates
 
 
@@ -50,3 +50,72 @@ def test_rates_are_corrected_for_answers_that_are_wrong_one_time_in_ten() -> Non
     assert abs(naive.tagability - exact) > 0.05  # the mistakes pull it towards the middle …
     assert corrected.tagability == pytest.approx(exact, abs=0.03)  # … the correction puts it back
     assert corrected.tagability_low <= exact <= corrected.tagability_high
+
+
+def test_answers_that_cancel_out_count_as_answered_and_say_nothing_either_way() -> None:
+    measured = annotator_accuracies([(i, p, i % 2) for i in range(20) for p in ("ann", "ben")])
+    assert consensus([("ann", 1), ("ben", 0)], measured) == (0.5, 0.5)  # equally good people disagree
+    label, error = consensus([("ann", 1)], measured)
+    assert label == 1.0 and 0 < error < 0.5
+    # A stratum where a fifth of the items ended in a tie: the ties neither bias the share nor get dropped.
+    observed = np.array([1.0] * 30 + [0.0] * 50 + [0.5] * 20)
+    errors = np.array([0.05] * 80 + [0.5] * 20)
+    rates = estimate_rates(
+        ["given"] * 100 + ["band0"] * 100,
+        [100] * 100 + [900] * 100,
+        [1] * 100 + [0] * 100,
+        np.concatenate([observed, observed]),
+        error=np.concatenate([errors, errors]),
+        bootstrap=0,
+    )
+    share = (observed.mean() - errors.mean()) / (1 - 2 * errors.mean())
+    assert rates.tagability == pytest.approx(share * 100 / (share * 100 + share * 900))
+
+
+def test_the_correction_does_not_invent_hidden_positives_in_bands_that_have_none() -> None:
+    """Six bands of 1,500 given negatives without a hidden positive, 20 answers each, every answer wrong one time in
+    ten. Cutting each band's corrected share at 0 would add hidden positives on average (mean estimate 0.77 here,
+    truth 1.0); summing the bands first and cutting once keeps the estimate near the truth (0.90)."""
+    rng = np.random.default_rng(5)
+    strata = ["given"] * 20 + [f"band{b}" for b in range(6) for _ in range(20)]
+    estimates = []
+    for _ in range(300):
+        answers = np.concatenate([(rng.random(20) < 0.9).astype(float), np.zeros(120)])
+        answers = np.where(rng.random(140) < 0.1, 1 - answers, answers)
+        rates = estimate_rates(
+            strata, [1000] * 20 + [1500] * 120, [1] * 20 + [0] * 120, answers, error=np.full(140, 0.1), bootstrap=0
+        )
+        estimates.append(rates.tagability)
+    assert np.nanmean(estimates) > 0.85
+
+
+def test_bands_answered_absent_by_fallible_people_still_leave_doubt() -> None:
+    """Every given negative answered absent: the point estimate is tagability 1, but answers wrong one time in ten
+    could have hidden a few present pairs, so the interval is not the single point 1.0."""
+    strata = ["given"] * 10 + ["band0"] * 10 + ["band1"] * 10
+    rates = estimate_rates(
+        strata,
+        [100] * 10 + [3000] * 10 + [600] * 10,
+        [1] * 10 + [0] * 20,
+        [1.0] * 10 + [0.0] * 20,
+        error=np.full(30, 0.1),
+        bootstrap=500,
+    )
+    assert rates.tagability == 1.0 and rates.tagability_low < 0.9
+
+
+def test_answers_nobody_could_check_keep_their_point_but_widen_the_interval() -> None:
+    rng = np.random.default_rng(8)
+    strata = ["given"] * 20 + ["band0"] * 20
+    args = (
+        strata,
+        [100] * 20 + [900] * 20,
+        [1] * 20 + [0] * 20,
+        np.concatenate([rng.random(20) < 0.8, rng.random(20) < 0.2]),
+    )
+    checked = estimate_rates(*args, bootstrap=400)
+    unchecked = estimate_rates(*args, doubt=np.full(40, UNMEASURED_DOUBT), bootstrap=400)
+    assert unchecked.tagability == checked.tagability  # taken as right …
+    assert unchecked.tagability_high - unchecked.tagability_low > checked.tagability_high - checked.tagability_low
+    measured = annotator_accuracies([(i, p, i % 2) for i in range(20) for p in ("ann", "ben")])
+    assert doubt([("ann", 1)], measured) == 0.0 and doubt([("solo", 1)], measured) == UNMEASURED_DOUBT

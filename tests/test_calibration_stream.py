@@ -113,9 +113,8 @@ def test_no_rate_is_shown_or_used_until_every_stratum_has_its_answers(audited):
     assert estimate.rates is None  # not 0.00 [0.00, 0.00]
     assert estimate.missing == {"given": min(MIN_ANSWERS_PER_STRATUM, drawn_positives)}
     health = {h.tag: h for h in tag_health(dataset)}[tag.name]
-    assert health.tagability is None and health.missing == f"{estimate.missing['given']} more reviews: " + (
-        f"{estimate.missing['given']} of given positives"
-    )
+    needed = estimate.missing["given"]
+    assert health.tagability is None and health.missing == f"{needed} more: {needed} given +"
 
     for item in ReviewItem.objects.filter(tag=tag, kind="calibration", stratum="given")[: estimate.missing["given"]]:
         submit(item, annotator, true_answer(item, truth))

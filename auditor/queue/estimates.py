@@ -23,7 +23,7 @@ from django.db.models import Count, Max, Q
 
 from auditor.datasets.models import Dataset
 from auditor.queue.models import Lease, Review, ReviewItem
-from tagging.annotators import annotator_accuracies, resolution_error
+from tagging.annotators import annotator_accuracies, consensus, doubt
 from tagging.calibration import RateEstimate, describe_missing, estimate_rates, missing_answers
 
 CACHE_SECONDS = 3600  # the key changes with the answers; this only bounds memory use
@@ -49,7 +49,10 @@ class TagEstimate:
 @dataclass
 class _Design:
     drawn: Counter = field(default_factory=Counter)  # stratum → pairs drawn
-    answered: list[tuple[str, int, int, int]] = field(default_factory=list)  # (stratum, size, given, present)
+    # (stratum, size, given, observed present: 1, 0 or ½ when the answers cancel out) of each answered item
+    answered: list[tuple[str, int, int, float]] = field(default_factory=list)
+    errors: list[float] = field(default_factory=list)  # P(the observation is wrong), in the same order
+    doubts: list[float] = field(default_factory=list)  # and how much more, where nobody could check the answers
     answered_clips: list[int] = field(default_factory=list)  # the clip of each answer, in the same order
     answered_items: list[int] = field(default_factory=list)  # and its review item
     items: list[int] = field(default_factory=list)  # every item of the design
@@ -92,37 +95,54 @@ def calibration_estimates(dataset: Dataset, *, bootstrap: int = 1000) -> dict[in
     return estimates
 
 
+@dataclass
+class _Answers:
+    """The dataset's answers: each item's present/absent votes, its unsure answers, the annotators' accuracy."""
+
+    votes: dict[int, list[tuple[int, int]]]  # item → (annotator, present)
+    unsure: Counter
+    accuracies: dict
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> _Answers:
+        votes: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        unsure: Counter = Counter()
+        rows = Review.objects.filter(item__dataset=dataset).values_list("item_id", "user_id", "decision")
+        for item_id, user_id, decision in rows.iterator(chunk_size=20000):
+            if decision == Review.Decision.UNSURE:
+                unsure[item_id] += 1
+            else:
+                votes[item_id].append((user_id, int(decision == Review.Decision.PRESENT)))
+        accuracies = annotator_accuracies([(i, user, present) for i, vs in votes.items() for user, present in vs])
+        return cls(votes, unsure, accuracies)
+
+
 def _estimates(dataset: Dataset, items, bootstrap: int) -> dict[int, TagEstimate]:
-    chosen = _chosen_designs(items)
-    votes: dict[int, list[tuple[int, int]]] = defaultdict(list)  # item → (annotator, present) of its answers
-    unsure: Counter = Counter()
-    for item_id, user_id, decision in Review.objects.filter(item__dataset=dataset).values_list(
-        "item_id", "user_id", "decision"
-    ):
-        if decision == Review.Decision.UNSURE:
-            unsure[item_id] += 1
-        else:
-            votes[item_id].append((user_id, int(decision == Review.Decision.PRESENT)))
-    accuracies = annotator_accuracies([(item, user, present) for item, vs in votes.items() for user, present in vs])
+    answers = _Answers.of(dataset)
     skipped = Counter(Lease.objects.filter(item__in=items, skipped=True).values_list("item_id", flat=True).iterator())
     estimates = {}
-    for tag_id, (run_id, design, missing) in chosen.items():
+    for tag_id, (run_id, design, missing) in _chosen_designs(items, answers).items():
         rates, unmeasured = None, 0
         if not missing:
-            error = [
-                resolution_error(votes[item], present, accuracies)
-                for item, (_, _, _, present) in zip(design.answered_items, design.answered, strict=True)
-            ]
             unmeasured = sum(
-                1 for item in design.answered_items for user, _ in votes[item] if not accuracies[user].measured
+                1
+                for item in design.answered_items
+                for user, _ in answers.votes[item]
+                if not answers.accuracies[user].measured
             )
-            rates = estimate_rates(*zip(*design.answered, strict=True), error=error, bootstrap=bootstrap, seed=tag_id)
+            rates = estimate_rates(
+                *zip(*design.answered, strict=True),
+                error=design.errors,
+                doubt=design.doubts,
+                bootstrap=bootstrap,
+                seed=tag_id,
+            )
         estimates[tag_id] = TagEstimate(
             run_id,
             rates,
             len(design.answered),
             missing,
-            unsure=sum(unsure[item] for item in design.items),
+            unsure=sum(answers.unsure[item] for item in design.items),
             skipped=sum(skipped[item] for item in design.items),
             unmeasured=unmeasured,
         )
@@ -130,21 +150,27 @@ def _estimates(dataset: Dataset, items, bootstrap: int) -> dict[int, TagEstimate
 
 
 def answered_sample(dataset: Dataset) -> list[AnsweredItem]:
-    """The answered calibration items of every tag whose design is complete (see `calibration_estimates`): a
-    random sample of all the tag's pairs, each weighted by what it stands for, to compare models on."""
+    """The answered calibration items of every tag whose design is complete (see `calibration_estimates`), where
+    the answers decide (no ½): a random sample of the tag's pairs, each weighted by what it stands for, to compare
+    models on."""
     items = ReviewItem.objects.filter(dataset=dataset, kind=ReviewItem.Kind.CALIBRATION)
     sample = []
-    for tag_id, (_, design, missing) in _chosen_designs(items).items():
+    for tag_id, (_, design, missing) in _chosen_designs(items, _Answers.of(dataset)).items():
         if missing:
             continue
-        answers = Counter(stratum for stratum, *_ in design.answered)
+        per_stratum = Counter(stratum for stratum, *_ in design.answered)
         for clip_id, (stratum, size, _, present) in zip(design.answered_clips, design.answered, strict=True):
-            sample.append(AnsweredItem(clip_id, tag_id, stratum, size / answers[stratum], bool(present)))
+            if present != 0.5:
+                sample.append(AnsweredItem(clip_id, tag_id, stratum, size / per_stratum[stratum], bool(present)))
     return sample
 
 
-def _chosen_designs(items) -> dict[int, tuple[int | None, _Design, dict[str, int]]]:
-    """tag id → (run id, design, answers still missing) of the design each tag's figures come from."""
+def _chosen_designs(items, answers: _Answers) -> dict[int, tuple[int | None, _Design, dict[str, int]]]:
+    """tag id → (run id, design, answers still missing) of the design each tag's figures come from.
+
+    An item counts as answered once it has a present/absent answer — resolved or not: a second opinion it still
+    waits for (or a tie nobody is left to break) changes its weight of evidence, not whether it was answered —
+    or, without answers, when a person decided it elsewhere (an admin, a pair verified before it was drawn)."""
     designs: dict[tuple[int, int | None], _Design] = defaultdict(_Design)
     rows = items.values_list(
         "id", "tag_id", "run_id", "clip_id", "stratum", "stratum_size", "given", "status", "resolution"
@@ -155,10 +181,19 @@ def _chosen_designs(items) -> dict[int, tuple[int | None, _Design, dict[str, int
         design.items.append(item_id)
         if status == ReviewItem.Status.OPEN:
             design.still_open += 1
+        votes = answers.votes.get(item_id)
+        if votes:
+            observed, error = consensus(votes, answers.accuracies)
+            unchecked = doubt(votes, answers.accuracies)
         elif status == ReviewItem.Status.RESOLVED and resolution is not None:
-            design.answered.append((stratum, size, int(given), int(resolution)))
-            design.answered_clips.append(clip_id)
-            design.answered_items.append(item_id)
+            observed, error, unchecked = float(resolution), 0.0, 0.0
+        else:
+            continue
+        design.answered.append((stratum, size, int(given), observed))
+        design.errors.append(error)
+        design.doubts.append(unchecked)
+        design.answered_clips.append(clip_id)
+        design.answered_items.append(item_id)
 
     by_tag: dict[int, list[tuple[int | None, _Design]]] = defaultdict(list)
     for (tag_id, run_id), design in designs.items():

@@ -25,12 +25,19 @@ from tagging.calibration import draw_calibration_sample
 BULK_BATCH = 5000
 
 
+# Calibration items an audit draws per tag at least. Five gave estimates no one could use (intervals ±0.4); 40
+# answered by two annotators who are right 90% of the time give intervals of about ±0.2 that hold the truth
+# (benchmarks/real_use.py); ±0.05 takes about 150.
+CALIBRATION_PER_TAG = 40
+MIN_CALIBRATION_PER_TAG = 5  # what a small dataset draws at least, whatever its size
+
+
 @dataclass(frozen=True)
 class QueuePolicy:
     max_flagged: int = 2000  # flagged items per audit, most suspicious first
     min_score: float = 0.2  # P(wrong) below which a pair is not flagged
     calibration_share: float = 0.10  # of the queue
-    min_calibration_per_tag: int = 5
+    min_calibration_per_tag: int = CALIBRATION_PER_TAG
     calibration_reviews: int = 2  # reviews a calibration item asks for: the estimates rest on them
     flagged_reviews: int = 1
 
@@ -76,7 +83,9 @@ def fill_queue(
 
     n_tags = len(matrix.tag_names)
     wanted = policy.calibration_share / (1 - policy.calibration_share) * max(len(flagged), 1)
-    per_tag = np.full(n_tags, max(policy.min_calibration_per_tag, round(wanted / max(n_tags, 1))))
+    # The per-tag minimum, but never more than a tenth of a tag's pairs: a small dataset's queue stays mostly flagged.
+    floor = min(policy.min_calibration_per_tag, max(MIN_CALIBRATION_PER_TAG, len(matrix.clip_ids) // 10))
+    per_tag = np.full(n_tags, max(floor, round(wanted / max(n_tags, 1))))
     for name, count in (extra_calibration or {}).items():
         if name in matrix.tag_names:
             per_tag[matrix.tag_names.index(name)] += int(count)

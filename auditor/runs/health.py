@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from auditor.datasets.models import Dataset
 from auditor.datasets.queries import tag_table
 from auditor.datasets.spreadsheet import spreadsheet_safe
-from auditor.queue.estimates import calibration_estimates
+from auditor.queue.estimates import TagEstimate, calibration_estimates
 from auditor.runs.models import ModelVersion
+from tagging.calibration import RateEstimate
 
 
 @dataclass
@@ -71,17 +72,30 @@ def tag_health(dataset: Dataset) -> list[TagHealth]:
                 tag=tag.name,
                 given_positives=tag.positive_labels,
                 noise_estimate=figures.get("noise_estimate"),
-                tagability=rate.tagability if rate else None,
-                tagability_low=rate.tagability_low if rate else None,
-                tagability_high=rate.tagability_high if rate else None,
-                false_positive_rate=rate.false_positive_rate if rate else None,
+                tagability=_known(rate.tagability if rate else None),
+                tagability_low=_known(rate.tagability_low if rate else None),
+                tagability_high=_known(rate.tagability_high if rate else None),
+                false_positive_rate=_known(rate.false_positive_rate if rate else None),
                 calibration_reviews=estimate.answered if estimate else 0,
                 auc_given=figures.get("roc_auc_given"),
                 auc_verified=figures.get("roc_auc_verified"),
-                missing=estimate.missing_text if estimate else "",
+                missing=_missing(estimate, rate),
                 unsure=estimate.unsure if estimate else 0,
                 skipped=estimate.skipped if estimate else 0,
                 unmeasured_answers=estimate.unmeasured if estimate else 0,
             )
         )
     return health
+
+
+def _known(value: float | None) -> float | None:
+    """None for a rate the answers leave undefined (NaN): shown as "–", never as a number."""
+    return None if value is None or math.isnan(value) else value
+
+
+def _missing(estimate: TagEstimate | None, rate: RateEstimate | None) -> str:
+    if estimate is None:
+        return ""
+    if rate is not None and math.isnan(rate.tagability):
+        return "no present pair among the answers yet: tagability is undefined"
+    return estimate.missing_text

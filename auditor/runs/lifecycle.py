@@ -21,7 +21,7 @@ from django.utils import timezone
 from auditor.accounts.roles import recorded_user
 from auditor.datasets.models import Dataset
 from auditor.labels.models import Label
-from auditor.queue.filling import QueuePolicy
+from auditor.queue.filling import CALIBRATION_PER_TAG, QueuePolicy
 from auditor.runs.models import AuditRun, ModelVersion
 from tagging.configs import TrainConfig
 from worker.celery import app as celery_app
@@ -46,7 +46,7 @@ class RunParams:
     calibration_share: float = 0.10
     calibration_reviews: int | None = None  # None: the dataset's calibration_overlap
     flagged_reviews: int = 1
-    calibration_per_tag: int = 5  # at least this many calibration items per tag, whatever the share gives
+    calibration_per_tag: int = CALIBRATION_PER_TAG  # at least this many per tag, whatever the share gives
 
     @classmethod
     def from_dict(cls, values: dict) -> RunParams:

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from auditor.datasets.commands import dataset_named
+from auditor.queue.filling import CALIBRATION_PER_TAG
 from auditor.runs.lifecycle import RunRefused, create_run, queue_run
 from auditor.runs.models import AuditRun
 from auditor.runs.pipeline import execute_run
@@ -34,9 +35,9 @@ def add_queue_arguments(parser: CommandParser) -> None:
     parser.add_argument(
         "--calibration-per-tag",
         type=int,
-        default=5,
-        help="At least this many calibration items per tag (e.g. 150 to estimate every tag's "
-        "tagability to about ±0.05).",
+        default=CALIBRATION_PER_TAG,
+        help=f"At least this many calibration items per tag (default {CALIBRATION_PER_TAG}; about 150 to estimate "
+        "every tag's tagability to ±0.05).",
     )
 
 
