@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 
@@ -35,3 +37,24 @@ class Report:
     def write(self, path: str | None) -> None:
         if path:
             Path(path).write_text("\n".join(self.lines) + "\n")
+
+
+def fresh_work(kept: str | None, prefix: str) -> Path:
+    """The benchmark's folder (`--work`, or a temporary one), with a new database and data folder: only a demo
+    corpus made there before is reused (a second audit on the old database would draw a second sample)."""
+    work = Path(kept) if kept else Path(tempfile.mkdtemp(prefix=prefix))
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "bench.sqlite3").unlink(missing_ok=True)
+    shutil.rmtree(work / "data", ignore_errors=True)
+    setup_django(work)
+    return work
+
+
+def demo_corpus(work: Path, *, clips: int, seed: int, duration: float) -> Path:
+    """`work`/corpus, generated unless it is already there."""
+    from tagging.demo_corpus import CorpusConfig, make_demo_corpus
+
+    corpus = work / "corpus"
+    if not (corpus / "labels.csv").exists():
+        make_demo_corpus(corpus, CorpusConfig(clips=clips, seed=seed, duration=duration), workers=0)
+    return corpus

@@ -26,7 +26,6 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import Report, setup_django  # noqa: E402 - after the path is set
+from benchmarks.common import Report, demo_corpus, fresh_work  # noqa: E402 - after the path is set
 from benchmarks.tagability import read_corpus, true_tagability  # noqa: E402
 
 STOPS = (0.25, 0.5, 1.0)
@@ -58,25 +57,19 @@ def main() -> None:
     parser.add_argument("--markdown", help="Also write the report to this file.")
     args = parser.parse_args()
 
-    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="bench-real-use-"))
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "bench.sqlite3").unlink(missing_ok=True)
-    shutil.rmtree(work / "data", ignore_errors=True)
-    setup_django(work)
+    work = fresh_work(args.work, "bench-real-use-")
     from django.core.management import call_command
     from django.test import Client
 
     from auditor.accounts.roles import ANNOTATOR_GROUP, create_or_reset_user
     from auditor.datasets.models import Dataset
     from auditor.queue.models import ReviewItem
-    from tagging.demo_corpus import TAG_NAMES, CorpusConfig, make_demo_corpus
+    from tagging.demo_corpus import TAG_NAMES
 
     tags = list(TAG_NAMES)
     say = Report()
     quiet = {"stdout": io.StringIO()}
-    corpus = work / "corpus"
-    if not (corpus / "labels.csv").exists():
-        make_demo_corpus(corpus, CorpusConfig(clips=args.clips, seed=args.seed, duration=args.duration), workers=0)
+    corpus = demo_corpus(work, clips=args.clips, seed=args.seed, duration=args.duration)
     paths, given, true = read_corpus(corpus, tags)
     truth_sets = {path: set(names) for path, names in json.loads((corpus / "truth.json").read_text()).items()}
     truth = true_tagability(given, true)

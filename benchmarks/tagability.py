@@ -29,7 +29,6 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -39,7 +38,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import Report, setup_django  # noqa: E402 - after the path is set
+from benchmarks.common import Report, demo_corpus, fresh_work  # noqa: E402 - after the path is set
 
 # The criterion of issue #6.
 TARGET_MAE, TARGET_MAX, TARGET_COVERAGE = 0.05, 0.15, 0.90
@@ -123,25 +122,18 @@ def main() -> None:
     parser.add_argument("--markdown", help="Also write the report to this file.")
     args = parser.parse_args()
 
-    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="bench-tagability-"))
-    work.mkdir(parents=True, exist_ok=True)
-    # Only the corpus is reused from an earlier run in --work: a second audit would draw a second sample.
-    (work / "bench.sqlite3").unlink(missing_ok=True)
-    shutil.rmtree(work / "data", ignore_errors=True)
-    setup_django(work)
+    work = fresh_work(args.work, "bench-tagability-")
     from django.core.management import call_command
 
     from auditor.datasets.models import Tag
     from auditor.runs.models import AuditRun
-    from tagging.demo_corpus import TAG_NAMES, CorpusConfig, make_demo_corpus
+    from tagging.demo_corpus import TAG_NAMES
 
     tags = list(TAG_NAMES)
     say = Report()
 
     quiet = {"stdout": io.StringIO()}
-    corpus = work / "corpus"
-    if not (corpus / "labels.csv").exists():
-        make_demo_corpus(corpus, CorpusConfig(clips=args.clips, seed=args.seed, duration=args.duration), workers=0)
+    corpus = demo_corpus(work, clips=args.clips, seed=args.seed, duration=args.duration)
     paths, given, true = read_corpus(corpus, tags)
     truth_sets = json.loads((corpus / "truth.json").read_text())
     call_command("migrate", verbosity=0)
