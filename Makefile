@@ -14,6 +14,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e ".[dev]"
+	# The realistic corpus's sampled instruments: TinySoundFont and the General-MIDI bank inside pretty_midi's wheel,
+	# without their dependencies (pyaudio is for live playback and needs a system library).
+	$(PY) -m pip install --quiet --no-deps tinysoundfont==0.3.7 pretty_midi==0.2.11.post0
 	touch $@
 
 install: $(VENV)/.installed

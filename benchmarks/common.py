@@ -50,11 +50,31 @@ def fresh_work(kept: str | None, prefix: str) -> Path:
     return work
 
 
-def demo_corpus(work: Path, *, clips: int, seed: int, duration: float) -> Path:
-    """`work`/corpus, generated unless it is already there."""
-    from tagging.demo_corpus import CorpusConfig, make_demo_corpus
+CORPUS_KINDS = ("simple", "realistic")
 
-    corpus = work / "corpus"
-    if not (corpus / "labels.csv").exists():
-        make_demo_corpus(corpus, CorpusConfig(clips=clips, seed=seed, duration=duration), workers=0)
-    return corpus
+
+def corpus_tags(kind: str) -> list[str]:
+    """The tag names of a corpus kind, in labels.csv's order."""
+    from tagging.demo_corpus import TAG_NAMES
+    from tagging.realistic_corpus import REALISTIC_TAG_NAMES
+
+    return list(REALISTIC_TAG_NAMES if kind == "realistic" else TAG_NAMES)
+
+
+def make_corpus(folder: Path, *, kind: str, clips: int, seed: int, duration: float) -> Path:
+    """`folder`, a generated corpus of `kind` (simple: formula instruments, constant miss rates; realistic:
+    sampled instruments, songs, misses that depend on the audio), unless one is already there."""
+    from tagging.demo_corpus import CorpusConfig, make_demo_corpus
+    from tagging.realistic_corpus import RealisticConfig, make_realistic_corpus
+
+    if not (folder / "labels.csv").exists():
+        if kind == "realistic":
+            make_realistic_corpus(folder, RealisticConfig(clips=clips, seed=seed, duration=duration), workers=0)
+        else:
+            make_demo_corpus(folder, CorpusConfig(clips=clips, seed=seed, duration=duration), workers=0)
+    return folder
+
+
+def demo_corpus(work: Path, *, clips: int, seed: int, duration: float, kind: str = "simple") -> Path:
+    """`work`/corpus, generated unless it is already there."""
+    return make_corpus(work / "corpus", kind=kind, clips=clips, seed=seed, duration=duration)

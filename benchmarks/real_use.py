@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import Report, demo_corpus, fresh_work  # noqa: E402 - after the path is set
+from benchmarks.common import CORPUS_KINDS, Report, corpus_tags, demo_corpus, fresh_work  # noqa: E402 - after the path is set
 from benchmarks.tagability import read_corpus, true_tagability  # noqa: E402
 
 STOPS = (0.25, 0.5, 1.0)
@@ -52,6 +52,7 @@ def main() -> None:
         "--calibration-per-tag", type=int, default=None, help="Passed to the audit (default: the audit's own)."
     )
     parser.add_argument("--accuracy", type=float, default=0.9, help="P(an answer is right), per annotator.")
+    parser.add_argument("--corpus", choices=CORPUS_KINDS, default="simple", help="Kind of generated corpus.")
     parser.add_argument("--unsure", type=float, default=0.05, help="P(an annotator says unsure).")
     parser.add_argument("--work", help="Keep the corpus, database and runs here (default: a temporary folder).")
     parser.add_argument("--markdown", help="Also write the report to this file.")
@@ -64,12 +65,11 @@ def main() -> None:
     from auditor.accounts.roles import ANNOTATOR_GROUP, create_or_reset_user
     from auditor.datasets.models import Dataset
     from auditor.queue.models import ReviewItem
-    from tagging.demo_corpus import TAG_NAMES
 
-    tags = list(TAG_NAMES)
+    tags = corpus_tags(args.corpus)
     say = Report()
     quiet = {"stdout": io.StringIO()}
-    corpus = demo_corpus(work, clips=args.clips, seed=args.seed, duration=args.duration)
+    corpus = demo_corpus(work, clips=args.clips, seed=args.seed, duration=args.duration, kind=args.corpus)
     paths, given, true = read_corpus(corpus, tags)
     truth_sets = {path: set(names) for path, names in json.loads((corpus / "truth.json").read_text()).items()}
     truth = true_tagability(given, true)
@@ -93,10 +93,10 @@ def main() -> None:
     queued = ReviewItem.objects.filter(status="open").count()
     calibration = ReviewItem.objects.filter(status="open", kind="calibration").count()
     say(
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs; corpus {args.clips} × {args.duration:g} s (seed "
-        f"{args.seed}); default audit, ≤ {args.epochs} epochs, in {audit_seconds:.0f} s: {queued} items queued "
-        f"({calibration} calibration). {args.annotators} annotator(s), right {args.accuracy:.0%} of the time, "
-        f"unsure {args.unsure:.0%}."
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs; {args.corpus} corpus {args.clips} × "
+        f"{args.duration:g} s (seed {args.seed}); default audit, ≤ {args.epochs} epochs, in {audit_seconds:.0f} s: "
+        f"{queued} items queued ({calibration} calibration). {args.annotators} annotator(s), right "
+        f"{args.accuracy:.0%} of the time, unsure {args.unsure:.0%}."
     )
     say()
     say("| stop | items decided | answers | tags with an estimate | coverage | MAE | zero-width misses |")

@@ -14,10 +14,11 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import numpy as np
 import soundfile
@@ -219,12 +220,7 @@ class CorpusConfig:
     false_positive_rate: float = FALSE_POSITIVE_RATE
 
     def __post_init__(self) -> None:
-        if self.clips < 1:
-            raise ValueError("clips must be at least 1")
-        if not 0.5 <= self.duration <= 60:
-            raise ValueError("duration must be between 0.5 and 60 seconds")
-        if not 8000 <= self.sample_rate <= 48000:
-            raise ValueError("sample_rate must be between 8000 and 48000")
+        check_size(self)
         rates = dict(self.missing_rates)
         unknown = set(rates) - set(TAG_NAMES)
         if unknown:
@@ -244,12 +240,92 @@ class CorpusConfig:
             yield clip_spec(self.seed, index, missing_rates=rates, false_positive_rate=self.false_positive_rate)
 
 
-def _write_clip(args: tuple[ClipSpec, int, float, int, str]) -> None:
-    spec, seed, duration, sample_rate, audio_dir = args
-    target = Path(audio_dir) / spec.path
+class _Renderable(Protocol):
+    @property
+    def path(self) -> str: ...
+
+
+_Clip = TypeVar("_Clip", bound=_Renderable)
+_Job = tuple[Callable[..., np.ndarray], _Renderable, int, float, int, str]
+
+
+def _write_clip(job: _Job) -> None:
+    render, clip, seed, duration, sample_rate, audio_dir = job
+    target = Path(audio_dir) / clip.path
     target.parent.mkdir(parents=True, exist_ok=True)
-    audio = render_clip(spec, seed, duration=duration, sample_rate=sample_rate)
+    audio = render(clip, seed, duration=duration, sample_rate=sample_rate)
     soundfile.write(target, audio, sample_rate, subtype="PCM_16")
+
+
+class CorpusSize(Protocol):
+    @property
+    def clips(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def duration(self) -> float: ...
+    @property
+    def sample_rate(self) -> int: ...
+
+
+def check_size(config: CorpusSize) -> None:
+    if config.clips < 1:
+        raise ValueError("clips must be at least 1")
+    if not 0.5 <= config.duration <= 60:
+        raise ValueError("duration must be between 0.5 and 60 seconds")
+    if not 8000 <= config.sample_rate <= 48000:
+        raise ValueError("sample_rate must be between 8000 and 48000")
+
+
+def render_corpus(
+    audio_dir: Path,
+    clips: Sequence[_Clip],
+    render: Callable[..., np.ndarray],
+    config: CorpusSize,
+    *,
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Every clip rendered by `render(clip, seed, duration=, sample_rate=)` to `audio_dir`/its path (16-bit wav),
+    in `workers` processes (0: one per core), reporting (done, total)."""
+    jobs: list[_Job] = [
+        (render, clip, config.seed, config.duration, config.sample_rate, str(audio_dir)) for clip in clips
+    ]
+    workers = workers or os.cpu_count() or 1
+    if workers == 1:
+        for done, job in enumerate(jobs, start=1):
+            _write_clip(job)
+            if progress:
+                progress(done, len(jobs))
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for done, _ in enumerate(pool.map(_write_clip, jobs, chunksize=8), start=1):
+            if progress:
+                progress(done, len(jobs))
+
+
+def write_corpus_files(
+    out: Path,
+    tags: Sequence[tuple[str, str]],
+    clips: Iterable[tuple[str, Collection[str], str | None]],
+    truth: Mapping[str, list[str]],
+) -> None:
+    """`labels.csv` (path, a `group` column where clips have one, a 0/1 column per tag), `tags.csv` and
+    `truth.json` (path → true tags: for tests and benchmarks; the app never reads it)."""
+    names = [name for name, _ in tags]
+    rows = list(clips)
+    grouped = any(group is not None for _, _, group in rows)
+    with (out / "labels.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["path", *(["group"] if grouped else []), *names])
+        for path, given, group in rows:
+            flags = ("1" if name in given else "0" for name in names)
+            writer.writerow([path, *([group or ""] if grouped else []), *flags])
+    with (out / "tags.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["tag", "description"])
+        writer.writerows(tags)
+    (out / "truth.json").write_text(json.dumps(dict(truth), indent=0))
 
 
 def make_demo_corpus(
@@ -264,29 +340,14 @@ def make_demo_corpus(
     audio_dir = out / "audio"
     audio_dir.mkdir(parents=True, exist_ok=True)
     specs = list(config.specs())
-    jobs = [(spec, config.seed, config.duration, config.sample_rate, str(audio_dir)) for spec in specs]
-    workers = workers or os.cpu_count() or 1
-    if workers == 1:
-        for done, job in enumerate(jobs, start=1):
-            _write_clip(job)
-            if progress:
-                progress(done, len(jobs))
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for done, _ in enumerate(pool.map(_write_clip, jobs, chunksize=8), start=1):
-                if progress:
-                    progress(done, len(jobs))
+    render_corpus(audio_dir, specs, render_clip, config, workers=workers, progress=progress)
 
-    with (out / "labels.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["path", *TAG_NAMES])
-        for spec in specs:
-            writer.writerow([spec.path, *("1" if t in spec.given_tags else "0" for t in TAG_NAMES)])
-    with (out / "tags.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["tag", "description"])
-        writer.writerows((tag.name, tag.description) for tag in DEMO_TAGS)
-    (out / "truth.json").write_text(json.dumps({s.path: list(s.true_tags) for s in specs}, indent=0))
+    write_corpus_files(
+        out,
+        [(tag.name, tag.description) for tag in DEMO_TAGS],
+        [(spec.path, spec.given_tags, None) for spec in specs],
+        {s.path: list(s.true_tags) for s in specs},
+    )
     corpus = {
         "clips": config.clips,
         "seed": config.seed,

@@ -238,7 +238,7 @@ def synth(score: Score, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def _melody(score: Score, rng: np.random.Generator, low: int, high: int) -> list[tuple[float, float, int]]:
+def melody(score: Score, rng: np.random.Generator, low: int, high: int) -> list[tuple[float, float, int]]:
     """(start, length, midi) notes on the scale between `low` and `high`, with rests."""
     notes, time = [], 0.0
     degree = int(rng.integers(0, 7))
@@ -259,7 +259,7 @@ def _melody(score: Score, rng: np.random.Generator, low: int, high: int) -> list
 def flute(score: Score, rng: np.random.Generator) -> np.ndarray:
     sr, out = score.sample_rate, np.zeros(score.n_samples, np.float32)
     breath = band_noise(rng, score.n_samples, sr, 1500, 5000)
-    for start, seconds, midi in _melody(score, rng, 72, 90):
+    for start, seconds, midi in melody(score, rng, 72, 90):
         length = int(seconds * sr)
         frequency = midi_to_hz(midi)
         wobble = _vibrato(frequency, length, sr, 5.0, 0.006, rng.uniform(0, 6.28))
@@ -271,10 +271,11 @@ def flute(score: Score, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def vocals(score: Score, rng: np.random.Generator) -> np.ndarray:
+def vocals(score: Score, rng: np.random.Generator, *, low: int | None = None) -> np.ndarray:
+    """A sung line; `low` is the lowest note of its range (drawn: a lower or a higher voice)."""
     sr, out = score.sample_rate, np.zeros(score.n_samples, np.float32)
-    low = int(rng.choice([52, 60]))  # a lower or a higher voice
-    for start, seconds, midi in _melody(score, rng, low, low + 14):
+    low = int(rng.choice([52, 60])) if low is None else low
+    for start, seconds, midi in melody(score, rng, low, low + 14):
         length = int(seconds * sr)
         frequency = midi_to_hz(midi)
         vowel = str(rng.choice(list(VOWEL_FORMANTS)))
