@@ -86,6 +86,48 @@ def test_export_flags_lists_open_items_most_urgent_first(dataset, tmp_path) -> N
     assert {r["kind"] for r in rows} <= {"flagged", "calibration"} and {r["given"] for r in rows} <= {"0", "1"}
 
 
+def test_export_scores_writes_every_pair_the_latest_audit_or_rescore_scored(dataset, reviewer, tmp_path) -> None:
+    with pytest.raises(CommandError, match="no finished audit yet"):
+        call_command("export_scores", "demo", "--out", str(tmp_path / "none.csv"))
+    call_command("audit", "demo", *FAST)
+    audit = AuditRun.objects.get()
+    out = tmp_path / "scores.csv"
+    call_command("export_scores", "demo", "--out", str(out))
+
+    rows = read_csv(out)
+    assert list(rows[0]) == ["rank", "path", "tag", "given", "verified", "p_given", "presence", "p_wrong", "queued"]
+    labels = {
+        (path, tag): present for path, tag, present in Label.objects.values_list("clip__path", "tag__name", "present")
+    }
+    assert len(rows) == audit.dataset.clips.count() * audit.dataset.tags.count() > ReviewItem.objects.count()
+    clips, tags = audit.dataset.clips.values_list("path", flat=True), audit.dataset.tags.values_list("name", flat=True)
+    assert {(r["path"], r["tag"]) for r in rows} == {(path, tag) for path in clips for tag in tags}
+    assert all(int(r["given"]) == labels.get((r["path"], r["tag"]), False) for r in rows)
+    p_wrong = [float(r["p_wrong"]) for r in rows]
+    assert p_wrong == sorted(p_wrong, reverse=True) and [int(r["rank"]) for r in rows] == list(range(1, len(rows) + 1))
+    open_items = ReviewItem.objects.filter(status="open")
+    queued = {(r["path"], r["tag"]): r["queued"] for r in rows if r["queued"]}
+    assert queued == {(i.clip.path, i.tag.name): i.kind for i in open_items.select_related("clip", "tag")}
+
+    # A decision changes the label; a re-score scores the new labels and becomes what is exported.
+    item = open_items.filter(kind="flagged").select_related("clip", "tag").first()
+    record_review(item, reviewer, "absent" if item.given else "present")
+    call_command("rescore", "demo", "--sync")
+    rescore = AuditRun.objects.get(kind="rescore")
+    call_command("export_scores", "demo", "--out", str(out))
+    row = next(r for r in read_csv(out) if (r["path"], r["tag"]) == (item.clip.path, item.tag.name))
+    assert row["given"] == str(int(not item.given)) and row["verified"] == "1"
+    call_command("export_scores", "demo", "--out", str(out), "--run", str(audit.pk))
+    row = next(r for r in read_csv(out) if (r["path"], r["tag"]) == (item.clip.path, item.tag.name))
+    assert row["given"] == str(int(item.given)) and row["verified"] == "0", "the labels that run scored"
+    assert rescore.run_dir and (Path(rescore.run_dir) / "scores.npz").is_file()
+
+    call_command("retrain", "demo", *FAST)
+    retrain = AuditRun.objects.get(kind="retrain")
+    with pytest.raises(CommandError, match="only a finished audit or re-score"):
+        call_command("export_scores", "demo", "--out", str(out), "--run", str(retrain.pk))
+
+
 def test_re_auditing_replaces_open_items_but_keeps_reviewed_ones(dataset, reviewer) -> None:
     call_command("audit", "demo", *FAST)
     first_run = AuditRun.objects.get()

@@ -154,8 +154,8 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
             "features": asdict(feature_config),
             "training": asdict(config),
         },
-        metrics,
-        oof,
+        metrics=metrics,
+        oof=oof,
         scores={
             "clip_ids": matrix.clip_ids,
             "tag_ids": matrix.tag_ids,
@@ -163,6 +163,8 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
             "presence": presence,
             "score": score,
             "fold": oof.fold_of_clip,
+            "given": matrix.given,
+            "verified": matrix.verified,
         },
         tagger={
             "tags": matrix.tag_names,
@@ -222,21 +224,29 @@ def _fill_queue(
 
 
 def _write_run_folder(
-    run: AuditRun, config: dict, metrics: dict, oof: OutOfFold, *, scores: dict, tagger: dict
+    run: AuditRun,
+    config: dict,
+    *,
+    scores: dict,
+    metrics: dict | None = None,
+    oof: OutOfFold | None = None,
+    tagger: dict | None = None,
 ) -> Path:
-    """config.json, epochs.jsonl, metrics.json, scores.npz and the fold models, renamed into place whole."""
+    """config.json and scores.npz; with a training, epochs.jsonl, metrics.json and the fold models too. Renamed into
+    place whole."""
     run_dir = Path(settings.DATA_DIR) / "runs" / run.dataset.name / f"{run.pk:06d}-{run.kind}"
     temporary = run_dir.with_name(run_dir.name + ".tmp")
     shutil.rmtree(temporary, ignore_errors=True)
     temporary.mkdir(parents=True)
     (temporary / "config.json").write_text(json.dumps(config, indent=2))
-    with (temporary / "epochs.jsonl").open("w") as fh:
-        for fold, history in enumerate(oof.histories):
-            for entry in history:
-                fh.write(json.dumps({"fold": fold, **entry}) + "\n")
-    (temporary / "metrics.json").write_text(json.dumps(metrics, indent=2))
     np.savez_compressed(temporary / "scores.npz", **scores)
-    save_tagger(temporary / "tagger", oof.models, oof.positive_weights, **tagger)
+    if oof is not None:
+        with (temporary / "epochs.jsonl").open("w") as fh:
+            for fold, history in enumerate(oof.histories):
+                for entry in history:
+                    fh.write(json.dumps({"fold": fold, **entry}) + "\n")
+        (temporary / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        save_tagger(temporary / "tagger", oof.models, oof.positive_weights, **(tagger or {}))
     shutil.rmtree(run_dir, ignore_errors=True)
     os.replace(temporary, run_dir)
     return run_dir
@@ -260,6 +270,12 @@ def _rescore(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     presence = presence_probability(p_given, tagability, false_positive)
     score = wrong_label_probability(matrix.given, p_given, tagability=tagability, false_positive_rate=false_positive)
     score = break_ties(score, matrix.given, p_given)
+    # Every pair's scores, kept like an audit's (export_scores reads the latest), not only the queued ones.
+    scores = {"clip_ids": matrix.clip_ids, "tag_ids": matrix.tag_ids, "p_given": p_given, "presence": presence}
+    labels = {"score": score, "given": matrix.given, "verified": matrix.verified}
+    config = {"run": run.pk, "kind": run.kind, "params": asdict(params), "model_version": version.number}
+    run_dir = _write_run_folder(run, config, scores=scores | labels)
+    AuditRun.objects.filter(pk=run.pk).update(run_dir=str(run_dir))
     progress("queue", 0.0, "refilling the review queue")
     filled = _fill_queue(run, params, matrix, presence=presence, score=score)
     summary = (
