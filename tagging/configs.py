@@ -41,6 +41,10 @@ class TrainConfig:
     weight_decay: float = 1e-3
     validation_fraction: float = 0.15
     negative_weight: float = 0.3
+    # Large-loss rejection (Kim et al., CVPR 2022): in each batch, this share of the unverified given negatives with
+    # the largest loss is left out of the loss (most likely a missed tag the model already hears), ramped up over
+    # the first REJECTION_RAMP_EPOCHS epochs; 0 turns it off.
+    negative_rejection: float = 0.0
     # Rare tags' positives weigh more: sqrt(negatives / positives), capped (0 turns it off).
     max_positive_weight: float = 8.0
     freq_mask: float = 0.12  # SpecAugment: widest masked share of the bands
@@ -53,5 +57,7 @@ class TrainConfig:
             raise ValueError(f"unknown model {self.model!r}; expected one of {', '.join(MODEL_CONFIGS)}")
         if self.max_epochs < 1 or self.batch_size < 2 or not 0 < self.negative_weight <= 1:
             raise ValueError("max_epochs ≥ 1, batch_size ≥ 2 and 0 < negative_weight ≤ 1 are required")
+        if not 0 <= self.negative_rejection < 0.5:
+            raise ValueError("negative_rejection must be between 0 and 0.5")
         if not 0 < self.validation_fraction < 0.5:
             raise ValueError("validation_fraction must be between 0 and 0.5")

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from tagging.features import FeatureConfig
+from tagging.given_calibration import GivenCalibration
 from tagging.model import ShortChunkCNN, load_model, resolve_device, save_model
 from tagging.scoring import presence_probability
 from tagging.training import predict_probabilities, undo_loss_weighting
@@ -28,8 +29,10 @@ def save_tagger(
     tagability: np.ndarray,
     false_positive_rate: np.ndarray,
     held_out: tuple[np.ndarray, np.ndarray] | None = None,
+    calibration: GivenCalibration | None = None,
 ) -> None:
-    """`held_out`: (clip ids, the fold that held each out), for re-scoring those clips without leakage."""
+    """`held_out`: (clip ids, the fold that held each out), for re-scoring those clips without leakage;
+    `calibration`: the maps from the fold models' output to P(given) (none: the output as it is)."""
     folder.mkdir(parents=True, exist_ok=True)
     for index, (model, positive_weight) in enumerate(zip(models, positive_weights, strict=True)):
         save_model(
@@ -47,6 +50,8 @@ def save_tagger(
         "tagability": [float(c) for c in tagability],
         "false_positive_rate": [float(f) for f in false_positive_rate],
     }
+    if calibration is not None:
+        description["given_calibration"] = calibration.to_json()
     (folder / "tagger.json").write_text(json.dumps(description, indent=2))
     if held_out is not None:
         clip_ids, folds = held_out
@@ -66,6 +71,12 @@ class Tagger:
         self.false_positive_rate = np.asarray(description["false_positive_rate"])
         self.device = resolve_device(device)
         self.models = [load_model(self.folder / f"fold{i}", self.device) for i in range(description["folds"])]
+        calibration = description.get("given_calibration")  # taggers saved before calibration: none
+        self.calibration = (
+            GivenCalibration.from_json(calibration)
+            if calibration
+            else GivenCalibration.identity(len(self.models), len(self.tags))
+        )
 
     def held_out_folds(self, clip_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """The fold that held out each clip when this tagger was trained, or -1 (a clip it never trained on)."""
@@ -78,7 +89,7 @@ class Tagger:
 
     def given_probability(self, features: Sequence[np.ndarray], folds: np.ndarray | None = None) -> np.ndarray:
         """(clips, tags) P(the tag would be given): from the fold model that held the clip out where `folds` names
-        one (≥ 0), else the mean of all fold models."""
+        one (≥ 0), else the mean of all fold models; calibrated by that fold's map or the ensemble's."""
         folds = np.full(len(features), -1) if folds is None else np.asarray(folds)
         total = np.zeros((len(features), len(self.tags)))
         for fold, (model, description) in enumerate(self.models):
@@ -90,7 +101,7 @@ class Tagger:
             )
             given = undo_loss_weighting(raw, np.asarray(description["positive_weight"]), description["negative_weight"])
             total[wanted] += np.where((folds[wanted] < 0)[:, None], given / len(self.models), given)
-        return total
+        return self.calibration.apply(total, folds)
 
     def presence_probability(self, features: Sequence[np.ndarray], folds: np.ndarray | None = None) -> np.ndarray:
         """(clips, tags) P(the tag is present)."""

@@ -20,8 +20,13 @@ from torch import nn
 
 from tagging.configs import TrainConfig
 from tagging.features import FeatureConfig, select
+from tagging.given_calibration import GivenCalibration, calibrate_out_of_fold
 from tagging.metrics import macro_roc_auc
 from tagging.model import ShortChunkCNN, build_model, resolve_device
+
+# Epochs over which large-loss rejection rises from nothing to `TrainConfig.negative_rejection`: the model first
+# learns what every tag sounds like, then stops being pushed away from the missed tags it hears.
+REJECTION_RAMP_EPOCHS = 5
 
 Progress = Callable[[str, float, str], None]  # (stage, fraction of the stage done, message)
 
@@ -64,8 +69,9 @@ def _chunk(features: np.ndarray, start: int, frames: int) -> np.ndarray:
     return piece
 
 
-def _window_starts(length: int, frames: int) -> list[int]:
-    """Half-overlapping windows covering the clip, the last one flush with its end."""
+def window_starts(length: int, frames: int) -> list[int]:
+    """The first frame of each of a clip's windows: half-overlapping, covering the clip, the last one flush with its
+    end."""
     if length <= frames:
         return [0]
     starts = list(range(0, length - frames + 1, max(1, frames // 2)))
@@ -88,17 +94,15 @@ def _augment(batch: np.ndarray, rng: np.random.Generator, config: TrainConfig) -
     return batch
 
 
-def predict_probabilities(
+def predict_windows(
     model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int = 64
-) -> np.ndarray:
-    """(clips, tags) probabilities, each the mean over the clip's half-overlapping windows.
+) -> list[np.ndarray]:
+    """Per clip, the (windows, tags) probabilities of its half-overlapping windows in time order (`window_starts`).
 
-    Windows are batched as they are cut, so memory stays at one batch whatever the number of clips.
+    Windows are batched as they are cut, so memory stays at one batch of windows whatever the number of clips.
     """
     model.eval()
-    n_tags = model.n_tags
-    totals = np.zeros((len(features), n_tags))
-    counts = np.zeros(len(features))
+    results: list[list[np.ndarray]] = [[] for _ in features]
     windows: list[np.ndarray] = []
     owners: list[int] = []
 
@@ -106,20 +110,28 @@ def predict_probabilities(
         batch = torch.from_numpy(np.stack(windows).astype(np.float32)).to(device)
         with torch.inference_mode(), _autocast(device):
             probabilities = torch.sigmoid(model(batch)).float().cpu().numpy()
-        np.add.at(totals, owners, probabilities)
-        np.add.at(counts, owners, 1)
+        for owner, row in zip(owners, probabilities, strict=True):
+            results[owner].append(row)
         windows.clear()
         owners.clear()
 
     for index, clip in enumerate(features):
-        for start in _window_starts(clip.shape[1], chunk_frames):
+        for start in window_starts(clip.shape[1], chunk_frames):
             windows.append(_chunk(clip, start, chunk_frames))
             owners.append(index)
             if len(windows) == batch_size:
                 flush()
     if windows:
         flush()
-    return totals / np.maximum(counts, 1)[:, None]
+    return [np.stack(rows) for rows in results]
+
+
+def predict_probabilities(
+    model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int = 64
+) -> np.ndarray:
+    """(clips, tags) probabilities, each the mean over the clip's half-overlapping windows."""
+    per_clip = predict_windows(model, features, chunk_frames, device, batch_size)
+    return np.stack([windows.mean(axis=0) for windows in per_clip]) if per_clip else np.zeros((0, model.n_tags))
 
 
 def _autocast(device: torch.device):
@@ -174,6 +186,7 @@ def train_model(
     if certain is not None:
         negative[torch.from_numpy(np.asarray(certain, dtype=bool))] = 1.0
     weights = torch.where(targets > 0.5, torch.from_numpy(positive_weight.astype(np.float32))[None, :], negative)
+    uncertain = (targets < 0.5) & (negative < 1.0)  # given negatives no person verified
     validation_features = select(features, validation)
 
     result = TrainResult(model=model, positive_weight=positive_weight, negative_weight=config.negative_weight)
@@ -183,6 +196,7 @@ def train_model(
         model.train()
         total_loss = 0.0
         shuffled = training[rng.permutation(len(training))]
+        rejection = config.negative_rejection * min(1.0, (epoch - 1) / REJECTION_RAMP_EPOCHS)
         for batch_start in range(0, len(shuffled), config.batch_size):
             indices = shuffled[batch_start : batch_start + config.batch_size]
             if len(indices) < 2:
@@ -196,7 +210,10 @@ def train_model(
             batch_targets, batch_weights = targets[indices].to(device), weights[indices].to(device)
             with _autocast(device):
                 logits = model(batch)
-            loss = (loss_function(logits.float(), batch_targets) * batch_weights).mean()
+            element_loss = loss_function(logits.float(), batch_targets)
+            if rejection > 0:
+                batch_weights = batch_weights * _kept(element_loss.detach(), uncertain[indices].to(device), rejection)
+            loss = (element_loss * batch_weights).mean()
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -234,17 +251,39 @@ def train_model(
     return result
 
 
+def _kept(loss: torch.Tensor, uncertain: torch.Tensor, share: float) -> torch.Tensor:
+    """1 for every element of the batch but the `share` of its uncertain ones with the largest loss (0)."""
+    candidates = loss[uncertain]
+    count = int(share * candidates.numel())
+    kept = torch.ones_like(loss)
+    if count:
+        threshold = torch.topk(candidates, count).values[-1]
+        kept[uncertain & (loss >= threshold)] = 0.0
+    return kept
+
+
 def _device(config: TrainConfig) -> torch.device:
     return resolve_device(config.device)
 
 
 @dataclass
 class OutOfFold:
-    probabilities: np.ndarray  # (clips, tags): P(given | clip) from a model that never saw the clip
+    probabilities: np.ndarray  # (clips, tags): calibrated P(given | clip) from a model that never saw the clip
     fold_of_clip: np.ndarray  # (clips,) fold index
     histories: list[list[dict]]
     models: list[ShortChunkCNN]
     positive_weights: list[np.ndarray]  # each fold model's loss weights, to undo at inference
+    calibration: GivenCalibration  # the maps that turn the fold models' output into P(given)
+    uncalibrated: np.ndarray  # (clips, tags) the fold models' output before those maps, for comparison
+    windows: list[np.ndarray]  # per clip, (windows, tags) its held-out fold model's P(given) per window, uncalibrated
+    window_starts: list[np.ndarray]  # per clip, the first frame of each of those windows
+
+    def calibrated_windows(self) -> list[np.ndarray]:
+        """Per clip, its windows' P(given) by the map of the fold that held it out."""
+        return [
+            self.calibration.apply(windows, np.full(len(windows), fold))
+            for windows, fold in zip(self.windows, self.fold_of_clip, strict=True)
+        ]
 
 
 def _group_ids(count: int, groups: Sequence[str] | None) -> np.ndarray:
@@ -301,12 +340,15 @@ def out_of_fold_probabilities(
     progress: Progress | None = None,
 ) -> OutOfFold:
     """K-fold cross-validation: each clip's probabilities come from the fold model that held it out; with `groups`,
-    a group's clips are held out together (`assign_folds`)."""
+    a group's clips are held out together (`assign_folds`). They are then calibrated against the given labels, a
+    fold's clips by a map fitted on the other folds (`tagging.given_calibration`)."""
     if not 2 <= folds <= len(features):
         raise ValueError(f"folds must be between 2 and the number of clips ({len(features)}), got {folds}")
     device = _device(config)
     fold_of_clip = assign_folds(len(features), folds, groups=groups, seed=config.seed)
     probabilities = np.zeros(labels.shape, dtype=np.float64)
+    windows: list[np.ndarray] = [np.zeros((0, labels.shape[1]))] * len(features)
+    starts: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(features)
     histories, models, positive_weights = [], [], []
     for fold in range(folds):
         train_index, test_index = np.flatnonzero(fold_of_clip != fold), np.flatnonzero(fold_of_clip == fold)
@@ -326,9 +368,17 @@ def out_of_fold_probabilities(
             progress=fold_progress,
         )
         chunk_frames = result.model.config.chunk_frames(feature_config)
-        raw = predict_probabilities(result.model, select(features, test_index), chunk_frames, device)
+        held_out = select(features, test_index)
+        raw_windows = predict_windows(result.model, held_out, chunk_frames, device)
+        raw = np.stack([clip_windows.mean(axis=0) for clip_windows in raw_windows])
         probabilities[test_index] = undo_loss_weighting(raw, result.positive_weight, result.negative_weight)
+        for position, (i, clip_windows) in enumerate(zip(test_index, raw_windows, strict=True)):
+            windows[i] = undo_loss_weighting(clip_windows, result.positive_weight, result.negative_weight)
+            starts[i] = np.array(window_starts(held_out[position].shape[1], chunk_frames), dtype=np.int64)
         histories.append(result.history)
         models.append(result.model)
         positive_weights.append(result.positive_weight)
-    return OutOfFold(probabilities, fold_of_clip, histories, models, positive_weights)
+    calibrated, calibration = calibrate_out_of_fold(probabilities, labels, fold_of_clip)
+    return OutOfFold(
+        calibrated, fold_of_clip, histories, models, positive_weights, calibration, probabilities, windows, starts
+    )

@@ -4,6 +4,7 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
@@ -14,6 +15,7 @@ from auditor.queue.models import Review, ReviewItem
 from auditor.queue.reviews import record_review
 from auditor.runs.models import AuditRun, ModelVersion
 from tagging.demo_corpus import CorpusConfig, make_demo_corpus
+from tagging.windows import load_clip_windows
 
 pytestmark = pytest.mark.django_db
 FAST = ["--folds", "2", "--epochs", "2", "--sync"]
@@ -56,8 +58,18 @@ def test_an_audit_fills_the_queue_and_makes_an_active_model_version(dataset, cap
     output = capsys.readouterr().out
     assert "cross-validation: fold 2/2" in output and "ETA" in output
     folder = Path(run.run_dir)
-    assert {"config.json", "epochs.jsonl", "metrics.json", "scores.npz", "tagger"} <= {p.name for p in folder.iterdir()}
+    assert {"config.json", "epochs.jsonl", "metrics.json", "scores.npz", "tagger", "windows.npz"} <= {
+        p.name for p in folder.iterdir()
+    }
     assert json.loads((folder / "config.json").read_text())["params"]["folds"] == 2
+    # Where in each clip the model hears each tag (these 1.5 s clips fit in one 2 s window).
+    scored = np.load(folder / "scores.npz")
+    windows = load_clip_windows(folder, int(scored["clip_ids"][0]))
+    assert windows is not None and windows.window_seconds == pytest.approx(2.0, abs=0.02)
+    assert windows.start_seconds.tolist() == [0.0]
+    assert windows.probabilities.shape == (1, len(scored["tag_ids"]))
+    assert ((windows.probabilities >= 0) & (windows.probabilities <= 1)).all()
+    assert load_clip_windows(folder, 10**9) is None
     version = ModelVersion.objects.get()
     assert version.active and version.number == 1 and version.run == run
     assert set(version.metrics["tags"]) == set(Label.objects.values_list("tag__name", flat=True)) | set(

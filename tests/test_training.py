@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from tagging.features import FeatureConfig
+from tagging.given_calibration import GivenCalibration, apply_maps
 from tagging.inference import Tagger, save_tagger
 from tagging.metrics import per_tag_auc
 from tagging.model import MODEL_CONFIGS, build_model
@@ -15,9 +16,12 @@ from tagging.training import (
     assign_folds,
     out_of_fold_probabilities,
     predict_probabilities,
+    predict_windows,
     train_model,
     undo_loss_weighting,
+    window_starts,
 )
+from tagging.windows import load_clip_windows, save_windows
 
 FEATURES = FeatureConfig(n_mels=32)
 
@@ -135,6 +139,7 @@ def test_re_scoring_a_clip_the_tagger_trained_on_uses_the_fold_model_that_held_i
         tagability=np.full(3, 0.9),
         false_positive_rate=np.full(3, 0.01),
         held_out=(clip_ids, oof.fold_of_clip),
+        calibration=oof.calibration,
     )
     tagger = Tagger(tmp_path / "tagger", device="cpu")
     folds = tagger.held_out_folds([*clip_ids[:40], 5, 6])  # 5 and 6: clips added after training
@@ -142,9 +147,10 @@ def test_re_scoring_a_clip_the_tagger_trained_on_uses_the_fold_model_that_held_i
     rescored = tagger.given_probability(features[:42], folds)
     # A known clip gets exactly its out-of-fold probability: no model that trained on it has a say …
     assert rescored[:40] == pytest.approx(oof.probabilities[:40], abs=1e-6)
-    # … and a new clip the mean of every fold model.
+    # … and a new clip the mean of every fold model, calibrated by the map fitted on every clip.
+    calibration, tagger.calibration = tagger.calibration, GivenCalibration.identity(3, 3)
     each = [tagger.given_probability(features[40:42], np.full(2, fold)) for fold in range(3)]
-    assert rescored[40:] == pytest.approx(np.mean(each, axis=0), abs=1e-6)
+    assert rescored[40:] == pytest.approx(apply_maps(np.mean(each, axis=0), calibration.ensemble), abs=1e-6)
 
 
 def test_folds_keep_the_clips_of_a_song_together() -> None:
@@ -165,10 +171,29 @@ def test_folds_keep_the_clips_of_a_song_together() -> None:
 
 
 def test_clips_longer_than_the_window_are_scored_by_averaging_windows() -> None:
-    from tagging.training import _window_starts
+    assert window_starts(100, 128) == [0]
+    assert window_starts(300, 128) == [0, 64, 128, 172]
 
-    assert _window_starts(100, 128) == [0]
-    assert _window_starts(300, 128) == [0, 64, 128, 172]
+
+def test_the_windows_show_where_in_a_long_clip_a_tag_is_heard(tmp_path: Path) -> None:
+    features, labels = synthetic(120)
+    result = train_model(features, labels, FEATURES, TrainConfig(max_epochs=8, batch_size=16, seed=3))
+    chunk = result.model.config.chunk_frames(FEATURES)
+    rng = np.random.default_rng(4)
+    long_clip = rng.random((32, 4 * chunk)).astype(np.float32) * 0.5
+    long_clip[24:30, 3 * chunk :] += 1.5  # tag 0's band, in the last quarter only
+    windows = predict_windows(result.model, [long_clip], chunk, torch.device("cpu"))[0]
+    starts = window_starts(long_clip.shape[1], chunk)
+    assert windows.shape == (len(starts), 3)
+    # Heard at the end, not at the start: the strongest window is one of the two that hold the band.
+    assert windows[-1, 0] > windows[0, 0] + 0.1 and np.argmax(windows[:, 0]) >= len(starts) - 2
+    clip_level = predict_probabilities(result.model, [long_clip], chunk, torch.device("cpu"))[0]
+    assert clip_level == pytest.approx(windows.mean(axis=0), abs=1e-6)
+
+    save_windows(tmp_path, [7], [windows], [np.array(starts)], frames_per_second=62.5, window_frames=chunk)
+    loaded = load_clip_windows(tmp_path, 7)
+    assert loaded is not None and loaded.start_seconds == pytest.approx(np.array(starts) / 62.5)
+    assert loaded.probabilities == pytest.approx(windows, abs=1e-3)  # kept as float16
 
 
 def test_both_model_sizes_build_and_run() -> None:

@@ -46,6 +46,7 @@ from tagging.scoring import (
     wrong_label_probability,
 )
 from tagging.training import OutOfFold, out_of_fold_probabilities
+from tagging.windows import save_windows
 
 log = logging.getLogger(__name__)
 MIN_VERIFIED_PER_CLASS = 3  # verified positives and negatives a tag needs for a verified AUC
@@ -173,6 +174,7 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
             "false_positive_rate": false_positive,
             "negative_weight": config.negative_weight,
             "held_out": (matrix.clip_ids, oof.fold_of_clip),
+            "calibration": oof.calibration,
         },
     )
 
@@ -232,8 +234,8 @@ def _write_run_folder(
     oof: OutOfFold | None = None,
     tagger: dict | None = None,
 ) -> Path:
-    """config.json and scores.npz; with a training, epochs.jsonl, metrics.json and the fold models too. Renamed into
-    place whole."""
+    """config.json and scores.npz; with a training, epochs.jsonl, metrics.json, the fold models and the per-window
+    probabilities (windows.npz) too. Renamed into place whole."""
     run_dir = Path(settings.DATA_DIR) / "runs" / run.dataset.name / f"{run.pk:06d}-{run.kind}"
     temporary = run_dir.with_name(run_dir.name + ".tmp")
     shutil.rmtree(temporary, ignore_errors=True)
@@ -246,7 +248,18 @@ def _write_run_folder(
                 for entry in history:
                     fh.write(json.dumps({"fold": fold, **entry}) + "\n")
         (temporary / "metrics.json").write_text(json.dumps(metrics, indent=2))
-        save_tagger(temporary / "tagger", oof.models, oof.positive_weights, **(tagger or {}))
+        tagger = tagger or {}
+        save_tagger(temporary / "tagger", oof.models, oof.positive_weights, **tagger)
+        feature_config = tagger.get("features", FeatureConfig())
+        # Per-window P(given) of each clip's held-out fold model: where in the clip the model hears a tag.
+        save_windows(
+            temporary,
+            scores["clip_ids"],
+            oof.calibrated_windows(),
+            oof.window_starts,
+            frames_per_second=feature_config.frames_per_second,
+            window_frames=oof.models[0].config.chunk_frames(feature_config),
+        )
     shutil.rmtree(run_dir, ignore_errors=True)
     os.replace(temporary, run_dir)
     return run_dir
