@@ -5,7 +5,7 @@
 
 For each training variant, the out-of-fold probabilities are trained again (the audit's settings, folds, groups
 and seeds, one setting changed) and scored by the product's posterior (`tagging.scoring`), with and without the
-out-of-fold calibration of P(given) (`tagging.given_calibration`), tagability estimated from the model alone as in
+calibration of P(given) (`tagging.given_calibration`), tagability estimated from the model alone as in
 a first audit. On the default training, second stages too: the clip's windows pooled by their maximum instead of
 their mean, and a co-occurrence stage (a logistic regression per tag over every tag's probability, and optionally
 the other tags' given labels, fitted out of fold). Reported: AUPRC of finding the wrong pairs over all pairs,
@@ -73,7 +73,7 @@ def main() -> None:
 
     from tagging.configs import TrainConfig
     from tagging.features import FeatureCache, FeatureConfig
-    from tagging.given_calibration import calibrate_out_of_fold
+    from tagging.given_calibration import calibrate
     from tagging.metrics import macro, per_tag_auc
     from tagging.scoring import (
         DEFAULT_FALSE_POSITIVE_RATE,
@@ -122,10 +122,10 @@ def main() -> None:
             features, given, features_config, train_config, folds=config["params"]["folds"], groups=groups
         )
         seconds = time.perf_counter() - started
-        rows = {"as trained": oof.uncalibrated, "calibrated out of fold": oof.probabilities}
+        rows = {"as trained": oof.uncalibrated, "calibrated": oof.probabilities}
         if not VARIANTS[name]:  # second stages, on the default training only
             maximum = np.stack([windows.max(axis=0) for windows in oof.windows])
-            rows["windows pooled by max, calibrated"] = calibrate_out_of_fold(maximum, given, oof.fold_of_clip)[0]
+            rows["windows pooled by max, calibrated"] = calibrate(maximum, given)[0]
             for with_labels in (False, True):
                 stage = co_occurrence(oof.probabilities, given, oof.fold_of_clip, with_labels=with_labels)
                 inputs = "all tags' probabilities" + (" and the other tags' given labels" if with_labels else "")

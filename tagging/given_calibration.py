@@ -1,15 +1,14 @@
-"""Calibrating the fold models' P(given): a logistic map of each tag's log-odds, fitted out of fold (Platt scaling).
+"""Calibrating the fold models' P(given): a logistic map of each tag's log-odds (Platt scaling), fitted on the
+out-of-fold probabilities.
 
 A CNN that early-stops on its own validation clips is over-confident out of fold: a given positive it scores 0.001
 counts as certainly absent, and the posterior that ranks labels (`tagging.scoring`) then calls the label wrong with
 probability 1 however often the model is that wrong, so such pairs crowd the top of the queue. Two numbers per tag,
-fitted on the other folds' out-of-fold scores against the given labels, bring a score back to how often the tag is
-given at that score. The map is monotone: each fold model's ranking of a tag's clips is unchanged.
+fitted on the out-of-fold scores against the given labels, bring a score back to how often the tag is given at
+that score. The map is monotone and the same for every fold model: the ranking of a tag's clips is unchanged.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -82,39 +81,13 @@ def apply_maps(probabilities: np.ndarray, maps: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(maps[..., 0] * x + maps[..., 1])))
 
 
-@dataclass
-class GivenCalibration:
-    """The maps a tagger applies to its fold models' outputs."""
+def calibrate(probabilities: np.ndarray, given: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The calibrated out-of-fold P(given), and the (tags, 2) maps, one per tag for every fold model alike.
 
-    per_fold: np.ndarray  # (folds, tags, 2): for the clips each fold model held out, fitted without them
-    ensemble: np.ndarray  # (tags, 2): for a clip scored by the mean of all fold models, fitted on every clip
-
-    def apply(self, probabilities: np.ndarray, fold_of_clip: np.ndarray) -> np.ndarray:
-        """Calibrated (clips, tags) P(given): fold ≥ 0 by that fold's map, -1 (the ensemble's output) by the
-        ensemble map."""
-        folds = np.asarray(fold_of_clip)
-        maps = np.where((folds < 0)[:, None, None], self.ensemble[None], self.per_fold[np.maximum(folds, 0)])
-        return apply_maps(probabilities, maps)
-
-    def to_json(self) -> dict:
-        return {"per_fold": self.per_fold.tolist(), "ensemble": self.ensemble.tolist()}
-
-    @classmethod
-    def from_json(cls, values: dict) -> GivenCalibration:
-        return cls(np.asarray(values["per_fold"], dtype=np.float64), np.asarray(values["ensemble"], dtype=np.float64))
-
-    @classmethod
-    def identity(cls, folds: int, tags: int) -> GivenCalibration:
-        """No change: for taggers saved before calibration existed."""
-        return cls(np.tile([1.0, 0.0], (folds, tags, 1)), np.tile([1.0, 0.0], (tags, 1)))
-
-
-def calibrate_out_of_fold(
-    probabilities: np.ndarray, given: np.ndarray, fold_of_clip: np.ndarray
-) -> tuple[np.ndarray, GivenCalibration]:
-    """The calibrated out-of-fold P(given), and the maps. A fold's clips are calibrated by a map fitted on the other
-    folds' clips only, so no clip's own label shapes its score."""
-    folds = int(np.max(fold_of_clip)) + 1
-    per_fold = np.stack([fit_maps(probabilities[fold_of_clip != k], given[fold_of_clip != k]) for k in range(folds)])
-    calibration = GivenCalibration(per_fold, fit_maps(probabilities, given))
-    return calibration.apply(probabilities, fold_of_clip), calibration
+    One map per tag rather than one per fold: a map fitted on the other folds describes the other fold models, not
+    the one it would be applied to, and measured so it only blurred the ranking across folds (macro AUC against
+    the truth 0.708 → 0.693 on the realistic corpus, P@200 of the audit 0.64 → 0.58). Two numbers per tag fitted
+    on at least MIN_LABELS labels of each kind leave each clip's own label next to no say in its score.
+    """
+    maps = fit_maps(probabilities, given)
+    return apply_maps(probabilities, maps), maps

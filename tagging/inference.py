@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from tagging.features import FeatureConfig
-from tagging.given_calibration import GivenCalibration
+from tagging.given_calibration import apply_maps
 from tagging.model import ShortChunkCNN, load_model, resolve_device, save_model
 from tagging.scoring import presence_probability
 from tagging.training import predict_probabilities, undo_loss_weighting
@@ -29,10 +29,10 @@ def save_tagger(
     tagability: np.ndarray,
     false_positive_rate: np.ndarray,
     held_out: tuple[np.ndarray, np.ndarray] | None = None,
-    calibration: GivenCalibration | None = None,
+    calibration: np.ndarray | None = None,
 ) -> None:
     """`held_out`: (clip ids, the fold that held each out), for re-scoring those clips without leakage;
-    `calibration`: the maps from the fold models' output to P(given) (none: the output as it is)."""
+    `calibration`: the (tags, 2) maps from the fold models' output to P(given) (none: the output as it is)."""
     folder.mkdir(parents=True, exist_ok=True)
     for index, (model, positive_weight) in enumerate(zip(models, positive_weights, strict=True)):
         save_model(
@@ -51,7 +51,7 @@ def save_tagger(
         "false_positive_rate": [float(f) for f in false_positive_rate],
     }
     if calibration is not None:
-        description["given_calibration"] = calibration.to_json()
+        description["given_calibration"] = np.asarray(calibration, dtype=float).tolist()
     (folder / "tagger.json").write_text(json.dumps(description, indent=2))
     if held_out is not None:
         clip_ids, folds = held_out
@@ -71,12 +71,8 @@ class Tagger:
         self.false_positive_rate = np.asarray(description["false_positive_rate"])
         self.device = resolve_device(device)
         self.models = [load_model(self.folder / f"fold{i}", self.device) for i in range(description["folds"])]
-        calibration = description.get("given_calibration")  # taggers saved before calibration: none
-        self.calibration = (
-            GivenCalibration.from_json(calibration)
-            if calibration
-            else GivenCalibration.identity(len(self.models), len(self.tags))
-        )
+        # (tags, 2) slope and intercept; a tagger saved before calibration existed keeps its output as it is.
+        self.calibration = np.asarray(description.get("given_calibration", [[1.0, 0.0]] * len(self.tags)))
 
     def held_out_folds(self, clip_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """The fold that held out each clip when this tagger was trained, or -1 (a clip it never trained on)."""
@@ -89,7 +85,7 @@ class Tagger:
 
     def given_probability(self, features: Sequence[np.ndarray], folds: np.ndarray | None = None) -> np.ndarray:
         """(clips, tags) P(the tag would be given): from the fold model that held the clip out where `folds` names
-        one (≥ 0), else the mean of all fold models; calibrated by that fold's map or the ensemble's."""
+        one (≥ 0), else the mean of all fold models; calibrated by the tag's map."""
         folds = np.full(len(features), -1) if folds is None else np.asarray(folds)
         total = np.zeros((len(features), len(self.tags)))
         for fold, (model, description) in enumerate(self.models):
@@ -101,7 +97,7 @@ class Tagger:
             )
             given = undo_loss_weighting(raw, np.asarray(description["positive_weight"]), description["negative_weight"])
             total[wanted] += np.where((folds[wanted] < 0)[:, None], given / len(self.models), given)
-        return self.calibration.apply(total, folds)
+        return apply_maps(total, self.calibration)
 
     def presence_probability(self, features: Sequence[np.ndarray], folds: np.ndarray | None = None) -> np.ndarray:
         """(clips, tags) P(the tag is present)."""

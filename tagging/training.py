@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -20,7 +22,7 @@ from torch import nn
 
 from tagging.configs import TrainConfig
 from tagging.features import FeatureConfig, select
-from tagging.given_calibration import GivenCalibration, calibrate_out_of_fold
+from tagging.given_calibration import apply_maps, calibrate
 from tagging.metrics import macro_roc_auc
 from tagging.model import ShortChunkCNN, build_model, resolve_device
 
@@ -150,11 +152,14 @@ def train_model(
     groups: Sequence[str] | None = None,
     progress: Progress | None = None,
     stage: str = "training",
+    checkpoint: Path | None = None,
 ) -> TrainResult:
     """Train on `labels` (clips × tags, 0/1 as given) with early stopping on a held-out part.
 
     `certain` (clips × tags, bool) marks labels a person verified: their negatives weigh in full. `groups` (the
-    clips' songs or artists) keeps a group's clips on one side of the early-stopping split.
+    clips' songs or artists) keeps a group's clips on one side of the early-stopping split. With `checkpoint`, the
+    whole training state is written there after every epoch, and a training that finds one there (the same inputs,
+    interrupted: a lost worker, a crash) goes on from it to exactly the model an uninterrupted one would give.
     """
     if len(features) != len(labels):
         raise ValueError(f"{len(features)} feature arrays but {len(labels)} label rows")
@@ -190,8 +195,27 @@ def train_model(
     validation_features = select(features, validation)
 
     result = TrainResult(model=model, positive_weight=positive_weight, negative_weight=config.negative_weight)
-    best_state, stale = None, 0
-    for epoch in range(1, config.max_epochs + 1):
+    best_state: dict | None = None
+    stale, first_epoch, finished = 0, 1, False
+    if checkpoint is not None and checkpoint.exists():
+        saved = torch.load(checkpoint, map_location=device, weights_only=False)
+        model.load_state_dict(saved["model"])
+        optimiser.load_state_dict(saved["optimiser"])
+        scheduler.load_state_dict(saved["scheduler"])
+        rng.bit_generator.state = saved["numpy_rng"]
+        torch.set_rng_state(saved["torch_rng"])
+        best_state, stale, finished = saved["best_state"], saved["stale"], saved["finished"]
+        result.history, result.best_epoch, result.best_validation_auc = (
+            saved["history"],
+            saved["best_epoch"],
+            saved["best_validation_auc"],
+        )
+        first_epoch = len(result.history) + 1
+        if progress:
+            progress(stage, len(result.history) / config.max_epochs, f"resumed after epoch {len(result.history)}")
+    for epoch in range(first_epoch, config.max_epochs + 1):
+        if finished:
+            break
         started = time.perf_counter()
         model.train()
         total_loss = 0.0
@@ -243,12 +267,38 @@ def train_model(
                 epoch / config.max_epochs,
                 f"epoch {epoch}: loss {entry['train_loss']:.4f}, validation AUC {validation_auc:.3f}",
             )
-        if stale >= config.patience:
+        finished = stale >= config.patience or epoch == config.max_epochs
+        if checkpoint is not None:
+            _save_checkpoint(
+                checkpoint,
+                {
+                    "model": model.state_dict(),
+                    "optimiser": optimiser.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "numpy_rng": rng.bit_generator.state,
+                    "torch_rng": torch.get_rng_state(),
+                    "best_state": best_state,
+                    "stale": stale,
+                    "finished": finished,
+                    "history": result.history,
+                    "best_epoch": result.best_epoch,
+                    "best_validation_auc": result.best_validation_auc,
+                },
+            )
+        if finished:
             break
     if best_state is not None:  # None only when no epoch ran
         model.load_state_dict(best_state)
     model.eval()
     return result
+
+
+def _save_checkpoint(path: Path, state: dict) -> None:
+    """Written beside and renamed into place: a worker killed mid-write leaves the previous epoch's checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    torch.save(state, partial)
+    os.replace(partial, path)
 
 
 def _kept(loss: torch.Tensor, uncertain: torch.Tensor, share: float) -> torch.Tensor:
@@ -273,17 +323,14 @@ class OutOfFold:
     histories: list[list[dict]]
     models: list[ShortChunkCNN]
     positive_weights: list[np.ndarray]  # each fold model's loss weights, to undo at inference
-    calibration: GivenCalibration  # the maps that turn the fold models' output into P(given)
+    calibration: np.ndarray  # (tags, 2) the maps that turn the fold models' output into P(given)
     uncalibrated: np.ndarray  # (clips, tags) the fold models' output before those maps, for comparison
     windows: list[np.ndarray]  # per clip, (windows, tags) its held-out fold model's P(given) per window, uncalibrated
     window_starts: list[np.ndarray]  # per clip, the first frame of each of those windows
 
     def calibrated_windows(self) -> list[np.ndarray]:
-        """Per clip, its windows' P(given) by the map of the fold that held it out."""
-        return [
-            self.calibration.apply(windows, np.full(len(windows), fold))
-            for windows, fold in zip(self.windows, self.fold_of_clip, strict=True)
-        ]
+        """Per clip, its windows' calibrated P(given)."""
+        return [apply_maps(windows, self.calibration) for windows in self.windows]
 
 
 def _group_ids(count: int, groups: Sequence[str] | None) -> np.ndarray:
@@ -338,10 +385,13 @@ def out_of_fold_probabilities(
     certain: np.ndarray | None = None,
     groups: Sequence[str] | None = None,
     progress: Progress | None = None,
+    checkpoints: Path | None = None,
 ) -> OutOfFold:
     """K-fold cross-validation: each clip's probabilities come from the fold model that held it out; with `groups`,
-    a group's clips are held out together (`assign_folds`). They are then calibrated against the given labels, a
-    fold's clips by a map fitted on the other folds (`tagging.given_calibration`)."""
+    a group's clips are held out together (`assign_folds`). They are then calibrated against the given labels
+    (`tagging.given_calibration`). With `checkpoints` (a folder), each
+    fold's training state is kept there after every epoch, and a call that finds it goes on where the last one
+    stopped (`train_model`); the caller removes the folder once the result is safe."""
     if not 2 <= folds <= len(features):
         raise ValueError(f"folds must be between 2 and the number of clips ({len(features)}), got {folds}")
     device = _device(config)
@@ -366,6 +416,7 @@ def out_of_fold_probabilities(
             certain=None if certain is None else certain[train_index],
             groups=None if groups is None else [groups[int(i)] for i in train_index],
             progress=fold_progress,
+            checkpoint=None if checkpoints is None else checkpoints / f"fold{fold}.pt",
         )
         chunk_frames = result.model.config.chunk_frames(feature_config)
         held_out = select(features, test_index)
@@ -378,7 +429,7 @@ def out_of_fold_probabilities(
         histories.append(result.history)
         models.append(result.model)
         positive_weights.append(result.positive_weight)
-    calibrated, calibration = calibrate_out_of_fold(probabilities, labels, fold_of_clip)
+    calibrated, calibration = calibrate(probabilities, labels)
     return OutOfFold(
         calibrated, fold_of_clip, histories, models, positive_weights, calibration, probabilities, windows, starts
     )

@@ -43,9 +43,9 @@ def save_windows(
         probabilities=(np.concatenate(list(probabilities)) if counts.sum() else np.zeros((0, n_tags))).astype(
             np.float16
         ),
-        start_seconds=(
-            np.concatenate(list(start_frames)) / frames_per_second if counts.sum() else np.zeros(0)
-        ).astype(np.float32),
+        start_seconds=(np.concatenate(list(start_frames)) / frames_per_second if counts.sum() else np.zeros(0)).astype(
+            np.float32
+        ),
         window_seconds=np.float32(window_frames / frames_per_second),
     )
     return path

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from tagging.features import FeatureConfig
-from tagging.given_calibration import GivenCalibration, apply_maps
+from tagging.given_calibration import apply_maps
 from tagging.inference import Tagger, save_tagger
 from tagging.metrics import per_tag_auc
 from tagging.model import MODEL_CONFIGS, build_model
@@ -147,10 +147,10 @@ def test_re_scoring_a_clip_the_tagger_trained_on_uses_the_fold_model_that_held_i
     rescored = tagger.given_probability(features[:42], folds)
     # A known clip gets exactly its out-of-fold probability: no model that trained on it has a say …
     assert rescored[:40] == pytest.approx(oof.probabilities[:40], abs=1e-6)
-    # … and a new clip the mean of every fold model, calibrated by the map fitted on every clip.
-    calibration, tagger.calibration = tagger.calibration, GivenCalibration.identity(3, 3)
+    # … and a new clip the mean of every fold model, calibrated by the tag's map.
+    calibration, tagger.calibration = tagger.calibration, np.tile([1.0, 0.0], (3, 1))
     each = [tagger.given_probability(features[40:42], np.full(2, fold)) for fold in range(3)]
-    assert rescored[40:] == pytest.approx(apply_maps(np.mean(each, axis=0), calibration.ensemble), abs=1e-6)
+    assert rescored[40:] == pytest.approx(apply_maps(np.mean(each, axis=0), calibration), abs=1e-6)
 
 
 def test_folds_keep_the_clips_of_a_song_together() -> None:
@@ -194,6 +194,41 @@ def test_the_windows_show_where_in_a_long_clip_a_tag_is_heard(tmp_path: Path) ->
     loaded = load_clip_windows(tmp_path, 7)
     assert loaded is not None and loaded.start_seconds == pytest.approx(np.array(starts) / 62.5)
     assert loaded.probabilities == pytest.approx(windows, abs=1e-3)  # kept as float16
+
+
+def test_a_training_interrupted_mid_fold_resumes_to_the_result_of_an_uninterrupted_one(tmp_path: Path) -> None:
+    features, labels = synthetic(60)
+    config = TrainConfig(max_epochs=4, patience=10, batch_size=16)
+    whole = out_of_fold_probabilities(features, labels, FEATURES, config, folds=2)
+
+    class WorkerLost(Exception):
+        pass
+
+    def lose_the_worker(stage: str, fraction: float, message: str) -> None:
+        if message.startswith("fold 2/2, epoch 3"):
+            raise WorkerLost
+
+    with pytest.raises(WorkerLost):
+        out_of_fold_probabilities(
+            features, labels, FEATURES, config, folds=2, progress=lose_the_worker, checkpoints=tmp_path
+        )
+    assert {p.name for p in tmp_path.iterdir()} == {"fold0.pt", "fold1.pt"}
+
+    messages: list[str] = []
+    resumed = out_of_fold_probabilities(
+        features,
+        labels,
+        FEATURES,
+        config,
+        folds=2,
+        progress=lambda stage, fraction, message: messages.append(message),
+        checkpoints=tmp_path,
+    )
+    # Fold 1 had finished: nothing of it is trained again; fold 2 goes on after its last saved epoch.
+    assert "fold 1/2, resumed after epoch 4" in messages and "fold 2/2, resumed after epoch 2" in messages
+    assert not any(m.startswith("fold 1/2, epoch") or m.startswith("fold 2/2, epoch 2") for m in messages)
+    assert [len(h) for h in resumed.histories] == [len(h) for h in whole.histories] == [4, 4]
+    assert resumed.probabilities == pytest.approx(whole.probabilities, abs=1e-6)
 
 
 def test_both_model_sizes_build_and_run() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import torch
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -65,6 +67,17 @@ def wait_for(run: AuditRun, statuses: set[str], timeout: float = 180) -> tuple[A
             return run, stages
         time.sleep(0.2)
     raise AssertionError(f"run #{run.pk} still {run.status} ({run.stage}, {run.progress:.0%}) after {timeout} s")
+
+
+def finish_on_a_new_worker(run: AuditRun) -> AuditRun:
+    """Start a worker, wait for `run` to succeed on it, stop the worker."""
+    replacement = Worker()
+    try:
+        run, _ = wait_for(run, {"succeeded", "failed"})
+    finally:
+        replacement.stop()
+    assert run.status == "succeeded", run.error
+    return run
 
 
 def test_an_audit_sent_by_the_command_completes_through_the_worker(worker, dataset, capsys) -> None:
@@ -131,14 +144,28 @@ def test_a_killed_worker_loses_nothing_and_the_retry_succeeds(worker, dataset) -
 
     again = retry_run(run)
     AuditRun.objects.filter(pk=again.pk).update(params={**again.params, "epochs": 2})
-    replacement = Worker()
-    try:
-        again, _ = wait_for(again, {"succeeded", "failed"})
-    finally:
-        replacement.stop()
-    assert again.status == "succeeded", again.error
+    again = finish_on_a_new_worker(again)
     run.refresh_from_db()
     assert run.status == "failed"  # the redelivered message found the old run already decided
+
+
+def test_the_retry_of_a_run_whose_worker_died_resumes_its_training(worker, dataset) -> None:
+    run = create_run(dataset, AuditRun.Kind.RETRAIN, {"folds": 2, "epochs": 200})
+    run_task.apply_async(args=[run.pk], queue="gpu")
+    checkpoints = Path(settings.DATA_DIR, "checkpoints", str(dataset.pk))
+    wait_until(lambda: any(checkpoints.glob("*/fold0.pt")), timeout=120)
+
+    worker.kill()  # SIGKILL with a fold's epochs saved
+
+    [fold0] = checkpoints.glob("*/fold0.pt")
+    saved = torch.load(fold0, weights_only=False)["history"]
+    assert sweep(now=timezone.now() + timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT + 1))["failed"] == 1
+    run.refresh_from_db()
+    again = finish_on_a_new_worker(retry_run(run))
+    epochs = [json.loads(line) for line in (Path(again.run_dir) / "epochs.jsonl").read_text().splitlines()]
+    # The retry's first fold begins with the very epochs the lost worker trained (their timings included) …
+    assert [e for e in epochs if e["fold"] == 0][: len(saved)] == [{"fold": 0, **entry} for entry in saved]
+    assert not checkpoints.exists() or not any(checkpoints.iterdir())  # … and nothing is left to resume
 
 
 def start_redis(port: int) -> subprocess.Popen:

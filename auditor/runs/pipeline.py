@@ -7,6 +7,7 @@ Artifacts are written to a temporary folder and renamed when complete, so a cras
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -123,6 +124,7 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     matrix, features, skipped = _usable_features(dataset, feature_config, progress, min_clips=max(10, 2 * params.folds))
 
     config = params.train_config()
+    checkpoints = _checkpoint_folder(dataset, params, feature_config, matrix)
     oof = out_of_fold_probabilities(
         features,
         matrix.given,
@@ -132,6 +134,7 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
         certain=matrix.verified,
         groups=list(matrix.groups),
         progress=progress,
+        checkpoints=checkpoints,
     )
     progress("scoring", 0.0, "estimating tag rates and scoring labels")
     tagability, false_positive, rate_source = _tag_rates(dataset, matrix, oof.probabilities)
@@ -191,12 +194,29 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
             )
         else:
             summary = f"v{version.number}: macro AUC {metrics['macro']['roc_auc_given']:.3f} against the given labels"
+    shutil.rmtree(checkpoints, ignore_errors=True)  # the version is safe: nothing left to resume
     if run.kind == AuditRun.Kind.AUDIT:
         _draw_long_spectrograms(run.dataset, progress)
-    _draw_long_spectrograms(run.dataset, progress)
     if skipped:
         summary += f"; {len(skipped)} clips skipped (no features)"
     progress("done", 1.0, summary)
+
+
+def _checkpoint_folder(dataset: Dataset, params: RunParams, feature_config: FeatureConfig, matrix: LabelMatrix) -> Path:
+    """Where this training keeps its per-epoch checkpoints: named after everything that shapes it (the run's
+    parameters, the features, the clips, their labels and groups), so the retry of a run that died on the same
+    labels resumes it, and a training on anything else starts afresh. A dataset keeps only its latest folder."""
+    digest = hashlib.sha256(json.dumps([asdict(params), asdict(feature_config)], sort_keys=True).encode())
+    for array in (matrix.clip_ids, matrix.tag_ids, matrix.given, matrix.verified):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update("\x00".join(matrix.groups).encode())
+    root = Path(settings.DATA_DIR) / "checkpoints" / str(dataset.pk)
+    folder = root / digest.hexdigest()[:20]
+    if root.is_dir():
+        for other in root.iterdir():
+            if other != folder:
+                shutil.rmtree(other, ignore_errors=True)
+    return folder
 
 
 def _draw_long_spectrograms(dataset: Dataset, progress: RunProgress) -> None:
