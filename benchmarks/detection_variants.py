@@ -122,15 +122,15 @@ def main() -> None:
             features, given, features_config, train_config, folds=config["params"]["folds"], groups=groups
         )
         seconds = time.perf_counter() - started
-        rows = {"as trained": oof.uncalibrated, "calibrated": oof.probabilities}
+        rankings = {"as trained": oof.uncalibrated, "calibrated": oof.probabilities}
         if not VARIANTS[name]:  # second stages, on the default training only
             maximum = np.stack([windows.max(axis=0) for windows in oof.windows])
-            rows["windows pooled by max, calibrated"] = calibrate(maximum, given)[0]
+            rankings["windows pooled by max, calibrated"] = calibrate(maximum, given)[0]
             for with_labels in (False, True):
                 stage = co_occurrence(oof.probabilities, given, oof.fold_of_clip, with_labels=with_labels)
                 inputs = "all tags' probabilities" + (" and the other tags' given labels" if with_labels else "")
-                rows[f"co-occurrence stage on {inputs}"] = stage
-        for label, p_given in rows.items():
+                rankings[f"co-occurrence stage on {inputs}"] = stage
+        for label, p_given in rankings.items():
             figures = ranked(p_given)
             auc = macro(per_tag_auc(true, p_given)[0])
             say(

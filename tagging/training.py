@@ -187,11 +187,12 @@ def train_model(
     loss_function = nn.BCEWithLogitsLoss(reduction="none")
     targets = torch.from_numpy(labels.astype(np.float32))
     positive_weight = loss_weights(labels[training], config)
-    negative = torch.full(targets.shape, config.negative_weight)
+    verified = torch.zeros(targets.shape, dtype=torch.bool)
     if certain is not None:
-        negative[torch.from_numpy(np.asarray(certain, dtype=bool))] = 1.0
+        verified = torch.from_numpy(np.asarray(certain, dtype=bool))
+    negative = torch.where(verified, 1.0, config.negative_weight)
     weights = torch.where(targets > 0.5, torch.from_numpy(positive_weight.astype(np.float32))[None, :], negative)
-    uncertain = (targets < 0.5) & (negative < 1.0)  # given negatives no person verified
+    uncertain = (targets < 0.5) & ~verified  # given negatives no person verified
     validation_features = select(features, validation)
 
     result = TrainResult(model=model, positive_weight=positive_weight, negative_weight=config.negative_weight)
