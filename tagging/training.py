@@ -11,7 +11,7 @@ import copy
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -96,44 +96,53 @@ def _augment(batch: np.ndarray, rng: np.random.Generator, config: TrainConfig) -
     return batch
 
 
-def predict_windows(
-    model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int = 64
-) -> list[np.ndarray]:
-    """Per clip, the (windows, tags) probabilities of its half-overlapping windows in time order (`window_starts`).
-
-    Windows are batched as they are cut, so memory stays at one batch of windows whatever the number of clips.
-    """
+def _window_batches(
+    model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int
+) -> Iterator[tuple[list[int], np.ndarray]]:
+    """(the clip of each window, (windows, tags) probabilities) for every clip's half-overlapping windows, a batch at
+    a time in clip and time order: windows are batched as they are cut, so memory stays at one batch."""
     model.eval()
-    results: list[list[np.ndarray]] = [[] for _ in features]
     windows: list[np.ndarray] = []
     owners: list[int] = []
-
-    def flush() -> None:
-        batch = torch.from_numpy(np.stack(windows).astype(np.float32)).to(device)
-        with torch.inference_mode(), _autocast(device):
-            probabilities = torch.sigmoid(model(batch)).float().cpu().numpy()
-        for owner, row in zip(owners, probabilities, strict=True):
-            results[owner].append(row)
-        windows.clear()
-        owners.clear()
-
     for index, clip in enumerate(features):
         for start in window_starts(clip.shape[1], chunk_frames):
             windows.append(_chunk(clip, start, chunk_frames))
             owners.append(index)
             if len(windows) == batch_size:
-                flush()
+                yield owners, _probabilities(model, windows, device)
+                windows, owners = [], []
     if windows:
-        flush()
+        yield owners, _probabilities(model, windows, device)
+
+
+def _probabilities(model: ShortChunkCNN, windows: list[np.ndarray], device: torch.device) -> np.ndarray:
+    batch = torch.from_numpy(np.stack(windows).astype(np.float32)).to(device)
+    with torch.inference_mode(), _autocast(device):
+        return torch.sigmoid(model(batch)).float().cpu().numpy()
+
+
+def predict_windows(
+    model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int = 64
+) -> list[np.ndarray]:
+    """Per clip, the (windows, tags) probabilities of its half-overlapping windows in time order (`window_starts`)."""
+    results: list[list[np.ndarray]] = [[] for _ in features]
+    for owners, probabilities in _window_batches(model, features, chunk_frames, device, batch_size):
+        for owner, row in zip(owners, probabilities, strict=True):
+            results[owner].append(row)
     return [np.stack(rows) for rows in results]
 
 
 def predict_probabilities(
     model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int = 64
 ) -> np.ndarray:
-    """(clips, tags) probabilities, each the mean over the clip's half-overlapping windows."""
-    per_clip = predict_windows(model, features, chunk_frames, device, batch_size)
-    return np.stack([windows.mean(axis=0) for windows in per_clip]) if per_clip else np.zeros((0, model.n_tags))
+    """(clips, tags) probabilities, each the mean over the clip's half-overlapping windows; memory stays at one
+    batch of windows plus the result, whatever the number of clips."""
+    totals = np.zeros((len(features), model.n_tags))
+    counts = np.zeros(len(features))
+    for owners, probabilities in _window_batches(model, features, chunk_frames, device, batch_size):
+        np.add.at(totals, owners, probabilities)
+        np.add.at(counts, owners, 1)
+    return totals / np.maximum(counts, 1)[:, None]
 
 
 def _autocast(device: torch.device):
