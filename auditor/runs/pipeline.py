@@ -34,7 +34,7 @@ from auditor.runs.lifecycle import RunParams, RunRefused, heartbeat
 from auditor.runs.models import AuditRun, ModelVersion
 from auditor.runs.progress import RunCancelled, RunProgress
 from auditor.runs.versions import ModelScores, record_version
-from tagging.configs import TrainConfig
+from tagging.configs import MODEL_CONFIGS, TrainConfig
 from tagging.features import FeatureCache, FeatureConfig, extract_features
 from tagging.inference import Tagger, save_tagger
 from tagging.metrics import macro, per_tag_auc
@@ -124,7 +124,7 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     matrix, features, skipped = _usable_features(dataset, feature_config, progress, min_clips=max(10, 2 * params.folds))
 
     config = params.train_config()
-    checkpoints = _checkpoint_folder(dataset, params, feature_config, matrix)
+    checkpoints = _checkpoint_folder(dataset, params, feature_config, config, matrix)
     oof = out_of_fold_probabilities(
         features,
         matrix.given,
@@ -202,11 +202,15 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     progress("done", 1.0, summary)
 
 
-def _checkpoint_folder(dataset: Dataset, params: RunParams, feature_config: FeatureConfig, matrix: LabelMatrix) -> Path:
+def _checkpoint_folder(
+    dataset: Dataset, params: RunParams, feature_config: FeatureConfig, config: TrainConfig, matrix: LabelMatrix
+) -> Path:
     """Where this training keeps its per-epoch checkpoints: named after everything that shapes it (the run's
-    parameters, the features, the clips, their labels and groups), so the retry of a run that died on the same
-    labels resumes it, and a training on anything else starts afresh. A dataset keeps only its latest folder."""
-    digest = hashlib.sha256(json.dumps([asdict(params), asdict(feature_config)], sort_keys=True).encode())
+    parameters, the feature and training settings with the model's architecture, the clips, their labels and
+    groups), so the retry of a run that died on the same labels resumes it, and a training on anything else (an
+    upgrade that changed a default included) starts afresh. A dataset keeps only its latest folder."""
+    shaping = [asdict(params), asdict(feature_config), asdict(config), asdict(MODEL_CONFIGS[config.model])]
+    digest = hashlib.sha256(json.dumps(shaping, sort_keys=True).encode())
     for array in (matrix.clip_ids, matrix.tag_ids, matrix.given, matrix.verified):
         digest.update(np.ascontiguousarray(array).tobytes())
     digest.update("\x00".join(matrix.groups).encode())
