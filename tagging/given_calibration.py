@@ -20,8 +20,8 @@ PRIOR_WEIGHT = 2.0
 # A tag's own map is fitted only when it has at least this many given positives and negatives among the fitting
 # clips; any other takes the shared map: two numbers fitted to a few dozen labels move scores more than they correct.
 MIN_LABELS = 50
-# A slope stays at least this: a map never reverses a tag's ranking (a fold whose model looks anti-informative on
-# the others is noise at that size, not a signal to turn around) nor flattens it into ties.
+# A slope stays at least this: a map never reverses a tag's ranking (a model that looks anti-informative on a tag
+# is noise at that size, not a signal to turn around) nor flattens it into ties.
 MIN_SLOPE = 0.05
 _NEWTON_STEPS = 30
 
@@ -76,7 +76,7 @@ def fit_maps(probabilities: np.ndarray, given: np.ndarray) -> np.ndarray:
 
 
 def apply_maps(probabilities: np.ndarray, maps: np.ndarray) -> np.ndarray:
-    """P(given) from the model's output, by a (tags, 2) map per tag (or a (clips, tags, 2) map per clip)."""
+    """P(given) from the model's output, by a (tags, 2) map per tag."""
     x = log_odds(probabilities)
     return 1.0 / (1.0 + np.exp(-(maps[..., 0] * x + maps[..., 1])))
 

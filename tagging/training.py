@@ -98,21 +98,24 @@ def _augment(batch: np.ndarray, rng: np.random.Generator, config: TrainConfig) -
 
 def _window_batches(
     model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int
-) -> Iterator[tuple[list[int], np.ndarray]]:
-    """(the clip of each window, (windows, tags) probabilities) for every clip's half-overlapping windows, a batch at
-    a time in clip and time order: windows are batched as they are cut, so memory stays at one batch."""
+) -> Iterator[tuple[list[int], list[int], np.ndarray]]:
+    """(the clip of each window, its first frame, (windows, tags) probabilities) for every clip's half-overlapping
+    windows, a batch at a time in clip and time order: windows are batched as they are cut, so memory stays at one
+    batch."""
     model.eval()
     windows: list[np.ndarray] = []
     owners: list[int] = []
+    starts: list[int] = []
     for index, clip in enumerate(features):
         for start in window_starts(clip.shape[1], chunk_frames):
             windows.append(_chunk(clip, start, chunk_frames))
             owners.append(index)
+            starts.append(start)
             if len(windows) == batch_size:
-                yield owners, _probabilities(model, windows, device)
-                windows, owners = [], []
+                yield owners, starts, _probabilities(model, windows, device)
+                windows, owners, starts = [], [], []
     if windows:
-        yield owners, _probabilities(model, windows, device)
+        yield owners, starts, _probabilities(model, windows, device)
 
 
 def _probabilities(model: ShortChunkCNN, windows: list[np.ndarray], device: torch.device) -> np.ndarray:
@@ -123,13 +126,16 @@ def _probabilities(model: ShortChunkCNN, windows: list[np.ndarray], device: torc
 
 def predict_windows(
     model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int = 64
-) -> list[np.ndarray]:
-    """Per clip, the (windows, tags) probabilities of its half-overlapping windows in time order (`window_starts`)."""
-    results: list[list[np.ndarray]] = [[] for _ in features]
-    for owners, probabilities in _window_batches(model, features, chunk_frames, device, batch_size):
-        for owner, row in zip(owners, probabilities, strict=True):
-            results[owner].append(row)
-    return [np.stack(rows) for rows in results]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per clip, the (windows, tags) probabilities of its half-overlapping windows in time order, and the first frame
+    of each window (`window_starts`)."""
+    rows: list[list[np.ndarray]] = [[] for _ in features]
+    firsts: list[list[int]] = [[] for _ in features]
+    for owners, starts, probabilities in _window_batches(model, features, chunk_frames, device, batch_size):
+        for owner, start, row in zip(owners, starts, probabilities, strict=True):
+            rows[owner].append(row)
+            firsts[owner].append(start)
+    return [np.stack(r) for r in rows], [np.array(f, dtype=np.int64) for f in firsts]
 
 
 def predict_probabilities(
@@ -139,7 +145,7 @@ def predict_probabilities(
     batch of windows plus the result, whatever the number of clips."""
     totals = np.zeros((len(features), model.n_tags))
     counts = np.zeros(len(features))
-    for owners, probabilities in _window_batches(model, features, chunk_frames, device, batch_size):
+    for owners, _, probabilities in _window_batches(model, features, chunk_frames, device, batch_size):
         np.add.at(totals, owners, probabilities)
         np.add.at(counts, owners, 1)
     return totals / np.maximum(counts, 1)[:, None]
@@ -399,9 +405,9 @@ def out_of_fold_probabilities(
 ) -> OutOfFold:
     """K-fold cross-validation: each clip's probabilities come from the fold model that held it out; with `groups`,
     a group's clips are held out together (`assign_folds`). They are then calibrated against the given labels
-    (`tagging.given_calibration`). With `checkpoints` (a folder), each
-    fold's training state is kept there after every epoch, and a call that finds it goes on where the last one
-    stopped (`train_model`); the caller removes the folder once the result is safe."""
+    (`tagging.given_calibration`). With `checkpoints` (a folder), each fold's training state is kept there after
+    every epoch, and a call that finds it goes on where the last one stopped (`train_model`); the caller removes
+    the folder once the result is safe."""
     if not 2 <= folds <= len(features):
         raise ValueError(f"folds must be between 2 and the number of clips ({len(features)}), got {folds}")
     device = _device(config)
@@ -429,13 +435,12 @@ def out_of_fold_probabilities(
             checkpoint=None if checkpoints is None else checkpoints / f"fold{fold}.pt",
         )
         chunk_frames = result.model.config.chunk_frames(feature_config)
-        held_out = select(features, test_index)
-        raw_windows = predict_windows(result.model, held_out, chunk_frames, device)
+        raw_windows, first_frames = predict_windows(result.model, select(features, test_index), chunk_frames, device)
         raw = np.stack([clip_windows.mean(axis=0) for clip_windows in raw_windows])
         probabilities[test_index] = undo_loss_weighting(raw, result.positive_weight, result.negative_weight)
-        for position, (i, clip_windows) in enumerate(zip(test_index, raw_windows, strict=True)):
+        for i, clip_windows, clip_starts in zip(test_index, raw_windows, first_frames, strict=True):
             windows[i] = undo_loss_weighting(clip_windows, result.positive_weight, result.negative_weight)
-            starts[i] = np.array(window_starts(held_out[position].shape[1], chunk_frames), dtype=np.int64)
+            starts[i] = clip_starts
         histories.append(result.history)
         models.append(result.model)
         positive_weights.append(result.positive_weight)

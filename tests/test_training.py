@@ -182,9 +182,9 @@ def test_the_windows_show_where_in_a_long_clip_a_tag_is_heard(tmp_path: Path) ->
     rng = np.random.default_rng(4)
     long_clip = rng.random((32, 4 * chunk)).astype(np.float32) * 0.5
     long_clip[24:30, 3 * chunk :] += 1.5  # tag 0's band, in the last quarter only
-    windows = predict_windows(result.model, [long_clip], chunk, torch.device("cpu"))[0]
+    [windows], [first_frames] = predict_windows(result.model, [long_clip], chunk, torch.device("cpu"))
     starts = window_starts(long_clip.shape[1], chunk)
-    assert windows.shape == (len(starts), 3)
+    assert windows.shape == (len(starts), 3) and first_frames.tolist() == starts
     # Heard at the end, not at the start: the strongest window is one of the two that hold the band.
     assert windows[-1, 0] > windows[0, 0] + 0.1 and np.argmax(windows[:, 0]) >= len(starts) - 2
     clip_level = predict_probabilities(result.model, [long_clip], chunk, torch.device("cpu"))[0]
