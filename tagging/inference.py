@@ -14,8 +14,9 @@ import numpy as np
 from tagging.features import FeatureConfig
 from tagging.given_calibration import apply_maps
 from tagging.model import ShortChunkCNN, load_model, resolve_device, save_model
+from tagging.prediction import predict_probabilities
 from tagging.scoring import presence_probability
-from tagging.training import predict_probabilities, undo_loss_weighting
+from tagging.training import undo_loss_weighting
 
 
 def save_tagger(

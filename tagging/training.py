@@ -11,7 +11,7 @@ import copy
 import math
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from tagging.features import FeatureConfig, select
 from tagging.given_calibration import apply_maps, calibrate
 from tagging.metrics import macro_roc_auc
 from tagging.model import ShortChunkCNN, build_model, resolve_device
+from tagging.prediction import autocast, chunk, predict_probabilities, predict_windows
 
 # Epochs over which large-loss rejection rises from nothing to `TrainConfig.negative_rejection`: the model first
 # learns what every tag sounds like, then stops being pushed away from the missed tags it hears.
@@ -64,24 +65,6 @@ def undo_loss_weighting(probabilities: np.ndarray, positive_weight: np.ndarray, 
     return negative_weight * q / (a * (1.0 - q) + negative_weight * q)
 
 
-def _chunk(features: np.ndarray, start: int, frames: int) -> np.ndarray:
-    piece = features[:, start : start + frames]
-    if piece.shape[1] < frames:  # a clip shorter than the window: pad with silence (0 after log1p)
-        piece = np.pad(piece, ((0, 0), (0, frames - piece.shape[1])))
-    return piece
-
-
-def window_starts(length: int, frames: int) -> list[int]:
-    """The first frame of each of a clip's windows: half-overlapping, covering the clip, the last one flush with its
-    end."""
-    if length <= frames:
-        return [0]
-    starts = list(range(0, length - frames + 1, max(1, frames // 2)))
-    if starts[-1] != length - frames:
-        starts.append(length - frames)
-    return starts
-
-
 def _augment(batch: np.ndarray, rng: np.random.Generator, config: TrainConfig) -> np.ndarray:
     """SpecAugment-style: one frequency band and one time span masked per example."""
     n_mels, frames = batch.shape[1:]
@@ -94,67 +77,6 @@ def _augment(batch: np.ndarray, rng: np.random.Generator, config: TrainConfig) -
         start = int(rng.integers(0, max(1, frames - span)))
         example[:, start : start + span] = 0.0
     return batch
-
-
-def _window_batches(
-    model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int
-) -> Iterator[tuple[list[int], list[int], np.ndarray]]:
-    """(the clip of each window, its first frame, (windows, tags) probabilities) for every clip's half-overlapping
-    windows, a batch at a time in clip and time order: windows are batched as they are cut, so memory stays at one
-    batch."""
-    model.eval()
-    windows: list[np.ndarray] = []
-    owners: list[int] = []
-    starts: list[int] = []
-    for index, clip in enumerate(features):
-        for start in window_starts(clip.shape[1], chunk_frames):
-            windows.append(_chunk(clip, start, chunk_frames))
-            owners.append(index)
-            starts.append(start)
-            if len(windows) == batch_size:
-                yield owners, starts, _probabilities(model, windows, device)
-                windows, owners, starts = [], [], []
-    if windows:
-        yield owners, starts, _probabilities(model, windows, device)
-
-
-def _probabilities(model: ShortChunkCNN, windows: list[np.ndarray], device: torch.device) -> np.ndarray:
-    batch = torch.from_numpy(np.stack(windows).astype(np.float32)).to(device)
-    with torch.inference_mode(), _autocast(device):
-        return torch.sigmoid(model(batch)).float().cpu().numpy()
-
-
-def predict_windows(
-    model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int = 64
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per clip, the (windows, tags) probabilities of its half-overlapping windows in time order, and the first frame
-    of each window (`window_starts`)."""
-    rows: list[list[np.ndarray]] = [[] for _ in features]
-    firsts: list[list[int]] = [[] for _ in features]
-    for owners, starts, probabilities in _window_batches(model, features, chunk_frames, device, batch_size):
-        for owner, start, row in zip(owners, starts, probabilities, strict=True):
-            rows[owner].append(row)
-            firsts[owner].append(start)
-    return [np.stack(r) for r in rows], [np.array(f, dtype=np.int64) for f in firsts]
-
-
-def predict_probabilities(
-    model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int = 64
-) -> np.ndarray:
-    """(clips, tags) probabilities, each the mean over the clip's half-overlapping windows; memory stays at one
-    batch of windows plus the result, whatever the number of clips."""
-    totals = np.zeros((len(features), model.n_tags))
-    counts = np.zeros(len(features))
-    for owners, _, probabilities in _window_batches(model, features, chunk_frames, device, batch_size):
-        np.add.at(totals, owners, probabilities)
-        np.add.at(counts, owners, 1)
-    return totals / np.maximum(counts, 1)[:, None]
-
-
-def _autocast(device: torch.device):
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return torch.autocast("cpu", enabled=False)
 
 
 def train_model(
@@ -245,10 +167,10 @@ def train_model(
             for i in indices:
                 clip = features[i]
                 start = int(rng.integers(0, max(1, clip.shape[1] - chunk_frames + 1)))
-                crops.append(_chunk(clip, start, chunk_frames).astype(np.float32))
+                crops.append(chunk(clip, start, chunk_frames).astype(np.float32))
             batch = torch.from_numpy(_augment(np.stack(crops), rng, config)).to(device)
             batch_targets, batch_weights = targets[indices].to(device), weights[indices].to(device)
-            with _autocast(device):
+            with autocast(device):
                 logits = model(batch)
             element_loss = loss_function(logits.float(), batch_targets)
             if rejection > 0:

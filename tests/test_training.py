@@ -11,15 +11,13 @@ from tagging.given_calibration import apply_maps
 from tagging.inference import Tagger, save_tagger
 from tagging.metrics import per_tag_auc
 from tagging.model import MODEL_CONFIGS, build_model
+from tagging.prediction import predict_probabilities, predict_windows, window_starts
 from tagging.training import (
     TrainConfig,
     assign_folds,
     out_of_fold_probabilities,
-    predict_probabilities,
-    predict_windows,
     train_model,
     undo_loss_weighting,
-    window_starts,
 )
 from tagging.windows import load_clip_windows, save_windows
 

@@ -1,0 +1,92 @@
+"""Running a trained model over whole clips: each clip is cut into half-overlapping windows of the model's input
+length, batched as they are cut, and scored window by window; a clip's probability is the mean of its windows'.
+Shared by training (validation, out-of-fold scores) and inference."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from tagging.model import ShortChunkCNN
+
+
+def chunk(features: np.ndarray, start: int, frames: int) -> np.ndarray:
+    """`frames` frames of a clip from `start`, padded with silence past its end."""
+    piece = features[:, start : start + frames]
+    if piece.shape[1] < frames:  # a clip shorter than the window: pad with silence (0 after log1p)
+        piece = np.pad(piece, ((0, 0), (0, frames - piece.shape[1])))
+    return piece
+
+
+def window_starts(length: int, frames: int) -> list[int]:
+    """The first frame of each of a clip's windows: half-overlapping, covering the clip, the last one flush with its
+    end."""
+    if length <= frames:
+        return [0]
+    starts = list(range(0, length - frames + 1, max(1, frames // 2)))
+    if starts[-1] != length - frames:
+        starts.append(length - frames)
+    return starts
+
+
+def _window_batches(
+    model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int
+) -> Iterator[tuple[list[int], list[int], np.ndarray]]:
+    """(the clip of each window, its first frame, (windows, tags) probabilities) for every clip's half-overlapping
+    windows, a batch at a time in clip and time order: windows are batched as they are cut, so memory stays at one
+    batch."""
+    model.eval()
+    windows: list[np.ndarray] = []
+    owners: list[int] = []
+    starts: list[int] = []
+    for index, clip in enumerate(features):
+        for start in window_starts(clip.shape[1], chunk_frames):
+            windows.append(chunk(clip, start, chunk_frames))
+            owners.append(index)
+            starts.append(start)
+            if len(windows) == batch_size:
+                yield owners, starts, _probabilities(model, windows, device)
+                windows, owners, starts = [], [], []
+    if windows:
+        yield owners, starts, _probabilities(model, windows, device)
+
+
+def _probabilities(model: ShortChunkCNN, windows: list[np.ndarray], device: torch.device) -> np.ndarray:
+    batch = torch.from_numpy(np.stack(windows).astype(np.float32)).to(device)
+    with torch.inference_mode(), autocast(device):
+        return torch.sigmoid(model(batch)).float().cpu().numpy()
+
+
+def predict_windows(
+    model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int = 64
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per clip, the (windows, tags) probabilities of its half-overlapping windows in time order, and the first frame
+    of each window (`window_starts`)."""
+    rows: list[list[np.ndarray]] = [[] for _ in features]
+    firsts: list[list[int]] = [[] for _ in features]
+    for owners, starts, probabilities in _window_batches(model, features, chunk_frames, device, batch_size):
+        for owner, start, row in zip(owners, starts, probabilities, strict=True):
+            rows[owner].append(row)
+            firsts[owner].append(start)
+    return [np.stack(r) for r in rows], [np.array(f, dtype=np.int64) for f in firsts]
+
+
+def predict_probabilities(
+    model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int = 64
+) -> np.ndarray:
+    """(clips, tags) probabilities, each the mean over the clip's half-overlapping windows; memory stays at one
+    batch of windows plus the result, whatever the number of clips."""
+    totals = np.zeros((len(features), model.n_tags))
+    counts = np.zeros(len(features))
+    for owners, _, probabilities in _window_batches(model, features, chunk_frames, device, batch_size):
+        np.add.at(totals, owners, probabilities)
+        np.add.at(counts, owners, 1)
+    return totals / np.maximum(counts, 1)[:, None]
+
+
+def autocast(device: torch.device):
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
