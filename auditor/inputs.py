@@ -19,7 +19,8 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
+
+from auditor.error_pages import refusal_page, server_error_page
 
 API_PREFIX = "/api/"
 MAX_ID = 2**63 - 1  # the largest value of a BigAutoField (PostgreSQL bigint, SQLite integer)
@@ -155,22 +156,27 @@ def query_int(
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
         return JsonResponse({"error": f"bad request: {exception}" if str(exception) else "bad request"}, status=400)
-    return defaults.bad_request(request, exception)
+    # The exception's text is not shown: it can quote settings (DisallowedHost names ALLOWED_HOSTS).
+    return refusal_page(request, "400.html", 400, "Bad request: this address or form could not be read.")
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
         return JsonResponse({"error": str(exception) or "not allowed"}, status=403)
-    return defaults.permission_denied(request, exception)
+    reason = str(exception) or "Your account may not open this page."
+    return refusal_page(request, "403.html", 403, f"Forbidden: {reason}", reason=reason)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
         return JsonResponse({"error": f"no such address: {request.path}"}, status=404)
-    return defaults.page_not_found(request, exception)
+    # A view's Http404 says what is missing ("no such item in your queue"); an unknown address carries the URL
+    # patterns tried, which are not shown.
+    message = exception.args[0] if exception.args and isinstance(exception.args[0], str) else ""
+    return refusal_page(request, "404.html", 404, f"Not found: {request.path}", reason=message)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if is_api(request):
         return JsonResponse({"error": "the server failed; the error was logged"}, status=500)
-    return defaults.server_error(request)
+    return server_error_page()

@@ -244,9 +244,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Django logs every 403 with a traceback; a refusal is the site working, so it is one line (5xx keep theirs).
+    "filters": {"refusal_in_one_line": {"()": "auditor.error_pages.RefusalInOneLine"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # django-axes logs every successful login at INFO; lockouts are warnings.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # django-axes logs every successful login at INFO; lockouts are warnings.
+        "axes": {"level": "WARNING"},
+        "django.request": {"filters": ["refusal_in_one_line"]},
+    },
 }
 
 # Celery: JSON only; Redis broker from REDIS_URL. Training and scoring go to the `gpu` queue, whose

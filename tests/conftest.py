@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +65,7 @@ def row_counts() -> Callable[[], dict[str, int]]:
     return counts
 
 
-def _client_for(username: str, role: str) -> Client:
+def client_for(username: str, role: str) -> Client:
     user, password = create_or_reset_user(username, role=role)
     client = Client()
     assert client.login(request=HttpRequest(), username=user.username, password=password)
@@ -74,12 +74,12 @@ def _client_for(username: str, role: str) -> Client:
 
 @pytest.fixture
 def admin_client(db) -> Client:  # noqa: ARG001 - needs the database
-    return _client_for("alice-admin", ADMIN_GROUP)
+    return client_for("alice-admin", ADMIN_GROUP)
 
 
 @pytest.fixture
 def annotator_client(db) -> Client:  # noqa: ARG001
-    return _client_for("bob-annotator", ANNOTATOR_GROUP)
+    return client_for("bob-annotator", ANNOTATOR_GROUP)
 
 
 @pytest.fixture
@@ -124,3 +124,12 @@ def _fresh_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def browser() -> Iterator:
+    """Debian's headless Chromium through Playwright, for one test (tests/browser.py)."""
+    from tests.browser import chromium
+
+    with chromium() as browser:
+        yield browser

@@ -13,6 +13,18 @@ class DatasetAdmin(admin.ModelAdmin):
     list_editable = ["reveal_label"]
     search_fields = ["name"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Dataset | None = None) -> list[str]:
+        if obj is None:
+            return []
+        # Open calibration items must follow a new number of answers, which the dataset page does and this form
+        # cannot (that code belongs to the review queue).
+        fields = ["calibration_overlap"]
+        if not request.user.is_superuser:
+            # The admin role: the audio root decides which server folder is read (the import form allows only
+            # IMPORT_ROOTS), and schedules and addresses name the dataset.
+            fields += ["name", "audio_root"]
+        return fields
+
 
 @admin.register(Clip)
 class ClipAdmin(admin.ModelAdmin):
