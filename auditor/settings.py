@@ -280,6 +280,8 @@ FEATURE_CHUNK_SIZE = env_int("FEATURE_CHUNK_SIZE", 256, minimum=1)
 FEATURE_FANOUT_PATIENCE = env_int("FEATURE_FANOUT_PATIENCE", 120, minimum=1)
 # An annotator's claim on a review item lasts this long unless the open page renews it.
 REVIEW_LEASE_SECONDS = env_int("REVIEW_LEASE_SECONDS", 600, minimum=10)
+# How often a review page with nothing to show asks for new questions (and an audit's progress).
+REVIEW_EMPTY_POLL_SECONDS = env_int("REVIEW_EMPTY_POLL_SECONDS", 15, minimum=1)
 # The per-tag health page marks a tag whose AUC against verified labels fell by more than this since the
 # previous model version, and a tagability estimate whose 95% interval is wider than this.
 HEALTH_AUC_DROP_MARGIN = env_float("HEALTH_AUC_DROP_MARGIN", 0.02, minimum=0.0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,13 +11,13 @@ from django.db import connection
 from auditor.accounts.roles import ADMIN_GROUP, ANNOTATOR_GROUP, create_or_reset_user
 from auditor.queue.models import ReviewItem
 from auditor.runs.models import AuditRun
-from tests.test_review_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.browser import ARTIFACTS, log_in, needs_chromium
 from tests.workers import Worker
 from worker.celery import app
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"),
+    needs_chromium,
 ]
 
 
@@ -31,27 +30,6 @@ def workers() -> Iterator[None]:
     for worker in started:
         worker.stop()
     connection.close()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's event loop shares the test's thread
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-
-
-def log_in(browser, url: str, username: str, password: str):
-    page = browser.new_context(viewport={"width": 1360, "height": 1000}).new_page()
-    page.goto(f"{url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    return page
 
 
 def test_an_admin_imports_audits_reprioritises_checks_health_and_exports(

@@ -15,11 +15,18 @@ from auditor.accounts.roles import AuthenticatedRequest, admin_required
 from auditor.console.run_forms import RetrainPolicyForm, StartRunForm
 from auditor.datasets.forms import form_problems
 from auditor.datasets.models import Dataset
+from auditor.durations import human_duration
 from auditor.runs.lifecycle import RunRefused, cancel_run, queue_run, retrain_threshold, retry_run
-from auditor.runs.models import AuditRun
+from auditor.runs.models import AuditRun, ModelVersion
 from auditor.runs.schedules import RetrainSchedule, retrain_schedule, set_retrain_schedule
 
 LOG_LINES = 200
+EPOCH_FIELDS = {"train_loss": "training loss", "validation_auc": "validation ROC-AUC"}  # as the log shows them
+KIND_NAMES: dict[str, str] = {
+    AuditRun.Kind.AUDIT: "Audit",
+    AuditRun.Kind.RETRAIN: "Retraining",
+    AuditRun.Kind.RESCORE: "Re-scoring",
+}
 
 
 def progress_payload(run: AuditRun) -> dict:
@@ -31,6 +38,9 @@ def progress_payload(run: AuditRun) -> dict:
         "message": run.message,
         "seconds": run.seconds,
         "eta_seconds": run.eta_seconds,
+        # As the page shows them: progress.js draws these, so the live bar and the page cannot differ.
+        "elapsed": human_duration(run.seconds),
+        "eta": human_duration(run.eta_seconds),
         "error": run.error.splitlines()[0] if run.error else "",
         "in_progress": run.in_progress,
     }
@@ -104,12 +114,12 @@ def retrain_policy(request: AuthenticatedRequest, name: str) -> HttpResponse:
 @admin_required
 def run_detail(request: AuthenticatedRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(
-        AuditRun.objects.select_related("dataset", "requested_by", "cancel_requested_by"), pk=run_id
+        AuditRun.objects.select_related("dataset", "requested_by", "cancel_requested_by", "model_version"), pk=run_id
     )
     return render(
         request,
         "console/run.html",
-        {"run": run, "log": _epoch_log(run), "params": run.params, "progress": progress_payload(run)},
+        {"run": run, "headline": run_headline(run), "log": _epoch_log(run), "params": run.params},
     )
 
 
@@ -148,6 +158,36 @@ def run_cancel(request: AuthenticatedRequest, run_id: int) -> HttpResponse:
     return redirect("run-detail", run_id=run.pk)
 
 
+def run_headline(run: AuditRun) -> str:
+    """What came of a finished run, in one sentence; "" while it is in progress (its bar says that)."""
+    if run.in_progress:
+        return ""
+    kind = KIND_NAMES.get(run.kind, run.kind)
+    if run.status == AuditRun.Status.FAILED:
+        first_line = run.error.splitlines()[0] if run.error else "no error was recorded"
+        return f"{kind} failed: {first_line}"
+    version = _model_version(run)
+    if version is None:
+        return f"{kind} finished."
+    promotion = version.metrics.get("promotion") or {}
+    reason = promotion.get("reason", "")
+    because = f": {reason}" if reason else "."
+    if version.active:
+        return f"{kind} finished — the new model v{version.number} is active{because}"
+    if promotion.get("promoted") is False:
+        return f"{kind} finished — the new model v{version.number} was kept inactive{because}"
+    return (
+        f"{kind} finished — the new model v{version.number} became active, and a later version has replaced it since."
+    )
+
+
+def _model_version(run: AuditRun) -> ModelVersion | None:
+    try:
+        return run.model_version
+    except ModelVersion.DoesNotExist:  # a re-score, or a run that failed before its model was saved
+        return None
+
+
 def _epoch_log(run: AuditRun) -> list[str]:
     """The run's per-epoch training log (written when the run completes), as short lines."""
     if not run.run_dir:
@@ -157,9 +197,20 @@ def _epoch_log(run: AuditRun) -> list[str]:
         entries = [json.loads(line) for line in path.read_text().splitlines()[-LOG_LINES:]]
     except (OSError, ValueError):
         return []
-    return [
-        ", ".join(
-            f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}" for key, value in entry.items()
-        )
-        for entry in entries
-    ]
+    folds = run.params.get("folds", "?")  # every run's params name its folds (create_run stores them all)
+    return [_epoch_line(entry, folds) for entry in entries if isinstance(entry, dict)]
+
+
+def _epoch_line(entry: dict, folds: int | str) -> str:
+    parts = []
+    for key, value in entry.items():
+        if key == "fold" and isinstance(value, int):
+            # Stored counting from 0, as `fold` in scores.npz and the checkpoints' names; a person counts from 1,
+            # as the run's progress message does ("fold 1/3").
+            parts.append(f"fold {value + 1}/{folds}")
+        elif key == "seconds" and isinstance(value, int | float):
+            parts.append(f"{value:.1f} s" if value < 60 else human_duration(value))
+        else:
+            name = EPOCH_FIELDS.get(key, key.replace("_", " "))
+            parts.append(f"{name} {value:.4g}" if isinstance(value, float) else f"{name} {value}")
+    return " · ".join(parts)

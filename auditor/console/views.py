@@ -9,29 +9,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from auditor.accounts.roles import AuthenticatedRequest, admin_required
 from auditor.console.forms import TagPriorityFormSet
-from auditor.console.health_report import health_report
+from auditor.console.health_report import COLUMNS, health_report
 from auditor.datasets.forms import ReviewSettingsForm
 from auditor.datasets.models import Dataset
 from auditor.datasets.queries import tag_table
 from auditor.queue.filling import open_items_by_kind, reprioritise
 from auditor.runs.models import AuditRun, ModelVersion
 from tagging.calibration import MIN_ANSWERS_PER_STRATUM
-
-COLUMNS = [  # (sort key, heading) of the health table
-    ("tag", "Tag"),
-    ("weight", "Weight"),
-    ("given_positives", "Given +"),
-    ("noise_estimate", "Noise (cleanlab)"),
-    ("tagability", "Tagability [95%]"),
-    ("false_positive_rate", "False +"),
-    ("calibration_reviews", "Reviews"),
-    ("auc_given", "ROC-AUC given"),
-    ("auc_verified", "ROC-AUC verified"),
-    ("pr_auc_given", "PR-AUC given"),
-    ("pr_auc_verified", "PR-AUC verified"),
-    ("auc_given_change", "Δ given"),
-    ("auc_verified_change", "Δ verified"),
-]
 
 
 @admin_required

@@ -71,11 +71,33 @@ def tally(user: User) -> dict:
     }
 
 
-def history(user: User, *, limit: int = 50, before_id: int | None = None) -> list[dict]:
-    """This person's latest reviews, newest first."""
+def history(
+    user: User,
+    *,
+    limit: int = 50,
+    before_id: int | None = None,
+    after_id: int | None = None,
+    dataset: str = "",
+    tag: str = "",
+    decision: str = "",
+) -> list[dict]:
+    """This person's reviews, newest first: the latest `limit` (older than review `before_id` when given), or with
+    `after_id` the `limit` just newer than that review (a page back towards the latest). A non-empty `dataset`,
+    `tag` (names) or `decision` keeps only the reviews that match it."""
     reviews = Review.objects.filter(user=user).select_related("item__clip", "item__tag", "item__dataset")
+    if dataset:
+        reviews = reviews.filter(item__dataset__name=dataset)
+    if tag:
+        reviews = reviews.filter(item__tag__name=tag)
+    if decision:
+        reviews = reviews.filter(decision=decision)
     if before_id is not None:
         reviews = reviews.filter(pk__lt=before_id)
+    if after_id is not None:
+        # The oldest `limit` of the newer ones are the page right after `after_id`; shown newest first like the rest.
+        chosen = list(reviews.filter(pk__gt=after_id).order_by("id")[:limit])[::-1]
+    else:
+        chosen = list(reviews.order_by("-id")[:limit])
     return [
         {
             "review_id": review.pk,
@@ -88,5 +110,5 @@ def history(user: User, *, limit: int = 50, before_id: int | None = None) -> lis
             "item_status": review.item.status,
             "resolution": review.item.resolution,
         }
-        for review in reviews.order_by("-id")[:limit]
+        for review in chosen
     ]

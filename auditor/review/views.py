@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_safe
@@ -9,10 +11,12 @@ from django.views.decorators.http import require_GET, require_safe
 from auditor.accounts.roles import AuthenticatedRequest, annotator_required, is_admin
 from auditor.datasets.models import Dataset
 from auditor.datasets.spectrograms import drawn_in_request, spectrogram_file
+from auditor.inputs import BadInput
 from auditor.queue.claims import claim_next
 from auditor.queue.models import Lease, Review, ReviewItem
 from auditor.review.media import audio_response
-from auditor.review.queries import history, item_payload, tally
+from auditor.review.my_reviews import reviews_page
+from auditor.review.queries import item_payload, tally
 from tagging.features import FeatureError
 
 
@@ -26,14 +30,24 @@ def review_page(request: AuthenticatedRequest) -> HttpResponse:
     # Without `exclude` a held item comes back first, so a reload (or a second tab) shows the same question.
     item = claim_next(request.user, dataset_id=dataset.pk if dataset else None)
     payload = item_payload(item) if item else None
-    context = {"item": payload, "dataset": dataset, "tally": tally(request.user)}
+    context = {
+        "item": payload,
+        "dataset": dataset,
+        "tally": tally(request.user),
+        "poll_seconds": settings.REVIEW_EMPTY_POLL_SECONDS,
+    }
     return render(request, "review/page.html", context)
 
 
 @require_GET
 @annotator_required
 def history_page(request: AuthenticatedRequest) -> HttpResponse:
-    return render(request, "review/history.html", {"reviews": history(request.user, limit=200)})
+    """This person's own reviews, a page at a time, filtered by dataset, tag and answer (auditor.review.my_reviews)."""
+    try:
+        page = reviews_page(request, request.user)
+    except BadInput as exc:  # a cursor nobody types: the site's 400 page
+        raise BadRequest(str(exc)) from None
+    return render(request, "review/history.html", {"page": page})
 
 
 def _item_for_media(request: AuthenticatedRequest, item_id: int) -> ReviewItem:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
+from auditor.durations import human_duration
 from auditor.runs.models import AuditRun
 
 
@@ -61,5 +62,5 @@ class RunProgress:
             self._last_stage, self._last_echo = stage, now
             elapsed = now - self.started
             eta = elapsed * (1 - overall) / overall if overall > 0.02 else None
-            eta_text = f", ETA {eta / 60:.1f} min" if eta is not None else ""
-            self.echo(f"[{overall:6.1%}] {stage}: {message} ({elapsed:.0f} s{eta_text})")
+            eta_text = f", about {human_duration(eta)} left" if eta is not None else ""
+            self.echo(f"[{overall:6.1%}] {stage}: {message} ({human_duration(elapsed)}{eta_text})")

@@ -1,17 +1,21 @@
 // Live progress bars: poll each running job's progress and redraw; reload the page when one finishes.
+// Times come formatted by the server (progress.json's `elapsed` and `eta`), so the bar reads as the page does.
 (() => {
   "use strict";
   const POLL_MS = 2000;
-  const format = (seconds) => (seconds >= 120 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds)} s`);
 
   function draw(box, data) {
-    box.querySelector(".bar span").style.width = `${Math.round(data.progress * 100)}%`;
-    box.querySelector(".bar").className = `bar ${data.status}`;
+    const percent = Math.round(data.progress * 100);
+    const bar = box.querySelector(".bar");
+    bar.className = `bar ${data.status}`;
+    bar.querySelector("span").style.width = `${percent}%`;
+    bar.setAttribute("aria-valuenow", String(percent));
+    bar.setAttribute("aria-valuetext", [data.status, data.stage, `${percent}%`].filter(Boolean).join(", "));
     box.querySelector(".status").textContent = data.status;
     box.querySelector(".stage").textContent = data.stage;
-    box.querySelector(".percent").textContent = `${Math.round(data.progress * 100)}%`;
-    box.querySelector(".elapsed").textContent = data.seconds === null ? "" : format(data.seconds);
-    box.querySelector(".eta").textContent = data.eta_seconds === null ? "" : `· about ${format(data.eta_seconds)} left`;
+    box.querySelector(".percent").textContent = `${percent}%`;
+    box.querySelector(".elapsed").textContent = data.elapsed ? `· ${data.elapsed}` : "";
+    box.querySelector(".eta").textContent = data.eta ? `· about ${data.eta} left` : "";
     const message = document.querySelector(".run-message");
     if (message) message.textContent = data.message;
   }

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from auditor.datasets.commands import dataset_named
+from auditor.durations import human_duration
 from auditor.queue.filling import CALIBRATION_PER_TAG
 from auditor.runs.lifecycle import RunRefused, create_run, queue_run
 from auditor.runs.models import AuditRun
@@ -81,4 +82,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         run = run_command(self, AuditRun.Kind.AUDIT, options, {**training_params(options), **queue_params(options)})
         if run is not None:
-            self.stdout.write(self.style.SUCCESS(f"audit run #{run.pk} done in {run.seconds:.0f} s: {run.message}"))
+            took = human_duration(run.seconds)
+            self.stdout.write(self.style.SUCCESS(f"audit run #{run.pk} done in {took}: {run.message}"))

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandParser
 
+from auditor.durations import human_duration
 from auditor.runs.management.commands.audit import add_queue_arguments, queue_params, run_command
 from auditor.runs.models import AuditRun
 
@@ -18,4 +19,5 @@ class Command(BaseCommand):
         params = {"device": options["device"], "seed": options["seed"], **queue_params(options)}
         run = run_command(self, AuditRun.Kind.RESCORE, options, params)
         if run is not None:
-            self.stdout.write(self.style.SUCCESS(f"rescore run #{run.pk} done in {run.seconds:.0f} s: {run.message}"))
+            took = human_duration(run.seconds)
+            self.stdout.write(self.style.SUCCESS(f"rescore run #{run.pk} done in {took}: {run.message}"))

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandParser
 
+from auditor.durations import human_duration
 from auditor.runs.management.commands.audit import add_training_arguments, run_command, training_params
 from auditor.runs.models import AuditRun
 
@@ -15,9 +16,11 @@ class Command(BaseCommand):
         if run is None:
             return
         version = run.model_version
-        state = "active" if version.active else "kept, not promoted (worse against verified labels)"
+        reason = (version.metrics.get("promotion") or {}).get("reason", "")
+        state = "active" if version.active else f"kept inactive ({reason})" if reason else "kept inactive"
         self.stdout.write(
             self.style.SUCCESS(
-                f"retrain run #{run.pk} done in {run.seconds:.0f} s: {run.message}; v{version.number} is {state}"
+                f"retrain run #{run.pk} done in {human_duration(run.seconds)}: {run.message}; "
+                f"v{version.number} is {state}"
             )
         )

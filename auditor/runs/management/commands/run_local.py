@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -17,6 +18,23 @@ from auditor.datasets.models import Dataset
 from auditor.runs.lifecycle import RunRefused, queue_run
 from auditor.runs.models import AuditRun
 from worker.celery import app as celery_app
+
+# What a new terminal needs to reach the site this command runs: the mode that lets a command start without a
+# SECRET_KEY (DEMO or DEBUG) and where the data lives. SECRET_KEY and DATABASE_URL are never printed: whoever set
+# them has them in their environment already, and a terminal's scrollback is no place for them.
+CARRIED_SETTINGS = ("DEMO", "DEBUG", "DATA_DIR")
+
+
+def manage_command(*args: str) -> str:
+    """A `manage.py` command line that works as printed when pasted into a new terminal in the same folder."""
+    # NAME=value before the command: quoting the value alone keeps the word an assignment for the shell.
+    assignments = [f"{name}={shlex.quote(os.environ[name])}" for name in CARRIED_SETTINGS if os.environ.get(name)]
+    python, manage, here = Path(sys.executable), Path(settings.BASE_DIR) / "manage.py", Path.cwd()
+    if here.resolve() == Path(settings.BASE_DIR).resolve():
+        # Short paths from the project's folder, as the README writes them (.venv/bin/python manage.py …).
+        python = Path(os.path.relpath(python, here)) if python.is_relative_to(here) else python
+        manage = Path("manage.py")
+    return " ".join([*assignments, shlex.join([str(python), str(manage), *args])])
 
 
 class Command(BaseCommand):
@@ -134,5 +152,5 @@ class Command(BaseCommand):
             self.stderr.write(f"no first audit: {exc}")
             return
         self.stdout.write(
-            f"queued the first audit of {name} (run #{run.pk}); watch it with: python manage.py runs {name}"
+            f"queued the first audit of {name} (run #{run.pk}); watch it with: {manage_command('runs', name)}"
         )
