@@ -75,6 +75,7 @@ TABLE: dict[str, Expect] = {
     "api:skip": Expect("/api/review/items/{item}/skip", "post", (401, 403, 200, 409)),
     "api:reveal": Expect("/api/review/items/{item}/reveal", "post", (401, 403, 200, 409)),
     "api:undo": Expect("/api/review/undo", "post", API_WRITE),
+    "api:windows": Expect("/api/review/items/{item}/windows", statuses=API_WRITE),
     "api:tally": Expect("/api/review/tally", statuses=API_WRITE),
     "api:history": Expect("/api/review/history", statuses=API_WRITE),
     "api:api-root": Expect("/api/", statuses=(404, 404, 404, 404)),  # the router's root: nothing there

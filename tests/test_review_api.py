@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 from django.contrib.auth.models import User
 from django.http import HttpRequest
@@ -15,6 +16,8 @@ from auditor.accounts.roles import ANNOTATOR_GROUP, create_or_reset_user
 from auditor.labels.models import Label, LabelChange
 from auditor.queue.models import Lease, Review, ReviewItem
 from auditor.review.api import api
+from auditor.runs.models import AuditRun
+from tagging.windows import save_windows
 from tests.conftest import make_review_queue
 from tests.test_permissions import TABLE
 
@@ -168,7 +171,8 @@ def test_tally_and_history_show_only_my_own_reviews(annotator_client, items) -> 
     submit(items[3], other, "absent")
     item = claim(annotator_client)
     post(annotator_client, f"/api/review/items/{item['id']}/submit", {"decision": "absent"})
-    assert conforms(annotator_client.get("/api/review/tally").json(), "Tally") == {"reviewed_today": 1, "remaining": 3}
+    tally = conforms(annotator_client.get("/api/review/tally").json(), "Tally")
+    assert tally == {"reviewed_today": 1, "remaining": 3, "audits": [], "focus": []}
     reviews = conforms(annotator_client.get("/api/review/history").json(), "History")["reviews"]
     assert [(r["item_id"], r["decision"], r["item_status"]) for r in reviews] == [(item["id"], "absent", "resolved")]
     assert annotator_client.get("/api/review/history?limit=0").status_code == 400
@@ -220,3 +224,31 @@ def test_the_rendered_api_docs_load_nothing_from_other_hosts(client) -> None:
     assert page.status_code == 200 and b"swagger-ui" in page.content
     assert b"http://" not in page.content and b"https://" not in page.content  # scripts and styles from this site
     assert b'"validatorUrl": null' in page.content  # Swagger UI would otherwise send the schema to its validator
+
+
+def test_where_in_the_clip_is_shown_to_the_holder_and_admins_only(
+    annotator_client, admin_client, items, tmp_path
+) -> None:
+    item = claim(annotator_client)
+    clip = ReviewItem.objects.get(pk=item["id"])
+    # Nothing kept windows for the clip yet: an empty strip, not an error.
+    nothing = conforms(annotator_client.get(item["windows_url"]).json(), "Windows")
+    assert nothing["starts"] == [] and nothing["strongest_start"] is None
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    np.savez_compressed(run_dir / "scores.npz", clip_ids=np.array([clip.clip_id]), tag_ids=np.array([clip.tag_id]))
+    save_windows(
+        run_dir, [clip.clip_id], [np.array([[0.2], [0.5]])], [np.array([0, 20])], frames_per_second=10, window_frames=40
+    )
+    run = AuditRun.objects.create(dataset=clip.dataset, kind="audit", status="succeeded", run_dir=str(run_dir))
+    ReviewItem.objects.filter(pk=clip.pk).update(run=run)
+    windows = conforms(annotator_client.get(item["windows_url"]).json(), "Windows")
+    assert windows["starts"] == [0.0, 2.0] and windows["strength"] == [0.4, 1.0] and windows["strongest_start"] == 2.0
+    assert windows["window_seconds"] == 4.0
+
+    # An item handed to nobody: refused to an annotator, shown to an admin.
+    other = f"/api/review/items/{items[3].pk}/windows"
+    assert annotator_client.get(other).status_code == 409
+    assert admin_client.get(other).status_code == 200
+    assert admin_client.get("/api/review/items/999999/windows").status_code == 404

@@ -27,7 +27,7 @@ from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 from pydantic import Field
 
-from auditor.accounts.roles import AuthenticatedRequest, is_annotator
+from auditor.accounts.roles import AuthenticatedRequest, is_admin, is_annotator
 from auditor.datasets.models import Dataset
 from auditor.inputs import MAX_ID, BadInput, body_too_large
 from auditor.queue.claims import ClaimRefused, claim_next, ensure_handed, renew, skip, submit, undo_last
@@ -49,7 +49,11 @@ from auditor.review.api_schemas import (
     SubmitRequest,
     Submitted,
     Tally,
+    TallyQuery,
+    Windows,
 )
+from auditor.review.evidence import where_in_clip
+from auditor.review.outlook import queue_outlook
 from auditor.review.queries import history, item_payload, revealed_label, tally
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -185,7 +189,7 @@ def validation_message(error: dict[str, Any]) -> str:
     return f"field {field!r}: {error['msg'][0].lower()}{error['msg'][1:]}"
 
 
-def _dataset_id(wanted: NextWanted) -> int | None:
+def _dataset_id(wanted: NextWanted | TallyQuery) -> int | None:
     if wanted.dataset is None:
         return None
     dataset_id = Dataset.objects.filter(name=wanted.dataset).values_list("pk", flat=True).first()
@@ -269,10 +273,21 @@ def undo(request: AuthenticatedRequest, payload: Empty | None = None) -> dict:
     return {"item": None if item is None else item_payload(item)}
 
 
+@api.get("/review/items/{id:item_id}/windows", response={200: Windows, **ERRORS}, url_name="windows")
+def windows(request: AuthenticatedRequest, item_id: ItemId) -> dict:
+    """Where in the clip the model hears the item's tag, window by window, for its holder, a past reviewer or an
+    admin (an empty list when no run kept the clip's windows)."""
+    if not is_admin(request.user):
+        ensure_handed(item_id, request.user)
+    item = ReviewItem.objects.select_related("run").get(pk=item_id)
+    return where_in_clip(item)
+
+
 @api.get("/review/tally", response={200: Tally, **ERRORS}, url_name="tally")
-def my_tally(request: AuthenticatedRequest) -> dict:
-    """Your reviews today and the open items still waiting for your answer."""
-    return tally(request.user)
+def my_tally(request: AuthenticatedRequest, query: Query[TallyQuery]) -> dict:
+    """Your reviews today and the open items still waiting for your answer; audits under way, which bring new
+    questions, and tag focus, which holds some back (for one dataset with `dataset`)."""
+    return {**tally(request.user), **queue_outlook(_dataset_id(query))}
 
 
 class HistoryQuery(Schema):

@@ -100,6 +100,7 @@ class Item(Schema):
     reveal_url: str = Field(description="POST: the current label and the model's belief.")
     audio_url: str = Field(description="Supports Range requests (206).")
     spectrogram_url: str = Field(description="PNG of the log-mel spectrogram.")
+    windows_url: str = Field(description="GET: where in the clip the model hears the tag (relative, per window).")
     spectrogram_frames_per_second: float = Field(
         description="Feature frames per second; the picture spans the whole clip, one column a frame up to 4096 "
         "columns (a longer clip's frames are pooled)."
@@ -140,9 +141,43 @@ class Revealed(Schema):
     probability: float | None = Field(description="The model's P(present).")
 
 
+class AuditUnderWay(Schema):
+    run_id: int
+    dataset: str
+    kind: Literal["audit", "retrain", "rescore"]
+    status: Literal["queued", "running"]
+    stage: str
+    progress: float = Field(ge=0, le=1)
+    eta_seconds: int | None = Field(description="Seconds left at the pace so far; null until there is a pace.")
+
+
+class Focus(Schema):
+    dataset: str
+    tags: list[str] = Field(description="The tags in focus (the first few): only their questions are handed out.")
+    more_tags: int = Field(description="Tags in focus beyond those named.")
+    held_back: int = Field(description="Open questions about other tags, waiting until the focus is lifted.")
+
+
 class Tally(Schema):
     reviewed_today: int
     remaining: int = Field(description="Open items still waiting for your answer.")
+    audits: list[AuditUnderWay] = Field(description="Audits and retrainings under way: they bring new questions.")
+    focus: list[Focus] = Field(description="Datasets whose admins put some tags in focus.")
+
+
+class TallyQuery(Schema):
+    dataset: DatasetName = None
+
+
+class Windows(Schema):
+    """Where in the clip the model hears the tag: per window of the held-out fold model, its P(present) divided by
+    the clip's strongest window's (so 1 marks the strongest; the belief itself comes from `reveal`)."""
+
+    item_id: int
+    window_seconds: float | None = Field(description="How long each window lasts; null when no run kept windows.")
+    starts: list[float] = Field(description="Where each window starts, in seconds.")
+    strength: list[float] = Field(description="Each window's strength relative to the strongest (0–1).")
+    strongest_start: float | None = Field(description="Where the strongest window starts.")
 
 
 class HistoryEntry(Schema):

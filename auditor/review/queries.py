@@ -32,6 +32,7 @@ def item_payload(item: ReviewItem) -> dict:
         "reveal_url": reverse("api:reveal", args=[item.pk]),
         "audio_url": reverse("review-audio", args=[item.pk]),
         "spectrogram_url": reverse("review-spectrogram", args=[item.pk]),
+        "windows_url": reverse("api:windows", args=[item.pk]),
         "spectrogram_frames_per_second": config.sample_rate / config.hop_length,
         "lease_expires_at": lease_expires_at.isoformat() if lease_expires_at else None,
     }
