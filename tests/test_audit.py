@@ -56,7 +56,7 @@ def test_an_audit_fills_the_queue_and_makes_an_active_model_version(dataset, cap
     run = AuditRun.objects.get()
     assert run.status == "succeeded" and run.progress == 1.0 and run.finished_at is not None
     output = capsys.readouterr().out
-    assert "cross-validation: fold 2/2" in output and "ETA" in output
+    assert "cross-validation: fold 2/2" in output and " left)" in output
     folder = Path(run.run_dir)
     assert {"config.json", "epochs.jsonl", "metrics.json", "scores.npz", "tagger", "windows.npz"} <= {
         p.name for p in folder.iterdir()

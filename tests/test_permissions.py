@@ -70,6 +70,7 @@ TABLE: dict[str, Expect] = {
     "review-spectrogram": Expect("/review/items/{item}/spectrogram.png"),
     "api:claim": Expect("/api/review/claim", "post", API_WRITE),
     # An admin was not handed the annotator's item: answering it is refused like anyone else's.
+    "api:claim-clip": Expect("/api/review/claim-clip", "post", API_WRITE),
     "api:renew": Expect("/api/review/items/{item}/renew", "post", (401, 403, 200, 409)),
     "api:submit": Expect("/api/review/items/{item}/submit", "post", (401, 403, 200, 409), {"decision": "present"}),
     "api:skip": Expect("/api/review/items/{item}/skip", "post", (401, 403, 200, 409)),

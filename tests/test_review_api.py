@@ -135,12 +135,12 @@ def test_bad_input_is_refused_naming_the_field_and_records_nothing(annotator_cli
     assert bad_json.status_code == 400 and "not valid JSON" in bad_json.json()["error"]
 
 
-def test_one_person_holds_at_most_three_items(annotator_client, items) -> None:
+def test_one_person_holds_questions_about_at_most_three_clips(annotator_client, items) -> None:
     held = [claim(annotator_client)["id"]]
     for _ in range(2):
         held.append(claim(annotator_client, exclude=held)["id"])
     refused = post(annotator_client, "/api/review/claim", {"exclude": held})
-    assert refused.status_code == 409 and "already hold 3" in refused.json()["error"]
+    assert refused.status_code == 409 and "already hold questions about 3 clips" in refused.json()["error"]
 
 
 def test_writes_need_the_csrf_token(items) -> None:

@@ -28,8 +28,11 @@ from auditor.queue.reviews import RESOLUTION_FIELDS, ReviewRefused, record_revie
 
 CANDIDATES_PER_CLAIM = 4  # rows locked per claim (each lock is a write); locked rows are skipped, not counted
 LOCKED_RETRIES = 200  # × 10 ms: how long a claim waits when every free item is mid-claim by others
-# Items one person may hold at once: the one on screen, the prefetched next one, one brought back by an undo.
-MAX_HELD_ITEMS = 3
+# Clips one person may hold questions about at once: the one on screen, the prefetched next one, one brought back by
+# an undo. Counted in clips, not questions: in clip mode a clip's questions are held together.
+MAX_HELD_CLIPS = 3
+# Questions about one clip handed out together in clip mode: the rows on screen, answered with the keys 1–9.
+MAX_CLIP_QUESTIONS = 9
 
 
 class ClaimRefused(ValueError):
@@ -66,8 +69,8 @@ def _item_from_row(row: tuple, lease_expires_at: datetime) -> ReviewItem:
 
 
 def _held_sql(dataset_id: int | None, exclude: Collection[int]) -> tuple[str, str, list]:
-    """Two scalar subqueries on the user's unexpired leases of open items — how many they hold, and the longest
-    held outside `exclude` — and their parameters, in order, given (user, now)."""
+    """Two scalar subqueries on the user's unexpired leases of open items — how many clips they hold questions
+    about, and the longest held outside `exclude` — and their parameters, in order, given (user, now)."""
     leases, items = rawsql.table(Lease), rawsql.table(ReviewItem)
     dataset = "AND hi.dataset_id = %s" if dataset_id is not None else ""
     held = (
@@ -76,7 +79,7 @@ def _held_sql(dataset_id: int | None, exclude: Collection[int]) -> tuple[str, st
     )
     excluded = f"AND hl.item_id NOT IN ({', '.join(str(int(pk)) for pk in exclude)})" if exclude else ""
     return (
-        f"(SELECT COUNT(*) {held})",
+        f"(SELECT COUNT(DISTINCT hi.clip_id) {held})",
         f"(SELECT hl.item_id {held} {excluded} ORDER BY hl.created_at, hl.id LIMIT 1)",
         [dataset_id] if dataset_id is not None else [],
     )
@@ -87,8 +90,8 @@ def claim_next(user: User, *, dataset_id: int | None = None, exclude: Collection
 
     An item the user already holds comes first (a reload shows the same question). `exclude` names items
     the caller already has on screen, so the next one can be fetched ahead (prefetch): held items outside
-    it are returned, otherwise a new item is leased — at most MAX_HELD_ITEMS at once. The item comes with
-    its dataset, clip and tag loaded and `lease_expires_at` set.
+    it are returned, otherwise a new item is leased — questions about at most MAX_HELD_CLIPS clips at once. The
+    item comes with its dataset, clip and tag loaded and `lease_expires_at` set.
     """
     exclude = set(exclude)
     for _ in range(LOCKED_RETRIES):
@@ -101,21 +104,24 @@ def claim_next(user: User, *, dataset_id: int | None = None, exclude: Collection
     return None
 
 
-def _candidates_sql(dataset_id: int | None, exclude: Collection[int], *, limit: int, lock: bool) -> str:
+def _candidates_sql(
+    dataset_id: int | None, exclude: Collection[int], *, limit: int, lock: bool, clip_id: int | None = None
+) -> str:
     """Open items, most urgent first, that this user has neither answered, skipped nor holds, with a free slot,
     of a focused tag when the dataset has tags in focus; with their dataset, clip and tag (`_item_select`), and on
     each row what the user holds already (`_held_sql`: the count, then the longest-held item, or NULL).
 
     Parameters, in order: `_held_sql`'s twice (user, now, (the dataset id,)), then (the dataset id,) user, user,
-    now, now.
+    now, now. With `clip_id`, only that clip's items.
     """
     reviews, leases, tags = rawsql.table(Review), rawsql.table(Lease), rawsql.table(Tag)
     holding, first_held, _ = _held_sql(dataset_id, exclude)
     dataset = "AND i.dataset_id = %s" if dataset_id is not None else ""
     excluded = f"AND i.id NOT IN ({', '.join(str(int(pk)) for pk in exclude)})" if exclude else ""
+    one_clip = f"AND i.clip_id = {int(clip_id)}" if clip_id is not None else ""
     return f"""
         {_item_select(extra=f"{holding}, {first_held}")}
-        WHERE i.status = 'open' {dataset} {excluded}
+        WHERE i.status = 'open' {dataset} {one_clip} {excluded}
           AND NOT EXISTS (SELECT 1 FROM {reviews} r WHERE r.item_id = i.id AND r.user_id = %s)
           AND NOT EXISTS (SELECT 1 FROM {leases} l WHERE l.item_id = i.id AND l.user_id = %s
                           AND (l.skipped OR l.expires_at > %s))
@@ -132,14 +138,13 @@ def _claim(user: User, dataset_id: int | None, exclude: Collection[int]) -> tupl
     """One try: (the item held or leased, or None; whether free items were there but locked by other claims).
 
     The candidates' statement also says what the user holds, which saves a statement on every claim; a held
-    item comes first, and a user holding MAX_HELD_ITEMS is refused (ClaimRefused).
+    item comes first, and a user holding questions about MAX_HELD_CLIPS clips is refused (ClaimRefused).
     """
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
     expires_at = now + timedelta(seconds=_lease_seconds())
-    holding_sql, first_held_sql, held_params = _held_sql(dataset_id, exclude)
-    held_params = [user.pk, stamp, *held_params]
-    params = held_params * 2 + ([dataset_id] if dataset_id is not None else []) + [user.pk, user.pk, stamp, stamp]
+    holding_sql, first_held_sql, _ = _held_sql(dataset_id, exclude)
+    held_params, params = _candidate_params(user, stamp, dataset_id)
     locking = connection.features.has_select_for_update_skip_locked
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_candidates_sql(dataset_id, exclude, limit=CANDIDATES_PER_CLAIM, lock=locking), params)
@@ -153,8 +158,8 @@ def _claim(user: User, dataset_id: int | None, exclude: Collection[int]) -> tupl
             renew(held, user)
             cursor.execute(f"{_item_select()} WHERE i.id = %s", [held])
             return _item_from_row(cursor.fetchone(), expires_at), False
-        if holding >= MAX_HELD_ITEMS:
-            raise ClaimRefused(f"you already hold {MAX_HELD_ITEMS} items; answer or skip one first")
+        if holding >= MAX_HELD_CLIPS:
+            raise ClaimRefused(f"you already hold questions about {MAX_HELD_CLIPS} clips; answer or skip one first")
         # The slot counts above come from the statement's snapshot; a claim that committed between it and our
         # lock is only visible to a fresh statement, so the lease is written only if a slot is still free then.
         row = next((row for row in rows if _lease_if_free(cursor, row[0], user, stamp, expires_at)), None)
@@ -164,6 +169,70 @@ def _claim(user: User, dataset_id: int | None, exclude: Collection[int]) -> tupl
             cursor.execute(_candidates_sql(dataset_id, exclude, limit=1, lock=False), params)
             return None, cursor.fetchone() is not None
     return _item_from_row(row, expires_at), False
+
+
+def _candidate_params(user: User, stamp: object, dataset_id: int | None) -> tuple[list, list]:
+    """The parameters of `_held_sql`'s pair of subqueries, and of `_candidates_sql` (see their order there)."""
+    dataset = [dataset_id] if dataset_id is not None else []
+    held_params = [user.pk, stamp, *dataset]
+    return held_params, held_params * 2 + dataset + [user.pk, user.pk, stamp, stamp]
+
+
+def claim_clip(user: User, *, dataset_id: int | None = None, exclude_clips: Collection[int] = ()) -> list[ReviewItem]:
+    """Clip mode: the most urgent question (as `claim_next` picks it, a held one first) with the other open
+    questions about the same clip this user may answer, up to MAX_CLIP_QUESTIONS, all leased to them; ordered by
+    tag name, so nothing on screen tells a flagged pair from a calibration pair. Empty when nothing is left.
+
+    `exclude_clips` names the clips already on the caller's screen (prefetch). Each question is still one item
+    with its own lease, slots and answer: clip mode changes how they are handed out, not how they are counted.
+    """
+    excluded = (
+        list(
+            ReviewItem.objects.filter(clip_id__in=list(exclude_clips), status=ReviewItem.Status.OPEN).values_list(
+                "pk", flat=True
+            )
+        )
+        if exclude_clips
+        else []
+    )
+    anchor = claim_next(user, dataset_id=dataset_id, exclude=excluded)
+    if anchor is None:
+        return []
+    return sorted([anchor, *_rest_of_clip(user, anchor)], key=lambda item: (item.tag.name, item.pk))
+
+
+def _rest_of_clip(user: User, anchor: ReviewItem) -> list[ReviewItem]:
+    """The anchor's clip's other questions for this user: those they hold already (renewed), then new leases on
+    the most urgent free ones, MAX_CLIP_QUESTIONS in all with the anchor."""
+    now = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    expires_at = now + timedelta(seconds=_lease_seconds())
+    held_ids = list(
+        Lease.objects.filter(
+            user=user,
+            skipped=False,
+            expires_at__gt=now,
+            item__clip_id=anchor.clip_id,
+            item__status=ReviewItem.Status.OPEN,
+        )
+        .exclude(item_id=anchor.pk)
+        .order_by("created_at", "id")
+        .values_list("item_id", flat=True)[: MAX_CLIP_QUESTIONS - 1]
+    )
+    _, params = _candidate_params(user, stamp, anchor.dataset_id)
+    rows: list[tuple] = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        if held_ids:
+            Lease.objects.filter(user=user, item_id__in=held_ids).update(expires_at=expires_at)
+            cursor.execute(f"{_item_select()} WHERE i.id IN ({', '.join(str(int(pk)) for pk in held_ids)})")
+            rows += cursor.fetchall()
+        room = MAX_CLIP_QUESTIONS - 1 - len(held_ids)
+        if room > 0:
+            locking = connection.features.has_select_for_update_skip_locked
+            sql = _candidates_sql(anchor.dataset_id, [anchor.pk], limit=room, lock=locking, clip_id=anchor.clip_id)
+            cursor.execute(sql, params)
+            rows += [row for row in cursor.fetchall() if _lease_if_free(cursor, row[0], user, stamp, expires_at)]
+    return [_item_from_row(row, expires_at) for row in rows]
 
 
 def _lease_if_free(cursor: CursorWrapper, item_id: int, user: User, stamp, expires_at: datetime) -> bool:

@@ -30,13 +30,24 @@ from pydantic import Field
 from auditor.accounts.roles import AuthenticatedRequest, is_admin, is_annotator
 from auditor.datasets.models import Dataset
 from auditor.inputs import MAX_ID, BadInput, body_too_large
-from auditor.queue.claims import ClaimRefused, claim_next, ensure_handed, renew, skip, submit, undo_last
+from auditor.queue.claims import (
+    ClaimRefused,
+    claim_clip,
+    claim_next,
+    ensure_handed,
+    renew,
+    skip,
+    submit,
+    undo_last,
+)
 from auditor.queue.models import ReviewItem
 from auditor.queue.reviews import ReviewRefused
 from auditor.review.api_schemas import (
     MAX_HISTORY,
     Claimed,
+    ClaimedClip,
     ClaimRequest,
+    ClipClaimRequest,
     Empty,
     Error,
     History,
@@ -189,7 +200,7 @@ def validation_message(error: dict[str, Any]) -> str:
     return f"field {field!r}: {error['msg'][0].lower()}{error['msg'][1:]}"
 
 
-def _dataset_id(wanted: NextWanted | TallyQuery) -> int | None:
+def _dataset_id(wanted: NextWanted | TallyQuery | ClipClaimRequest) -> int | None:
     if wanted.dataset is None:
         return None
     dataset_id = Dataset.objects.filter(name=wanted.dataset).values_list("pk", flat=True).first()
@@ -220,6 +231,15 @@ def claim(request: AuthenticatedRequest, payload: ClaimRequest | None = None) ->
     """Lease the next question (the one already held first); null when the queue has none for you."""
     wanted = payload or ClaimRequest()
     return {"item": _claimed(request.user, wanted, _dataset_id(wanted))}
+
+
+@api.post("/review/claim-clip", response={200: ClaimedClip, **ERRORS}, url_name="claim-clip")
+def claim_a_clip(request: AuthenticatedRequest, payload: ClipClaimRequest | None = None) -> dict:
+    """Clip mode: lease the next clip's questions together (up to 9, a held clip first), to answer after one
+    listen; an empty list when the queue has none for you."""
+    wanted = payload or ClipClaimRequest()
+    items = claim_clip(request.user, dataset_id=_dataset_id(wanted), exclude_clips=wanted.exclude_clips)
+    return {"items": [item_payload(item) for item in items]}
 
 
 @api.post("/review/items/{id:item_id}/renew", response={200: Renewed, **ERRORS}, url_name="renew")

@@ -33,6 +33,11 @@ DatasetName = Annotated[
     BeforeValidator(lambda value: None if value == "" else value),  # an empty choice means "all datasets"
     Field(description="Only this dataset's queue (default: all)."),
 ]
+ClipId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+ExcludeClips = Annotated[
+    list[ClipId],
+    Field(max_length=MAX_EXCLUDE, description="Clips already on screen: fetch the clip after them (prefetch)."),
+]
 Exclude = Annotated[
     list[ItemId],
     Field(max_length=MAX_EXCLUDE, description="Items already on screen: fetch the one after them (prefetch)."),
@@ -58,6 +63,13 @@ class NextWanted(Request):
 
 class ClaimRequest(NextWanted):
     pass
+
+
+class ClipClaimRequest(Request):
+    """Clip mode: where the next clip's questions should come from."""
+
+    dataset: DatasetName = None
+    exclude_clips: ExcludeClips = []
 
 
 class SubmitRequest(NextWanted):
@@ -110,6 +122,13 @@ class Item(Schema):
 
 class Claimed(Schema):
     item: Item | None = Field(description="The item, or null when nothing is left for you.")
+
+
+class ClaimedClip(Schema):
+    items: list[Item] = Field(
+        description="The clip's questions for you, by tag name (one clip, one listen); empty when nothing is left. "
+        "Each is answered on its own (submit, skip), as in question mode."
+    )
 
 
 class ReviewPart(Schema):

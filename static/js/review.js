@@ -1,6 +1,8 @@
-// The review page: one question on screen, the next one already fetched, every action on a key.
-// Network calls run one after another in the background (a promise chain), so answering never waits
-// for the server and the server sees the actions in the order they were made.
+// The review page: the next question (or clip) already fetched, every action on a key. Two modes: one question at a
+// time, and clip mode (the default), where a clip with several questions shows them as rows answered after one
+// listen; each row is still one answer to one question. Network calls run one after another in the background (a
+// promise chain), so answering never waits for the server and the server sees the actions in the order they were
+// made.
 (() => {
   "use strict";
   const root = document.getElementById("review");
@@ -13,16 +15,30 @@
   const RATES = [0.5, 0.75, 1, 1.25, 1.5, 2];
   // "After listening" means this much of the clip heard, not the moment autoplay starts.
   const REVEAL_AFTER_LISTENING_SECONDS = 3;
+  const MAX_ROWS = 9; // keys 1–9; the server hands out at most this many questions about one clip
+  const MODE_KEY = "label-auditor.review-mode";
+  const DECISION_WORDS = { present: "present", absent: "absent", unsure: "unsure" };
 
-  const items = []; // items[0] is on screen, the rest are prefetched
+  // The questions this page holds, a clip's together: the first one (clip mode: the first clip's) is on screen,
+  // the rest are prefetched.
+  const items = [];
   // Answered or skipped here but not yet confirmed by the server: the server still counts them as held,
   // so a claim made meanwhile must not bring them back.
   const inFlight = new Set();
+  const inFlightClips = new Map(); // clip id → questions about it still in flight
   let answersInFlight = 0; // answers the tally the server last sent does not count yet
   const first = JSON.parse($("first-item").textContent);
   if (first) items.push(first);
+  let mode = ["clip", "question"].includes(new URLSearchParams(window.location.search).get("mode"))
+    ? new URLSearchParams(window.location.search).get("mode") : (localStorage.getItem(MODE_KEY) || "clip");
+  if (!["clip", "question"].includes(mode)) mode = "clip";
+  let shownKey = null; // what is on screen: a clip (clip mode) or a question; a new one is a new listen
+  const revealedLabels = new Map(); // question id → {given, probability}, once asked for
+  const rowAnswers = new Map(); // clip mode: question id → the decision chosen on its row, not yet sent
+  let cursor = 0; // clip mode: the row the keys Y, N and U answer
+  let rowsWarned = false; // the flash says rows are unanswered: it goes once they are answered
   let revealed = false;
-  let listened = 0; // seconds of the item on screen heard so far
+  let listened = 0; // seconds of the clip on screen heard so far
   let lastTime = null;
   let chain = Promise.resolve();
   let pending = 0; // network tasks queued or running
@@ -86,37 +102,103 @@
     return [...items.map((i) => i.id), ...inFlight].slice(0, 10);
   }
 
+  function clipsOnPage() {
+    return [...new Set([...items.map((i) => i.clip.id), ...inFlightClips.keys()])].slice(0, 10);
+  }
+
+  // What is on screen: the first question, or in clip mode every held question about the first clip.
+  function onScreen() {
+    if (!items.length) return [];
+    if (mode !== "clip") return [items[0]];
+    const clip = items[0].clip.id;
+    let count = 0;
+    while (count < items.length && count < MAX_ROWS && items[count].clip.id === clip) count += 1;
+    return items.slice(0, count);
+  }
+
+  // Rows only where a clip has several questions: a clip with one is asked as one question, with the same keys.
+  function rowsShown() {
+    return mode === "clip" && onScreen().length > 1;
+  }
+
+  // A clip's questions side by side, ordered by tag name (nothing tells a calibration pair from a flagged one);
+  // clips in the order they arrived (an undone question's clip first: it was put first).
+  function regroup() {
+    const order = new Map();
+    items.forEach((item) => { if (!order.has(item.clip.id)) order.set(item.clip.id, order.size); });
+    items.sort((a, b) => order.get(a.clip.id) - order.get(b.clip.id) || a.tag.name.localeCompare(b.tag.name));
+  }
+
+  function inFlightAdd(item) {
+    inFlight.add(item.id);
+    inFlightClips.set(item.clip.id, (inFlightClips.get(item.clip.id) || 0) + 1);
+  }
+
+  function inFlightDone(item) {
+    inFlight.delete(item.id);
+    const left = (inFlightClips.get(item.clip.id) || 1) - 1;
+    if (left > 0) inFlightClips.set(item.clip.id, left); else inFlightClips.delete(item.clip.id);
+  }
+
   function preload(item) {
+    if (items.some((held) => held !== item && held.clip.id === item.clip.id)) return; // its clip is loaded once
     new Image().src = item.spectrogram_url;
     const audio = new Audio();
     audio.preload = "auto";
     audio.src = item.audio_url;
   }
 
-  function add(item) {
-    if (item && !inFlight.has(item.id) && !items.some((held) => held.id === item.id)) {
-      items.push(item);
-      preload(item);
-      if (items.length === 1) show();
-      while (items.length && typedAhead.length) typedAhead.shift()();
+  function add(...arrived) {
+    const before = onScreen().map((item) => item.id).join();
+    for (const item of arrived) {
+      if (item && !inFlight.has(item.id) && !items.some((held) => held.id === item.id)) {
+        items.push(item);
+        preload(item);
+      }
     }
+    regroup();
+    if (onScreen().map((item) => item.id).join() !== before) show();
+    if (typedAhead.length && rowsShown()) {
+      // Keys typed blind answer one question each; a clip of several is answered row by row, after listening.
+      flash(`This clip has ${onScreen().length} questions: the ${typedAhead.length} key press`
+        + `${typedAhead.length === 1 ? "" : "es"} made while it loaded answered nothing.`, true);
+      typedAhead.length = 0;
+    }
+    while (items.length && typedAhead.length) typedAhead.shift()();
   }
 
   function prefetch() {
-    if (prefetching || items.length >= 2) return;
+    const ahead = mode === "clip" ? new Set(items.map((item) => item.clip.id)).size : items.length;
+    if (prefetching || ahead >= 2) return;
     prefetching = true;
     later(async () => {
       try {
-        const data = await call(root.dataset.claimUrl, { ...datasetFilter(), exclude: onPage() });
-        add(data.item);
+        if (mode === "clip") {
+          const data = await call(root.dataset.claimClipUrl, { ...datasetFilter(), exclude_clips: clipsOnPage() });
+          add(...data.items);
+        } else {
+          const data = await call(root.dataset.claimUrl, { ...datasetFilter(), exclude: onPage() });
+          add(data.item);
+        }
       } finally {
         prefetching = false;
       }
     });
   }
 
+  // Clip mode: bring the rest of the on-screen clip's questions (after a reload, an undo or a switch of mode).
+  function completeClip() {
+    if (mode !== "clip" || !items.length) return;
+    const others = clipsOnPage().filter((clip) => clip !== items[0].clip.id);
+    later(async () => {
+      const data = await call(root.dataset.claimClipUrl, { ...datasetFilter(), exclude_clips: others });
+      add(...data.items);
+    });
+  }
+
   // The strip under the spectrogram: where the held-out model hears the tag, relative to the clip's strongest window.
   let strongestStart = null;
+  let whereItem = null; // the question the strip is drawn for
 
   function drawWhere(item, data) {
     const strip = $("where-strip");
@@ -138,11 +220,13 @@
   }
 
   function fetchWhere(item) {
+    if (whereItem === item) return;
+    whereItem = item;
     strongestStart = null;
     $("where").hidden = true;
     if (!item.windows_url) return;
     call(item.windows_url)
-      .then((data) => { if (items[0] === item) drawWhere(item, data); })
+      .then((data) => { if (whereItem === item) drawWhere(item, data); })
       .catch(() => {}); // the strip is a help, not the question: without it the page works as before
   }
 
@@ -212,65 +296,204 @@
     });
   }
 
-  // The label and the model's belief are not in the question: they are asked for here, once, when shown.
+  const beliefText = (data) =>
+    (data.probability === null ? "nothing yet (no model)" : `${Math.round(data.probability * 100)}% present`);
+
+  // The label and the model's belief are not in the question: they are asked for here, once per question, when
+  // the annotator has listened (or pressed L); in clip mode for every row.
   async function reveal() {
-    const item = items[0];
-    if (!item || revealed) return;
+    const group = onScreen();
+    if (!group.length) return;
     revealed = true;
-    $("reveal-hint").textContent = "Fetching the current label…";
+    const missing = group.filter((item) => !revealedLabels.has(item.id));
+    if (missing.length) $("reveal-hint").textContent = "Fetching the current labels…";
     try {
-      const data = await call(item.reveal_url, {});
-      if (items[0] !== item) return; // answered meanwhile
-      $("given").textContent = data.given ? `tagged ${item.tag.name}` : `not tagged ${item.tag.name}`;
-      $("probability").textContent =
-        data.probability === null ? "nothing yet (no model)" : `${Math.round(data.probability * 100)}% present`;
-      $("reveal").hidden = false;
-      $("reveal-hint").textContent = "";
+      for (const item of missing) revealedLabels.set(item.id, await call(item.reveal_url, {}));
     } catch (error) {
       revealed = false;
       $("reveal-hint").textContent = `The label could not be fetched: ${error.message}`;
+      return;
     }
+    drawReveal();
+  }
+
+  function drawReveal() {
+    const group = onScreen();
+    if (!revealed || !group.length) return;
+    $("reveal-hint").textContent = "";
+    if (rowsShown()) {
+      drawRows();
+      return;
+    }
+    const item = group[0];
+    const data = revealedLabels.get(item.id);
+    if (!data) return;
+    $("given").textContent = data.given ? `tagged ${item.tag.name}` : `not tagged ${item.tag.name}`;
+    $("probability").textContent = beliefText(data);
+    $("reveal").hidden = false;
+  }
+
+  // Clip mode's rows: a key number, the tag, the three answers, and (once revealed) the label and the belief.
+  function drawRows() {
+    const group = onScreen();
+    cursor = Math.max(0, Math.min(cursor, group.length - 1));
+    const list = $("clip-rows");
+    list.replaceChildren();
+    group.forEach((item, index) => {
+      const row = document.createElement("li");
+      row.className = `clip-row${index === cursor ? " current" : ""}`;
+      if (index === cursor) row.setAttribute("aria-current", "true");
+      const name = document.createElement("div");
+      name.className = "row-tag";
+      const key = document.createElement("kbd");
+      key.textContent = String(index + 1);
+      const tag = document.createElement("strong");
+      tag.textContent = item.tag.name;
+      name.append(key, " ", tag);
+      if (item.tag.description) {
+        const description = document.createElement("span");
+        description.className = "meta row-description";
+        description.textContent = ` ${item.tag.description}`;
+        name.append(description);
+      }
+      const choices = document.createElement("div");
+      choices.className = "row-choices";
+      choices.setAttribute("role", "group");
+      choices.setAttribute("aria-label", `Is ${item.tag.name} present?`);
+      for (const decision of ["present", "absent", "unsure"]) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = `choice ${decision}`;
+        button.textContent = DECISION_WORDS[decision];
+        button.setAttribute("aria-pressed", String(rowAnswers.get(item.id) === decision));
+        button.addEventListener("click", () => { cursor = index; markRow(decision, false); });
+        choices.append(button);
+      }
+      row.append(name, choices);
+      const data = revealed ? revealedLabels.get(item.id) : null;
+      if (data) {
+        const shown = document.createElement("span");
+        shown.className = "meta row-reveal";
+        shown.textContent = `labelled now: ${data.given ? "tagged" : "not tagged"} · the model thinks ${beliefText(data)}`;
+        row.append(shown);
+      }
+      list.append(row);
+    });
+    const answered = group.filter((item) => rowAnswers.has(item.id)).length;
+    $("rows-status").textContent = `${answered} of ${group.length} answered`;
+    if (group[cursor]) fetchWhere(group[cursor]);
+  }
+
+  // Y, N, U or a click answers a row; the cursor moves on to the next row without an answer.
+  function markRow(decision, advance = true) {
+    const group = onScreen();
+    const item = group[cursor];
+    if (!item) return;
+    rowAnswers.set(item.id, decision);
+    if (rowsWarned && group.every((row) => rowAnswers.has(row.id))) {
+      rowsWarned = false;
+      flash("Every row has an answer: Enter sends them.");
+    }
+    if (advance) {
+      const next = group.findIndex((candidate, index) => index > cursor && !rowAnswers.has(candidate.id));
+      const first = group.findIndex((candidate) => !rowAnswers.has(candidate.id));
+      cursor = next >= 0 ? next : first >= 0 ? first : cursor;
+    }
+    drawRows();
+  }
+
+  // 1–9: pick that row and say "present"; the same key again says "absent".
+  function toggleRow(index) {
+    const group = onScreen();
+    if (index >= group.length) return;
+    cursor = index;
+    markRow(rowAnswers.get(group[index].id) === "present" ? "absent" : "present", false);
+  }
+
+  function moveCursor(step) {
+    cursor = Math.max(0, Math.min(onScreen().length - 1, cursor + step));
+    drawRows();
   }
 
   function show() {
-    const item = items[0];
+    const group = onScreen();
+    const item = group[0];
     const waiting = !item && pending > 0; // the next question is on its way: not "nothing waiting"
     $("question-card").hidden = !item;
     $("loading-state").hidden = !waiting;
     $("empty-state").hidden = Boolean(item) || waiting;
-    player.pause();
+    drawMode();
     if (!item) {
+      player.pause();
       player.removeAttribute("src");
+      shownKey = null;
       return;
     }
-    if (item.id !== announcedId) {
-      // Screen readers hear each new question once, not every redraw of the same one.
-      announcedId = item.id;
-      $("announce").textContent = `New question: is ${item.tag.name} present in ${item.clip.path}?`;
+    const key = mode === "clip" ? `clip ${item.clip.id}` : `question ${item.id}`;
+    const fresh = key !== shownKey; // a new clip (or in question mode a new question): a new listen
+    shownKey = key;
+    const rows = rowsShown();
+    const announcement = rows
+      ? `New clip: ${item.clip.path}, ${group.length} questions.`
+      : `New question: is ${item.tag.name} present in ${item.clip.path}?`;
+    if (announcement !== announcedId) {
+      // Screen readers hear each new question or clip once, not every redraw of the same one.
+      announcedId = announcement;
+      $("announce").textContent = announcement;
     }
     $("clip-path").textContent = `${item.dataset} · ${item.clip.path}`;
+    $("single-question").hidden = rows;
+    $("single-answers").hidden = rows;
+    $("clip-questions").hidden = !rows;
+    $("clip-rows").hidden = !rows;
+    $("rows-actions").hidden = !rows;
+    $("keys-rows").hidden = !rows;
     $("tag-name").textContent = item.tag.name;
     $("tag-description").textContent = item.tag.description || "";
-    revealed = false;
-    listened = 0;
-    lastTime = null;
     $("reveal").hidden = true;
-    $("reveal-hint").textContent =
-      item.reveal_label === "on_key" ? "Press L to see the current label and the model's belief."
-        : `The current label and the model's belief appear after ${REVEAL_AFTER_LISTENING_SECONDS} s of listening, or press L.`;
-    $("spectrogram-missing").hidden = true;
-    image.hidden = false;
-    image.src = item.spectrogram_url;
-    fetchWhere(item);
-    $("playhead").style.left = "0%";
-    player.src = item.audio_url;
-    player.playbackRate = Number($("rate").value);
-    player.play().catch(() => {}); // browsers may refuse to start before the first key press
+    if (fresh) {
+      revealed = false;
+      listened = 0;
+      lastTime = null;
+      cursor = 0;
+      $("reveal-hint").textContent =
+        item.reveal_label === "on_key" ? "Press L to see the current labels and the model's belief."
+          : `The current label${rows ? "s" : ""} and the model's belief appear after ${REVEAL_AFTER_LISTENING_SECONDS} s `
+            + "of listening, or press L.";
+      $("spectrogram-missing").hidden = true;
+      image.hidden = false;
+      image.src = item.spectrogram_url;
+      $("playhead").style.left = "0%";
+      player.pause();
+      player.src = item.audio_url;
+      player.playbackRate = Number($("rate").value);
+      player.play().catch(() => {}); // browsers may refuse to start before the first key press
+    }
+    if (rows) drawRows(); else fetchWhere(item);
+    if (revealed) reveal(); // rows that arrived after the reveal are revealed too
+  }
+
+  function drawMode() {
+    const button = $("mode-switch");
+    button.textContent = mode === "clip" ? "Mode: whole clip" : "Mode: one question at a time";
+    button.setAttribute("aria-pressed", String(mode === "clip"));
+  }
+
+  // M or the button: the other mode, remembered in this browser.
+  function switchMode() {
+    mode = mode === "clip" ? "question" : "clip";
+    localStorage.setItem(MODE_KEY, mode);
+    regroup();
+    show();
+    flash(mode === "clip" ? "Whole-clip mode: a clip's questions come together, answered after one listen."
+      : "One question at a time.");
+    completeClip();
+    prefetch();
   }
 
   // The picture spans the whole clip (a long clip's is pooled to a bounded width), so the audio's duration maps it.
   function spectrogramSeconds() {
-    const item = items[0];
+    const item = onScreen()[0];
     if (Number.isFinite(player.duration) && player.duration > 0) return player.duration;
     return (item && item.clip.duration) || 0;
   }
@@ -284,7 +507,7 @@
   function answer(decision) {
     const item = items.shift();
     if (!item) return;
-    inFlight.add(item.id);
+    inFlightAdd(item);
     answersInFlight += 1;
     const today = Number($("tally-today").textContent) + 1;
     setTally(today, Math.max(0, Number($("tally-remaining").textContent) - 1));
@@ -292,7 +515,7 @@
       let data;
       try {
         data = await call(`${root.dataset.apiRoot}${item.id}/submit`, {
-          decision, next: true, ...datasetFilter(), exclude: onPage().filter((id) => id !== item.id),
+          decision, next: mode !== "clip", ...datasetFilter(), exclude: onPage().filter((id) => id !== item.id),
         });
       } catch (error) {
         flash(`Not saved: ${item.tag.name} ${decision} for ${item.clip.path}. ${error.message}`, true);
@@ -300,11 +523,12 @@
         prefetch();
         return;
       } finally {
-        inFlight.delete(item.id);
+        inFlightDone(item);
         answersInFlight -= 1;
       }
       flash(`Saved: ${item.tag.name} ${decision} for ${item.clip.path}. Z takes it back.`);
-      add(data.next);
+      if (data.next) add(data.next);
+      prefetch();
     });
     show(); // after the request is queued: with no question left, the page shows it is fetching one
     prefetch();
@@ -313,19 +537,79 @@
   function skip() {
     const item = items.shift();
     if (!item) return;
-    inFlight.add(item.id);
+    inFlightAdd(item);
     later(async () => {
       let data;
       try {
         data = await call(`${root.dataset.apiRoot}${item.id}/skip`, {
-          next: true, ...datasetFilter(), exclude: onPage().filter((id) => id !== item.id),
+          next: mode !== "clip", ...datasetFilter(), exclude: onPage().filter((id) => id !== item.id),
         });
       } finally {
-        inFlight.delete(item.id);
+        inFlightDone(item);
       }
       flash(`Skipped ${item.clip.path}; it goes to someone else.`);
-      add(data.next);
+      if (data.next) add(data.next);
+      prefetch();
     });
+    show();
+    prefetch();
+  }
+
+  // Clip mode, Enter: every row's answer, each one review of its question, sent in order.
+  function sendRows() {
+    const group = onScreen();
+    const left = group.filter((item) => !rowAnswers.has(item.id)).length;
+    if (left) {
+      flash(`${left} row${left === 1 ? "" : "s"} still without an answer: Y, N or U answers the marked row `
+        + "(S skips the whole clip).", true);
+      rowsWarned = true;
+      cursor = group.findIndex((item) => !rowAnswers.has(item.id));
+      drawRows();
+      return;
+    }
+    items.splice(0, group.length);
+    const clip = group[0].clip.path;
+    let saved = 0;
+    for (const item of group) {
+      const decision = rowAnswers.get(item.id);
+      rowAnswers.delete(item.id);
+      inFlightAdd(item);
+      answersInFlight += 1;
+      setTally(Number($("tally-today").textContent) + 1, Math.max(0, Number($("tally-remaining").textContent) - 1));
+      later(async () => {
+        try {
+          await call(`${root.dataset.apiRoot}${item.id}/submit`, { decision, ...datasetFilter() });
+          saved += 1;
+          if (saved === group.length) flash(`Saved ${saved} answers for ${clip}. Z takes back the last one.`);
+        } catch (error) {
+          flash(`Not saved: ${item.tag.name} ${decision} for ${item.clip.path}. ${error.message}`, true);
+          refreshTally();
+        } finally {
+          inFlightDone(item);
+          answersInFlight -= 1;
+        }
+      });
+    }
+    show();
+    prefetch();
+  }
+
+  // Clip mode, S: give the whole clip back, each question to someone else.
+  function skipRows() {
+    const group = onScreen();
+    items.splice(0, group.length);
+    for (const item of group) {
+      rowAnswers.delete(item.id);
+      inFlightAdd(item);
+      later(async () => {
+        try {
+          await call(`${root.dataset.apiRoot}${item.id}/skip`, { ...datasetFilter() });
+        } finally {
+          inFlightDone(item);
+        }
+      });
+    }
+    flash(`Skipped ${group[0].clip.path}; its questions go to someone else.`);
     show();
     prefetch();
   }
@@ -339,6 +623,7 @@
       }
       const others = items.filter((held) => held.id !== data.item.id);
       items.splice(0, items.length, data.item, ...others);
+      regroup();
       show();
       setTally(Math.max(0, Number($("tally-today").textContent) - 1), Number($("tally-remaining").textContent) + 1);
       flash(`Undone: your answer on ${data.item.tag.name} for ${data.item.clip.path} was taken back.`);
@@ -368,19 +653,35 @@
     "[": () => changeRate(-1), "]": () => changeRate(1),
     l: reveal,
     w: jumpToStrongest,
+    m: switchMode,
   };
+
+  // Clip mode with rows on screen: 1–9 pick a row (present, again: absent), Y/N/U answer the marked row, Enter sends.
+  const ROW_KEYS = {
+    y: () => markRow("present"), n: () => markRow("absent"), u: () => markRow("unsure"),
+    ArrowUp: () => moveCursor(-1), ArrowDown: () => moveCursor(1),
+    Enter: sendRows, s: skipRows,
+  };
+
+  function keyAction(key) {
+    if (rowsShown()) {
+      if (/^[1-9]$/.test(key)) return () => toggleRow(Number(key) - 1);
+      if (ROW_KEYS[key]) return ROW_KEYS[key];
+    }
+    return KEYS[key];
+  }
 
   const TYPE_AHEAD = new Set([KEYS[1], KEYS[2], KEYS[3], KEYS.y, KEYS.n, KEYS.u, skip]);
   const TEXT_FIELDS = new Set(["INPUT", "TEXTAREA"]);
 
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || TEXT_FIELDS.has(event.target.tagName)) return;
-    const action = KEYS[event.key.length === 1 ? event.key.toLowerCase() : event.key];
+    const action = keyAction(event.key.length === 1 ? event.key.toLowerCase() : event.key);
     if (!action) return;
     // A clicked speed list keeps the focus; the page's keys must still answer rather than pick a speed.
     if (event.target.tagName === "SELECT") event.target.blur();
     event.preventDefault(); // space must not scroll or press a focused button; arrows must not scroll
-    if (items.length || action === undo) action();
+    if (items.length || action === undo || action === switchMode) action();
     else if (pending > 0 && TYPE_AHEAD.has(action)) typedAhead.push(action);
   });
 
@@ -389,6 +690,10 @@
   $("skip").addEventListener("click", skip);
   $("undo").addEventListener("click", undo);
   $("undo-empty").addEventListener("click", undo);
+  $("undo-rows").addEventListener("click", undo);
+  $("send-rows").addEventListener("click", sendRows);
+  $("skip-rows").addEventListener("click", skipRows);
+  $("mode-switch").addEventListener("click", switchMode);
   $("check-again").addEventListener("click", () => { prefetch(); refreshTally(); });
   $("rate").addEventListener("change", () => {
     player.playbackRate = Number($("rate").value);
@@ -397,7 +702,7 @@
   player.addEventListener("play", () => requestAnimationFrame(movePlayhead));
   player.addEventListener("seeking", () => { lastTime = null; }); // a jump is not listening
   player.addEventListener("ended", () => { // a clip shorter than the listening time, heard to its end
-    if (items[0] && items[0].reveal_label === "after_listen") reveal();
+    if (items[0] && items[0].reveal_label === "after_listen" && !revealed) reveal();
   });
   player.addEventListener("timeupdate", () => {
     if (!player.paused && lastTime !== null) listened += Math.max(0, Math.min(1, player.currentTime - lastTime));
@@ -431,6 +736,7 @@
   }, Number(root.dataset.pollSeconds) * 1000);
 
   show();
+  completeClip();
   prefetch();
   if (!items.length) refreshTally();
 })();
