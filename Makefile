@@ -5,6 +5,10 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_CLIPS ?= 300
+# The demo's first audit: 3 folds × at most 12 epochs, about two minutes on a busy two-core laptop (docs/benchmarks.md);
+# audits started later from the runs page or `audit` take the defaults (5 folds × 45 epochs).
+DEMO_FOLDS ?= 3
+DEMO_EPOCHS ?= 12
 
 .PHONY: install demo test lint clean-demo
 
@@ -24,7 +28,8 @@ install: $(VENV)/.installed
 # Web, workers and scheduler together; the bundled Redis unless REDIS_URL is set; the first audit of the demo.
 demo: install
 	DEMO=1 $(PY) manage.py setup_demo --clips $(DEMO_CLIPS) --url http://$(HOST):$(PORT)/
-	DEMO=1 $(PY) manage.py run_local --host $(HOST) --port $(PORT) --audit demo
+	DEMO=1 $(PY) manage.py run_local --host $(HOST) --port $(PORT) --audit demo \
+		--audit-folds $(DEMO_FOLDS) --audit-epochs $(DEMO_EPOCHS)
 
 test: install
 	$(VENV)/bin/pytest

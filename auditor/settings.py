@@ -104,13 +104,16 @@ TEMPLATES = [
     },
 ]
 
+
+def _database(url: str) -> dict:
+    try:
+        return dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0))
+    except ValueError as exc:  # an unknown scheme, a port that is not a number …
+        raise ImproperlyConfigured(f"DATABASE_URL cannot be read: {exc}") from None
+
+
 # SQLite by default; PostgreSQL (or anything dj-database-url reads) via DATABASE_URL.
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'auditor.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-    )
-}
+DATABASES = {"default": _database(env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'auditor.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_PREPARED_STATEMENTS", True):
     # Statements the review queue runs on every answer are parsed and planned once per connection, not each
     # time (measured: a third less CPU per decision, benchmarks/review_load.py). Turn off behind a pooler in

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from auditor.accounts.roles import ADMIN_GROUP, ANNOTATOR_GROUP, create_or_reset_user
 from auditor.queue.models import ReviewItem
 from auditor.runs.models import AuditRun
 from tests.browser import ARTIFACTS, log_in, needs_chromium
-from tests.workers import Worker
+from tests.workers import Worker, require_redis
 from worker.celery import app
 
 pytestmark = [
@@ -23,6 +24,7 @@ pytestmark = [
 
 @pytest.fixture
 def workers() -> Iterator[None]:
+    require_redis(settings.REDIS_URL)
     with app.connection_for_write() as conn:  # no message left over from an earlier test
         conn.default_channel.client.delete("gpu", "default")
     started = [Worker(queues="gpu"), Worker(queues="default")]

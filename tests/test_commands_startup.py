@@ -118,3 +118,15 @@ def test_runs_lists_durations_humanly_and_says_when_there_is_nothing(tmp_path: P
     assert "done (37 min 30 s) — v2: macro AUC 0.801" in out.getvalue()
     with pytest.raises(CommandError, match="no dataset named 'nope'"):
         call_command("runs", "nope")
+
+
+def test_a_missing_or_bad_setting_is_one_line_that_says_what_to_set() -> None:
+    # A new terminal without DEMO=1: no SECRET_KEY.
+    missing = manage("runs", "demo", env=new_terminal())
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert missing.stderr.strip() == (
+        "label-auditor: SECRET_KEY is not set. Set it to a long random string (or set DEMO=1 for a local demo)."
+    )
+    bad = manage("runs", "demo", env=new_terminal(SECRET_KEY="x" * 50, DATABASE_URL="postgress://db/auditor"))
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert bad.stderr.startswith("label-auditor: DATABASE_URL cannot be read: Scheme 'postgress://' is unknown")

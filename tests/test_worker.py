@@ -25,7 +25,7 @@ from auditor.queue.models import Review, ReviewItem
 from auditor.queue.reviews import record_review
 from auditor.runs.lifecycle import create_run, retry_run, sweep
 from auditor.runs.models import AuditRun, ModelVersion
-from tests.workers import Worker
+from tests.workers import Worker, require_redis
 from worker.celery import app
 from worker.tasks import run as run_task
 
@@ -35,6 +35,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def worker() -> Iterator[Worker]:
+    require_redis(settings.REDIS_URL)
     with app.connection_for_write() as conn:  # no message left over from an earlier test
         conn.default_channel.client.delete("gpu", "default")
     started = Worker()

@@ -9,10 +9,25 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def require_redis(url: str) -> None:
+    """Stop the test with what to do when the broker the workers need is not there (rather than a hang or a
+    connection traceback deep in Celery)."""
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+    except (redis.RedisError, OSError) as exc:
+        pytest.fail(
+            f"this test runs real Celery workers and needs a Redis server at REDIS_URL={url} ({exc}); start one "
+            "(`redis-server --port 6379`) or point REDIS_URL at one. `.ci/run` starts it for CI.",
+            pytrace=False,
+        )
 
 
 class Worker:
@@ -26,6 +41,8 @@ class Worker:
         data_dir: Path | None = None,
         extra_env: dict[str, str] | None = None,
     ) -> None:
+        if redis_url is None:
+            require_redis(settings.REDIS_URL)
         database = connection.settings_dict
         if database["ENGINE"].endswith("sqlite3"):
             url = f"sqlite:///{database['NAME']}"
