@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from auditor.accounts.roles import ANNOTATOR_GROUP, create_or_reset_user
-from auditor.queue.models import Lease, Review, ReviewItem
+from auditor.queue.models import ItemNote, Lease, Review, ReviewItem
 from auditor.runs.models import AuditRun
 from tagging.windows import save_windows
 from tests.browser import ARTIFACTS, needs_chromium
@@ -160,3 +160,20 @@ def test_a_key_jumps_to_where_the_model_hears_the_tag(browser, live_server, tmp_
     page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 4) < 0.5", timeout=10000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "review-page-where-in-clip.png"))
+
+
+def test_c_writes_a_note_that_goes_with_the_next_answer(browser, live_server, tmp_path: Path) -> None:
+    items = make_review_queue(tmp_path / "audio", 2, seconds=2.0)
+    page = signed_in_page(browser, live_server)
+    wait_for_clip(page, "clip0.wav")
+    page.keyboard.press("c")
+    page.wait_for_selector("#note", state="visible")
+    page.keyboard.type("only a hint of rock, 1 s in")  # typing in the note answers nothing
+    assert "rock in clip0.wav" in page.text_content("#note-for")
+    page.keyboard.press("Escape")
+    page.keyboard.press("2")
+    wait_for_clip(page, "clip1.wav")
+    wait_until(lambda: Review.objects.filter(item=items[0]).exists())
+    assert Review.objects.get(item=items[0]).decision == "absent"
+    assert list(ItemNote.objects.values_list("item_id", "text")) == [(items[0].pk, "only a hint of rock, 1 s in")]
+    assert page.is_hidden("#note-box") and page.input_value("#note") == ""

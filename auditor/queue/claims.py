@@ -23,7 +23,7 @@ from auditor import rawsql
 from auditor.datasets.models import Clip, Dataset, Tag
 from auditor.labels.changes import LabelMoved, revert_change, undo_decision
 from auditor.labels.models import LabelChange
-from auditor.queue.models import Lease, Review, ReviewItem
+from auditor.queue.models import ItemNote, Lease, Review, ReviewItem
 from auditor.queue.reviews import RESOLUTION_FIELDS, ReviewRefused, record_review, replay
 
 CANDIDATES_PER_CLAIM = 4  # rows locked per claim (each lock is a write); locked rows are skipped, not counted
@@ -287,14 +287,21 @@ def renew(item: ReviewItem | int, user: User) -> bool:
 
 
 def submit(
-    item: ReviewItem | int, user: User, decision: str, *, source: str = "web", require_claim: bool = False
+    item: ReviewItem | int,
+    user: User,
+    decision: str,
+    *,
+    source: str = "web",
+    require_claim: bool = False,
+    note: str | None = None,
 ) -> Review:
     """Record the answer (the same answer twice counts once) and release the lease.
 
     With `require_claim` (the API), the answer is taken only from a person who holds an unexpired lease on the
     item or answered it before: an item never handed to them is refused (ReviewRefused), as in `ensure_handed`,
     and so is one whose lease lapsed — it went back to the queue and may be on someone else's screen. The
-    returned review's `item` is the item as the answer left it (resolved, or open for more reviews).
+    returned review's `item` is the item as the answer left it (resolved, or open for more reviews). A `note` is
+    kept with the answer, in the same transaction (once, when the same answer and note come twice).
     """
     item_id = _pk(item)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -313,6 +320,8 @@ def submit(
                 "renews it), so it went back to the queue; your answer was not recorded — take the next question"
             )
         review = record_review(item_id, user, decision, source=source)
+        if note and not ItemNote.objects.filter(review=review, text=note).exists():
+            ItemNote.objects.create(item_id=item_id, user=user, review=review, text=note)
     return review
 
 

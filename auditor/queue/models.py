@@ -110,3 +110,24 @@ class Lease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} holds {self.item_id} until {self.expires_at:%H:%M:%S}"
+
+
+class ItemNote(models.Model):
+    """A note in a review item's thread: an annotator's, sent with an answer ("the guitar is very quiet"), or an
+    admin's, written on the item's page. Admins read them on the item's page, the queue browser and the disputed
+    items; annotators see their own in "My reviews"."""
+
+    MAX_CHARS = 2000
+
+    item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="notes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="item_notes")
+    # The answer it came with: undoing that answer takes its note back too (an undo leaves nothing of the answer).
+    review = models.ForeignKey(Review, null=True, blank=True, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField(max_length=MAX_CHARS)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.item_id}: {self.text[:40]}"

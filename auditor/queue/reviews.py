@@ -213,7 +213,7 @@ def disputed_items(dataset: Dataset):
         .filter(Exists(answers.filter(decision=Review.Decision.PRESENT)))
         .filter(Exists(answers.filter(decision=Review.Decision.ABSENT)))
         .select_related("clip", "tag")
-        .prefetch_related("reviews__user")
+        .prefetch_related("reviews__user", "notes__user")
         .order_by("-priority", "id")
     )
 

@@ -63,9 +63,9 @@ from auditor.review.api_schemas import (
     TallyQuery,
     Windows,
 )
-from auditor.review.evidence import where_in_clip
 from auditor.review.outlook import queue_outlook
 from auditor.review.queries import history, item_payload, revealed_label, tally
+from auditor.runs.evidence import where_in_clip
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -254,7 +254,7 @@ def submit_answer(request: AuthenticatedRequest, item_id: ItemId, payload: Submi
     """Answer the item; the same answer twice counts once. With `next`, the next item comes with the answer."""
     dataset_id = _dataset_id(payload)  # checked even when no next item is asked for
     source = "api" if _is_script(request) else "web"
-    review = submit(item_id, request.user, payload.decision, source=source, require_claim=True)
+    review = submit(item_id, request.user, payload.decision, source=source, require_claim=True, note=payload.note)
     item = review.item  # as the review left it (resolved or still open)
     answer: dict[str, Any] = {
         "review": {"id": review.pk, "item_id": item.pk, "decision": review.decision, "at": review.created_at},

@@ -72,8 +72,21 @@ class ClipClaimRequest(Request):
     exclude_clips: ExcludeClips = []
 
 
+def _note(value: str | None) -> str | None:
+    """Surrounding blanks dropped; blank is no note."""
+    return None if value is None else _no_nul(value).strip() or None
+
+
+NoteText = Annotated[
+    Annotated[StrictStr, Field(max_length=2000)] | None,
+    AfterValidator(_note),
+    Field(description="A note for the admins, kept with this answer (undoing the answer removes it)."),
+]
+
+
 class SubmitRequest(NextWanted):
     decision: Decision
+    note: NoteText = None
     next: StrictBool = Field(default=False, description="Also claim the next item and return it.")
 
 
@@ -209,6 +222,7 @@ class HistoryEntry(Schema):
     at: datetime
     item_status: Literal["open", "resolved", "superseded"]
     resolution: bool | None
+    note: str | None = Field(description="The note you sent with this answer, if any.")
 
 
 class History(Schema):

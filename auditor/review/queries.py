@@ -85,7 +85,11 @@ def history(
     """This person's reviews, newest first: the latest `limit` (older than review `before_id` when given), or with
     `after_id` the `limit` just newer than that review (a page back towards the latest). A non-empty `dataset`,
     `tag` (names) or `decision` keeps only the reviews that match it."""
-    reviews = Review.objects.filter(user=user).select_related("item__clip", "item__tag", "item__dataset")
+    reviews = (
+        Review.objects.filter(user=user)
+        .select_related("item__clip", "item__tag", "item__dataset")
+        .prefetch_related("notes")
+    )
     if dataset:
         reviews = reviews.filter(item__dataset__name=dataset)
     if tag:
@@ -110,6 +114,7 @@ def history(
             "at": review.created_at,  # JSON: ISO 8601; pages: formatted by the template
             "item_status": review.item.status,
             "resolution": review.item.resolution,
+            "note": next((note.text for note in review.notes.all()), None),
         }
         for review in chosen
     ]

@@ -36,6 +36,7 @@
   const revealedLabels = new Map(); // question id → {given, probability}, once asked for
   const rowAnswers = new Map(); // clip mode: question id → the decision chosen on its row, not yet sent
   let cursor = 0; // clip mode: the row the keys Y, N and U answer
+  let noteFor = null; // the question the note box was opened for (clip mode: the row marked then)
   let rowsWarned = false; // the flash says rows are unanswered: it goes once they are answered
   let revealed = false;
   let listened = 0; // seconds of the clip on screen heard so far
@@ -451,6 +452,10 @@
     $("tag-name").textContent = item.tag.name;
     $("tag-description").textContent = item.tag.description || "";
     $("reveal").hidden = true;
+    if (noteFor && !group.includes(noteFor)) {
+      if ($("note").value.trim()) flash(`Your note about ${noteFor.tag.name} was not sent: its question is gone.`, true);
+      closeNote();
+    }
     if (fresh) {
       revealed = false;
       listened = 0;
@@ -471,6 +476,30 @@
     }
     if (rows) drawRows(); else fetchWhere(item);
     if (revealed) reveal(); // rows that arrived after the reveal are revealed too
+  }
+
+  // C: a note for the admins about the question on screen (clip mode: the marked row), sent with its answer.
+  function openNote() {
+    const group = onScreen();
+    noteFor = rowsShown() ? group[cursor] : group[0];
+    if (!noteFor) return;
+    $("note-for").textContent = `${noteFor.tag.name} in ${noteFor.clip.path}`;
+    $("note-box").hidden = false;
+    $("note").focus();
+  }
+
+  function closeNote() {
+    $("note").value = "";
+    $("note-box").hidden = true;
+    noteFor = null;
+  }
+
+  // The note, when it was written for this question (then it goes with this answer and the box empties).
+  function takeNote(item) {
+    const text = $("note").value.trim();
+    if (!noteFor || noteFor.id !== item.id) return {};
+    closeNote();
+    return text ? { note: text } : {};
   }
 
   function drawMode() {
@@ -505,8 +534,10 @@
   }
 
   function answer(decision) {
-    const item = items.shift();
+    const item = items[0];
     if (!item) return;
+    const note = takeNote(item);
+    items.shift();
     inFlightAdd(item);
     answersInFlight += 1;
     const today = Number($("tally-today").textContent) + 1;
@@ -515,7 +546,8 @@
       let data;
       try {
         data = await call(`${root.dataset.apiRoot}${item.id}/submit`, {
-          decision, next: mode !== "clip", ...datasetFilter(), exclude: onPage().filter((id) => id !== item.id),
+          decision, ...note, next: mode !== "clip", ...datasetFilter(),
+          exclude: onPage().filter((id) => id !== item.id),
         });
       } catch (error) {
         flash(`Not saved: ${item.tag.name} ${decision} for ${item.clip.path}. ${error.message}`, true);
@@ -572,13 +604,14 @@
     let saved = 0;
     for (const item of group) {
       const decision = rowAnswers.get(item.id);
+      const note = takeNote(item);
       rowAnswers.delete(item.id);
       inFlightAdd(item);
       answersInFlight += 1;
       setTally(Number($("tally-today").textContent) + 1, Math.max(0, Number($("tally-remaining").textContent) - 1));
       later(async () => {
         try {
-          await call(`${root.dataset.apiRoot}${item.id}/submit`, { decision, ...datasetFilter() });
+          await call(`${root.dataset.apiRoot}${item.id}/submit`, { decision, ...note, ...datasetFilter() });
           saved += 1;
           if (saved === group.length) flash(`Saved ${saved} answers for ${clip}. Z takes back the last one.`);
         } catch (error) {
@@ -654,6 +687,7 @@
     l: reveal,
     w: jumpToStrongest,
     m: switchMode,
+    c: openNote,
   };
 
   // Clip mode with rows on screen: 1–9 pick a row (present, again: absent), Y/N/U answer the marked row, Enter sends.
@@ -694,6 +728,9 @@
   $("send-rows").addEventListener("click", sendRows);
   $("skip-rows").addEventListener("click", skipRows);
   $("mode-switch").addEventListener("click", switchMode);
+  $("note").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") $("note").blur(); // back to the page's keys; the note stays for the answer
+  });
   $("check-again").addEventListener("click", () => { prefetch(); refreshTally(); });
   $("rate").addEventListener("change", () => {
     player.playbackRate = Number($("rate").value);
