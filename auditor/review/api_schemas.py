@@ -111,11 +111,11 @@ class ClipPart(Schema):
 
 class Item(Schema):
     """One (clip, tag) question. The current label and the model's belief are not in it (they would anchor the
-    answer): `reveal_url` gives them, when the page or script asks."""
+    answer): `reveal_url` gives them, when the page or script asks. Nor is whether the question was flagged or drawn
+    for calibration: an annotator who knew might answer the two differently, and the estimates assume not."""
 
     id: int
     dataset: str
-    kind: Literal["flagged", "calibration", "external"]
     question: str = Field(examples=["Is female vocalist present?"])
     tag: TagPart
     clip: ClipPart

@@ -24,7 +24,6 @@ def item_payload(item: ReviewItem) -> dict:
     return {
         "id": item.pk,
         "dataset": item.dataset.name,
-        "kind": item.kind,
         "question": f"Is {item.tag.name} present?",
         "tag": {"name": item.tag.name, "description": item.tag.description},
         "clip": {"id": item.clip_id, "path": item.clip.path, "duration": item.clip.duration},
