@@ -9,7 +9,7 @@ import pytest
 
 from auditor.accounts.roles import ADMIN_GROUP, ANNOTATOR_GROUP, create_or_reset_user
 from auditor.datasets.models import Clip, Dataset, Tag
-from auditor.queue.models import Review, ReviewItem
+from auditor.queue.models import ItemNote, Review, ReviewItem
 from auditor.runs.models import AuditRun, ModelVersion
 from tests.browser import ARTIFACTS, DESKTOP, PHONE, log_in, needs_chromium
 from tests.conftest import make_review_queue
@@ -218,6 +218,8 @@ def test_every_page_passes_axe_and_fits_a_desktop_and_a_phone(browser, live_serv
     annotator_name, admin_name = "ann", "ada"  # ann answered the health dataset's calibration items
     _, annotator_password = create_or_reset_user(annotator_name, role=ANNOTATOR_GROUP)
     _, admin_password = create_or_reset_user(admin_name, role=ADMIN_GROUP)
+    answer = Review.objects.filter(item__dataset=dataset, decision="present").select_related("item", "user").first()
+    ItemNote.objects.create(item=answer.item, user=answer.user, review=answer, text="The guitar comes in at 0:20.")
     pages = {
         admin_name: (
             admin_password,
@@ -230,6 +232,8 @@ def test_every_page_passes_axe_and_fits_a_desktop_and_a_phone(browser, live_serv
                 "annotators": "/datasets/music/annotators/",
                 "disputed": "/datasets/music/disputed/",
                 "label-history": "/datasets/music/history/",
+                "queue-browser": "/datasets/music/items/?status=any",
+                "queue-item": f"/datasets/music/items/{answer.item.pk}/",
                 "api-docs": "/api/docs",
                 "not-found": "/datasets/nothing-here/",
             },

@@ -57,6 +57,9 @@ TABLE: dict[str, Expect] = {
     "label-history": Expect("/datasets/queue/history/", statuses=ADMIN_ONLY),
     "disputed": Expect("/datasets/queue/disputed/", statuses=ADMIN_ONLY),
     "decide-item": Expect("/datasets/queue/disputed/{other}/decide", "post", (302, 403, 403, 302)),
+    "queue-browser": Expect("/datasets/queue/items/", statuses=ADMIN_ONLY),
+    "queue-item": Expect("/datasets/queue/items/{other}/", statuses=ADMIN_ONLY),
+    "item-note": Expect("/datasets/queue/items/{other}/notes", "post", (302, 403, 403, 302)),  # admin: refused, empty
     "revert-change": Expect("/datasets/queue/history/{change}/revert", "post", (302, 403, 403, 302)),
     "model-versions": Expect("/datasets/queue/models/", statuses=ADMIN_ONLY),
     "compare-versions": Expect("/datasets/queue/models/compare?a=1&b=1", statuses=ADMIN_ONLY),

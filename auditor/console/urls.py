@@ -1,6 +1,6 @@
 from django.urls import path
 
-from auditor.console import people_views, run_views, version_views, views
+from auditor.console import people_views, queue_views, run_views, version_views, views
 
 urlpatterns = [
     path("datasets/<str:name>/", views.dataset_detail, name="dataset-detail"),
@@ -15,6 +15,9 @@ urlpatterns = [
     path("datasets/<str:name>/annotators/", people_views.annotators, name="annotators"),
     path("datasets/<str:name>/disputed/", people_views.disputed, name="disputed"),
     path("datasets/<str:name>/disputed/<id:item_id>/decide", people_views.decide, name="decide-item"),
+    path("datasets/<str:name>/items/", queue_views.queue_browser, name="queue-browser"),
+    path("datasets/<str:name>/items/<id:item_id>/", queue_views.queue_item, name="queue-item"),
+    path("datasets/<str:name>/items/<id:item_id>/notes", queue_views.add_note, name="item-note"),
     path("datasets/<str:name>/history/", people_views.label_history, name="label-history"),
     path("datasets/<str:name>/history/<id:change_id>/revert", people_views.revert, name="revert-change"),
     path("runs/<id:run_id>/", run_views.run_detail, name="run-detail"),

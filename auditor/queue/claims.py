@@ -23,7 +23,8 @@ from auditor import rawsql
 from auditor.datasets.models import Clip, Dataset, Tag
 from auditor.labels.changes import LabelMoved, revert_change, undo_decision
 from auditor.labels.models import LabelChange
-from auditor.queue.models import ItemNote, Lease, Review, ReviewItem
+from auditor.queue.models import Lease, Review, ReviewItem
+from auditor.queue.notes import add_note
 from auditor.queue.reviews import RESOLUTION_FIELDS, ReviewRefused, record_review, replay
 
 CANDIDATES_PER_CLAIM = 4  # rows locked per claim (each lock is a write); locked rows are skipped, not counted
@@ -320,8 +321,8 @@ def submit(
                 "renews it), so it went back to the queue; your answer was not recorded — take the next question"
             )
         review = record_review(item_id, user, decision, source=source)
-        if note and not ItemNote.objects.filter(review=review, text=note).exists():
-            ItemNote.objects.create(item_id=item_id, user=user, review=review, text=note)
+        if note:
+            add_note(item_id, user, note, review=review)
     return review
 
 
