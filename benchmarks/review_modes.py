@@ -64,8 +64,8 @@ def main() -> None:
     queued = ReviewItem.objects.filter(status="open").count()
     clips = ReviewItem.objects.filter(status="open").values("clip_id").distinct().count()
     connections.close_all()
-    database = work / "bench.sqlite3"
-    shutil.copyfile(database, work / "after-audit.sqlite3")
+    database, snapshot = work / "bench.sqlite3", work / "after-audit.sqlite3"
+    copy_database(database, snapshot)
 
     say(
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs; {args.corpus} corpus {args.clips} × "
@@ -78,8 +78,8 @@ def main() -> None:
     say("| --- | --- | --- | --- | --- | --- |")
     results = {}
     for mode in ("question", "clip"):
-        shutil.copyfile(work / "after-audit.sqlite3", database)
         connections.close_all()
+        copy_database(snapshot, database)
         results[mode] = work_the_queue(mode, args)
         answers, heard, api_seconds = results[mode]
         per_minute = answers / (heard * args.listen + answers * args.decide + api_seconds) * 60
@@ -93,6 +93,17 @@ def main() -> None:
     say.write(args.markdown)
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A whole copy of an SQLite database in WAL mode (a file copy would miss the -wal file or mix in a stale one)."""
+    import sqlite3
+    from contextlib import closing
+
+    for leftover in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    with closing(sqlite3.connect(source)) as reading, closing(sqlite3.connect(target)) as writing:
+        reading.backup(writing)
 
 
 def work_the_queue(mode: str, args) -> tuple[int, int, float]:

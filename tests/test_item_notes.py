@@ -72,3 +72,17 @@ def test_admins_read_the_notes_on_disputed_items(annotator_client, admin_client,
     post(annotator_client, f"/api/review/items/{item['id']}/submit", {"decision": "absent", "note": "no drums"})
     page = admin_client.get("/datasets/queue/disputed/").content.decode()
     assert "drums from 0:02" in page and "no drums" in page
+
+
+def test_the_label_history_shows_the_notes_of_the_item_behind_a_change(annotator_client, admin_client, items) -> None:
+    item = claim(annotator_client)
+    post(annotator_client, f"/api/review/items/{item['id']}/submit", {"decision": "present", "note": "rock, faintly"})
+    page = admin_client.get("/datasets/queue/history/").content.decode()
+    assert "absent → <strong>present</strong>" in page and "rock, faintly" in page
+
+
+def test_someone_without_a_role_is_told_how_to_get_one(client, tmp_path) -> None:
+    User.objects.create_user("newcomer", password="a long enough password 1")
+    client.force_login(User.objects.get(username="newcomer"))
+    page = client.get("/", follow=True).content.decode()
+    assert "manage.py create_user newcomer --role annotator" in page

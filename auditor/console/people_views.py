@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -17,7 +18,7 @@ from auditor.datasets.models import Dataset
 from auditor.labels.changes import revert_change
 from auditor.labels.models import LabelChange
 from auditor.queue.agreement import annotator_stats
-from auditor.queue.models import ReviewItem
+from auditor.queue.models import ItemNote, Review, ReviewItem
 from auditor.queue.reviews import ReviewRefused, decide_as_admin, disputed_items
 
 HISTORY_PAGE = 50
@@ -49,6 +50,9 @@ def label_history(request: AuthenticatedRequest, name: str) -> HttpResponse:
     if filters["user"]:
         changes = changes.filter(user__username=filters["user"])
     page = Paginator(changes, HISTORY_PAGE).get_page(request.GET.get("page"))
+    changes_shown = list(page.object_list)
+    attach_notes(changes_shown)
+    page.object_list = changes_shown
     query = urlencode({key: value for key, value in filters.items() if value})
     return render(
         request,
@@ -62,6 +66,18 @@ def label_history(request: AuthenticatedRequest, name: str) -> HttpResponse:
             "tags": dataset.tags.order_by("name").values_list("name", flat=True),
         },
     )
+
+
+def attach_notes(changes: Sequence[LabelChange]) -> None:
+    """Give each change made by a review the notes of the item that review resolved, as `notes` (two queries)."""
+    by_review = dict(
+        Review.objects.filter(pk__in=[c.review_id for c in changes if c.review_id]).values_list("pk", "item_id")
+    )
+    notes: dict[int, list[ItemNote]] = {}
+    for note in ItemNote.objects.filter(item_id__in=set(by_review.values())).select_related("user"):
+        notes.setdefault(note.item_id, []).append(note)
+    for change in changes:
+        change.notes = notes.get(by_review.get(change.review_id or 0, 0), [])  # type: ignore[attr-defined]
 
 
 @require_POST
