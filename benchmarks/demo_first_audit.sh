@@ -19,7 +19,11 @@ started=$(date +%s)
 .venv/bin/python manage.py run_local --host 127.0.0.1 --port "$PORT" --audit demo \
   --audit-folds "${FOLDS:-3}" --audit-epochs "${EPOCHS:-12}" > "$work/run_local.log" 2>&1 &
 server=$!
+# However this ends: the busy process and run_local's processes go (run_local stops them on TERM; a background job
+# ignores INT).
+trap 'kill -TERM "$server" 2>/dev/null; wait "$server" 2>/dev/null; [ -n "$burner" ] && kill "$burner" 2>/dev/null' EXIT
 while sleep 5; do
+  if ! kill -0 "$server" 2>/dev/null; then echo "run_local stopped early: see $work/run_local.log"; exit 1; fi
   status=$(.venv/bin/python manage.py runs demo 2>&1 | head -2)
   if echo "$status" | grep -q "succeeded\|failed"; then break; fi
   if [ $(( $(date +%s) - started )) -gt 3000 ]; then echo "gave up after 50 min"; break; fi
@@ -27,6 +31,4 @@ done
 echo "first audit over $(( $(date +%s) - started )) s after run_local started; $(nproc) CPUs, busy core: ${BUSY:-1}"
 echo "$status"
 echo "clock warnings in the workers' log: $(grep -c 'clocks are out of sync' "$work/run_local.log")"
-kill -INT "$server"; wait "$server"
-[ -n "$burner" ] && kill "$burner"
 rm -rf "$work"
