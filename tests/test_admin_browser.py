@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,8 +82,11 @@ def test_an_admin_imports_audits_reprioritises_checks_health_and_exports(
     # comes before flagged items, whatever their weight.
     first = ReviewItem.objects.filter(status="open").order_by("-priority", "id").select_related("tag").first()
     annotator = log_in(browser, live_server.url, "ann", annotator_password)
-    annotator.wait_for_selector("#tag-name")
-    assert annotator.text_content("#tag-name") == first.tag.name
+    # Whole-clip mode: the first question's clip, with that question among its rows.
+    clip_shown = f"document.getElementById('clip-path').textContent.endsWith({json.dumps(first.clip.path)})"
+    annotator.wait_for_function(clip_shown)
+    asked = annotator.locator("#clip-rows li strong").all_text_contents() or [annotator.text_content("#tag-name")]
+    assert first.tag.name in asked
 
     # Per-tag health: one row per tag, and the plot of AUC against tagability.
     page.goto(f"{live_server.url}/datasets/demo/health/")
