@@ -6,10 +6,12 @@ Tests run against DATABASE_URL when it is set (CI: PostgreSQL), else SQLite.
 import os
 import tempfile
 
+from tests.redis_server import ensure_test_redis
+
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
 os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="label-auditor-tests-"))
 os.environ.setdefault("HTTPS", "0")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+ensure_test_redis()  # REDIS_URL, or the default server, or a bundled one started for this run
 
 from auditor.settings import *  # noqa: E402,F403
 

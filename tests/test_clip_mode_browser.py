@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from auditor.queue.models import Review, ReviewItem
-from tests.browser import ARTIFACTS, needs_chromium
+from tests.browser import ARTIFACTS, DESKTOP, PHONE, needs_chromium
 from tests.test_accessibility_browser import serious_violations
 from tests.test_clip_mode_api import make_clip_queue
 from tests.test_review_browser import wait_until
@@ -53,6 +53,11 @@ def test_a_clip_with_several_questions_is_answered_row_by_row_after_one_listen(
     assert page.text_content("#rows-status") == "3 of 3 answered"
     assert page.text_content("#flash") == "Every row has an answer: Enter sends them."
     assert not serious_violations(page)
+    page.set_viewport_size(PHONE)  # the rows wrap on a phone: nothing runs off the screen
+    page.screenshot(path=str(ARTIFACTS / "review-page-clip-mode-390.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert not serious_violations(page)
+    page.set_viewport_size(DESKTOP)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "review-page-clip-mode.png"), full_page=True)
     page.keyboard.press("Enter")

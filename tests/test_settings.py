@@ -70,3 +70,18 @@ def test_the_cache_lives_beside_the_broker_never_in_its_database(broker: str, ca
     from auditor.settings import _cache_url
 
     assert _cache_url(broker) == cache
+
+
+def test_a_test_run_without_redis_starts_the_bundled_one(monkeypatch) -> None:
+    from tests.redis_server import _free_port, answers, ensure_test_redis
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    nothing_there = _free_port()
+    server = ensure_test_redis(default_port=nothing_there)
+    try:
+        assert server is not None
+        port = int(os.environ["REDIS_URL"].split(":")[-1].split("/")[0])
+        assert port != nothing_there and answers(port)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

