@@ -9,6 +9,9 @@ DEMO_CLIPS ?= 300
 # audits started later from the runs page or `audit` take the defaults (5 folds × 45 epochs).
 DEMO_FOLDS ?= 3
 DEMO_EPOCHS ?= 12
+# One PyTorch thread for the demo's runs: a laptop does other things meanwhile, and a busy core stalls a two-thread
+# training (docs/benchmarks.md); set TRAIN_THREADS=0 for PyTorch's own choice.
+TRAIN_THREADS ?= 1
 
 .PHONY: install demo test lint clean-demo
 
@@ -28,7 +31,7 @@ install: $(VENV)/.installed
 # Web, workers and scheduler together; the bundled Redis unless REDIS_URL is set; the first audit of the demo.
 demo: install
 	DEMO=1 $(PY) manage.py setup_demo --clips $(DEMO_CLIPS) --url http://$(HOST):$(PORT)/
-	DEMO=1 $(PY) manage.py run_local --host $(HOST) --port $(PORT) --audit demo \
+	DEMO=1 TRAIN_THREADS=$(TRAIN_THREADS) $(PY) manage.py run_local --host $(HOST) --port $(PORT) --audit demo \
 		--audit-folds $(DEMO_FOLDS) --audit-epochs $(DEMO_EPOCHS)
 
 test: install

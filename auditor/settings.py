@@ -281,6 +281,10 @@ RUN_TIME_LIMIT = env_int("RUN_TIME_LIMIT", 6 * 3600, minimum=60)
 # extracts the rest itself when no chunk finishes for FEATURE_FANOUT_PATIENCE seconds.
 FEATURE_CHUNK_SIZE = env_int("FEATURE_CHUNK_SIZE", 256, minimum=1)
 FEATURE_FANOUT_PATIENCE = env_int("FEATURE_FANOUT_PATIENCE", 120, minimum=1)
+# PyTorch's threads for training and scoring in a run; 0: PyTorch's own choice (one per core). On a machine that
+# does other work too, fewer is faster: on two cores with one kept busy, an audit took 84 s on two threads and 18 s
+# on one (idle: 12 s and 18 s), so `make demo` asks for one.
+TRAIN_THREADS = env_int("TRAIN_THREADS", 0, minimum=0)
 # An annotator's claim on a review item lasts this long unless the open page renews it.
 REVIEW_LEASE_SECONDS = env_int("REVIEW_LEASE_SECONDS", 600, minimum=10)
 # How often a review page with nothing to show asks for new questions (and an audit's progress).

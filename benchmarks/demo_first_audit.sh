@@ -5,10 +5,11 @@
 #   bash benchmarks/demo_first_audit.sh                      # the demo's size: 3 folds × 12 epochs
 #   FOLDS=5 EPOCHS=45 bash benchmarks/demo_first_audit.sh    # the size audits started later take
 #   BUSY=0 bash benchmarks/demo_first_audit.sh               # an idle machine
+#   TRAIN_THREADS=0 bash benchmarks/demo_first_audit.sh      # PyTorch's own thread count (one per core)
 set -u
 cd "$(dirname "$0")/.."
 work=$(mktemp -d /tmp/demo-first-audit-XXXX)
-export DEMO=1 DATA_DIR="$work" PORT="${PORT:-8765}"
+export DEMO=1 DATA_DIR="$work" PORT="${PORT:-8765}" TRAIN_THREADS="${TRAIN_THREADS:-1}"  # as `make demo` sets it
 .venv/bin/python manage.py setup_demo --clips "${CLIPS:-300}" --url "http://127.0.0.1:$PORT/" > "$work/setup.log" 2>&1
 burner=""
 if [ "${BUSY:-1}" = 1 ]; then
@@ -28,7 +29,7 @@ while sleep 5; do
   if echo "$status" | grep -q "succeeded\|failed"; then break; fi
   if [ $(( $(date +%s) - started )) -gt 3000 ]; then echo "gave up after 50 min"; break; fi
 done
-echo "first audit over $(( $(date +%s) - started )) s after run_local started; $(nproc) CPUs, busy core: ${BUSY:-1}"
+echo "first audit over $(( $(date +%s) - started )) s after run_local started; $(nproc) CPUs, busy core: ${BUSY:-1}, TRAIN_THREADS=$TRAIN_THREADS"
 echo "$status"
 echo "clock warnings in the workers' log: $(grep -c 'clocks are out of sync' "$work/run_local.log")"
 rm -rf "$work"

@@ -85,3 +85,20 @@ def test_a_test_run_without_redis_starts_the_bundled_one(monkeypatch) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_train_threads_sets_pytorchs_threads_for_a_run(settings) -> None:
+    import torch
+
+    from auditor.runs.pipeline import apply_training_threads
+
+    before = torch.get_num_threads()
+    try:
+        settings.TRAIN_THREADS = 0  # PyTorch's own choice stands
+        apply_training_threads()
+        assert torch.get_num_threads() == before
+        settings.TRAIN_THREADS = 1
+        apply_training_threads()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

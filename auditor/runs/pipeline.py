@@ -53,6 +53,14 @@ log = logging.getLogger(__name__)
 MIN_VERIFIED_PER_CLASS = 3  # verified positives and negatives a tag needs for a verified AUC
 
 
+def apply_training_threads() -> None:
+    """TRAIN_THREADS, when set, for this process's PyTorch (the worker runs one run at a time)."""
+    if settings.TRAIN_THREADS:
+        import torch  # already loaded with the training code; named here for the one call
+
+        torch.set_num_threads(settings.TRAIN_THREADS)
+
+
 def execute_run(run_id: int, *, echo: Callable[[str], None] | None = None, fan_out: bool = False) -> AuditRun:
     """Claim the queued run and carry it out; a failure marks it failed with the error and re-raises.
 
@@ -67,6 +75,7 @@ def execute_run(run_id: int, *, echo: Callable[[str], None] | None = None, fan_o
         log.info("run %s is %s; not starting it again", run_id, run.status)
         return run
     progress = RunProgress(run, echo, fan_out=fan_out)
+    apply_training_threads()
     try:
         with heartbeat(run.pk):
             _carry_out(run, RunParams.from_dict(run.params), progress)
