@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import beta as beta_distribution
 
 # Quantiles of presence probability (among a tag's given negatives) that split it into bands. Finer at the
 # top, where the hidden positives crowd: six bands gave ~7% narrower intervals than four for the same reviews.
@@ -266,6 +265,10 @@ def _true_share_draws(a: float, b: float, error: float, *, replicates: int, rng:
     some doubt instead of a share below 0 — an interval of zero width at tagability 1 that misses."""
     if error <= 0:
         return rng.beta(a, b, size=replicates)
+    # Imported here: scipy.stats takes half a second, and every Django process imports this module (the admin's
+    # queue pages), while only a fallible annotators' truncated draw needs it.
+    from scipy.stats import beta as beta_distribution
+
     low, high = beta_distribution.cdf([error, 1 - error], a, b)
     if high - low < 1e-12:  # the answers sit far outside [e, 1 − e]: the nearer end
         q = np.full(replicates, error if low > 0.5 else 1 - error)  # all below e, or all above 1 − e
