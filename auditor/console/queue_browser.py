@@ -105,9 +105,10 @@ def _probability(value: str, name: str, errors: dict[str, str]) -> float | None:
     return number
 
 
-def _count_of(model: type[Review] | type[ItemNote]) -> Coalesce:
-    """How many rows of `model` point at the item: a subquery per row shown, not a join that multiplies rows."""
-    counted = model.objects.filter(item=OuterRef("pk")).order_by().values("item").annotate(n=Count("pk")).values("n")
+def _count_of(rows: QuerySet, link: str) -> Coalesce:
+    """How many of `rows` point at the annotated row through `link`: a subquery per row shown, not a join that
+    multiplies rows."""
+    counted = rows.filter(**{link: OuterRef("pk")}).order_by().values(link).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
@@ -137,7 +138,7 @@ def browsed_items(dataset: Dataset, filters: QueueFilters) -> QuerySet[ReviewIte
     return (
         filtered_items(dataset, filters)
         .select_related("clip", "tag")
-        .annotate(answers=_count_of(Review), note_count=_count_of(ItemNote))
+        .annotate(answers=_count_of(Review.objects.all(), "item"), note_count=_count_of(ItemNote.objects.all(), "item"))
         .order_by(*SORTS[filters.sort][1])
     )
 
@@ -163,20 +164,7 @@ def counts_per_tag(dataset: Dataset, filters: QueueFilters) -> list[TagCount]:
 
 def open_items_of_tag() -> Coalesce:
     """A Tag annotation: its open review items (what the queue browser shows for `?tag=` with no other filter)."""
-    counted = (
-        ReviewItem.objects.filter(tag=OuterRef("pk"), status=ReviewItem.Status.OPEN)
-        .order_by()
-        .values("tag")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
-def is_disputed(item: ReviewItem, reviews: Collection[Review]) -> bool:
-    """Open, with both a present and an absent answer: the disputed page lists it (auditor.queue.disputed_items)."""
-    decisions = {review.decision for review in reviews}
-    return item.status == ReviewItem.Status.OPEN and {Review.Decision.PRESENT, Review.Decision.ABSENT} <= decisions
+    return _count_of(ReviewItem.objects.filter(status=ReviewItem.Status.OPEN), "tag")
 
 
 # ---- the item page's "where in the clip" strip -----------------------------------------------------------------

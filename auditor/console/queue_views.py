@@ -17,13 +17,13 @@ from auditor.console.queue_browser import (
     QueueFilters,
     browsed_items,
     counts_per_tag,
-    is_disputed,
     strip_cells,
 )
 from auditor.datasets.models import Clip, Dataset
 from auditor.inputs import BadInput
 from auditor.queue import notes
 from auditor.queue.models import ItemNote, ReviewItem
+from auditor.queue.reviews import disputed_items
 from auditor.runs.evidence import where_in_clip
 
 BROWSER_PAGE = 50
@@ -88,7 +88,7 @@ def queue_item(request: AuthenticatedRequest, name: str, item_id: int) -> HttpRe
         "item": item,
         "reviews": reviews,
         "notes": list(item.notes.select_related("user", "review")),
-        "disputed": is_disputed(item, reviews),
+        "disputed": disputed_items(item.dataset).filter(pk=item.pk).exists(),  # the disputed page's own rule
         "audio_found": _audio_found(item.clip),
         "where": where,
         "strip": strip_cells(where, item.clip.duration),
@@ -103,10 +103,9 @@ def add_note(request: AuthenticatedRequest, name: str, item_id: int) -> HttpResp
     """An admin's note on the item's thread (with no answer); a refused note is a message and nothing saved."""
     item = _item(name, item_id)
     try:
-        text = notes.note_text(request.POST.get("text", ""))
+        notes.add_note(item.pk, request.user, request.POST.get("text", ""))
     except BadInput as exc:
         messages.error(request, str(exc))
     else:
-        notes.add_note(item.pk, request.user, text)
         messages.success(request, "Note added.")
     return redirect("queue-item", name=name, item_id=item.pk)
