@@ -10,9 +10,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from auditor.console.queue_browser import StripCell, strip_cells
 from auditor.datasets.models import Dataset, Tag
 from auditor.queue.models import ItemNote, Review, ReviewItem
+from auditor.runs.evidence import strip_cells
 from tests.conftest import make_review_queue
 
 pytestmark = pytest.mark.django_db
@@ -202,6 +202,7 @@ def test_the_item_page_says_when_the_clip_file_is_missing(admin_client: Client, 
 
 def test_the_item_page_draws_where_the_model_hears_the_tag(admin_client: Client, queue: Queue, monkeypatch) -> None:
     where = {"item_id": 0, "window_seconds": 0.5, "starts": [0.0, 0.25, 0.5], "strength": [0.0, 1.0, 0.5]}
+    where["cells"] = strip_cells(where["starts"], where["strength"], 0.5, 1.0)
     monkeypatch.setattr("auditor.console.queue_views.where_in_clip", lambda item: {**where, "strongest_start": 0.25})
     page = admin_client.get(f"{BROWSER}{queue.rock[0].pk}/").content.decode()
     assert '<span style="left: 25.0%; width: 25.0%; opacity: 1.0"></span>' in page
@@ -209,15 +210,15 @@ def test_the_item_page_draws_where_the_model_hears_the_tag(admin_client: Client,
 
 
 def test_strip_cells_run_to_the_next_window_and_stop_at_the_clip_end() -> None:
-    where = {"window_seconds": 1.5, "starts": [0.0, 1.0, 2.0], "strength": [0.0, 1.0, 0.5]}
-    assert strip_cells(where, 4.0) == [
-        StripCell(left=0.0, width=25.0, opacity=0.08),
-        StripCell(left=25.0, width=25.0, opacity=1.0),
-        StripCell(left=50.0, width=37.5, opacity=0.54),
+    starts, strength = [0.0, 1.0, 2.0], [0.0, 1.0, 0.5]
+    assert strip_cells(starts, strength, 1.5, 4.0) == [
+        {"left": 0.0, "width": 25.0, "opacity": 0.08},
+        {"left": 25.0, "width": 25.0, "opacity": 1.0},
+        {"left": 50.0, "width": 37.5, "opacity": 0.54},
     ]
     # Without the clip's duration, the clip ends where its last window does.
-    assert strip_cells(where, None)[-1] == StripCell(left=57.143, width=42.857, opacity=0.54)
-    assert strip_cells({"starts": [], "strength": [], "window_seconds": None}, 4.0) == []
+    assert strip_cells(starts, strength, 1.5, None)[-1] == {"left": 57.143, "width": 42.857, "opacity": 0.54}
+    assert strip_cells([], [], 0.0, 4.0) == []
 
 
 def test_an_admin_note_is_saved_stripped_without_an_answer(admin_client: Client, queue: Queue) -> None:

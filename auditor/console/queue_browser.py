@@ -165,35 +165,3 @@ def counts_per_tag(dataset: Dataset, filters: QueueFilters) -> list[TagCount]:
 def open_items_of_tag() -> Coalesce:
     """A Tag annotation: its open review items (what the queue browser shows for `?tag=` with no other filter)."""
     return _count_of(ReviewItem.objects.filter(status=ReviewItem.Status.OPEN), "tag")
-
-
-# ---- the item page's "where in the clip" strip -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StripCell:
-    left: float  # % of the clip
-    width: float  # % of the clip
-    opacity: float
-
-
-def strip_cells(where: Mapping, duration: float | None) -> list[StripCell]:
-    """The strip as absolutely placed cells (as templates/review/page.html draws it from the same data): each
-    window runs to the next one's start, so overlapping windows never stack colour; darker is stronger."""
-    starts: list[float] = list(where.get("starts") or [])
-    strength: list[float] = list(where.get("strength") or [])
-    window = float(where.get("window_seconds") or 0.0)
-    seconds = duration or (starts[-1] + window if starts else 0.0)
-    if not starts or seconds <= 0:
-        return []
-    cells = []
-    for index, start in enumerate(starts):
-        end = starts[index + 1] if index + 1 < len(starts) else min(seconds, start + window)
-        cells.append(
-            StripCell(
-                left=round(100 * start / seconds, 3),
-                width=round(100 * max(0.0, end - start) / seconds, 3),
-                opacity=round(0.08 + 0.92 * strength[index], 3),
-            )
-        )
-    return cells

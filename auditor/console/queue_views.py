@@ -17,7 +17,6 @@ from auditor.console.queue_browser import (
     QueueFilters,
     browsed_items,
     counts_per_tag,
-    strip_cells,
 )
 from auditor.datasets.models import Clip, Dataset
 from auditor.inputs import BadInput
@@ -91,7 +90,7 @@ def queue_item(request: AuthenticatedRequest, name: str, item_id: int) -> HttpRe
         "disputed": disputed_items(item.dataset).filter(pk=item.pk).exists(),  # the disputed page's own rule
         "audio_found": _audio_found(item.clip),
         "where": where,
-        "strip": strip_cells(where, item.clip.duration),
+        "strip": where["cells"],
         "max_note": ItemNote.MAX_CHARS,
     }
     return render(request, "console/item.html", context)

@@ -299,7 +299,7 @@ def windows(request: AuthenticatedRequest, item_id: ItemId) -> dict:
     admin (an empty list when no run kept the clip's windows)."""
     if not is_admin(request.user):
         ensure_handed(item_id, request.user)
-    item = ReviewItem.objects.select_related("run").get(pk=item_id)
+    item = ReviewItem.objects.select_related("run", "clip").get(pk=item_id)
     return where_in_clip(item)
 
 

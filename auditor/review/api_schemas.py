@@ -201,6 +201,12 @@ class TallyQuery(Schema):
     dataset: DatasetName = None
 
 
+class StripCell(Schema):
+    left: float = Field(description="Where the cell starts, in % of the clip.")
+    width: float = Field(description="How wide it is, in % of the clip (to the next window's start).")
+    opacity: float = Field(description="0.08 + 0.92 × strength: darker is stronger.")
+
+
 class Windows(Schema):
     """Where in the clip the model hears the tag: per window of the held-out fold model, its P(present) divided by
     the clip's strongest window's (so 1 marks the strongest; the belief itself comes from `reveal`)."""
@@ -210,6 +216,7 @@ class Windows(Schema):
     starts: list[float] = Field(description="Where each window starts, in seconds.")
     strength: list[float] = Field(description="Each window's strength relative to the strongest (0–1).")
     strongest_start: float | None = Field(description="Where the strongest window starts.")
+    cells: list[StripCell] = Field(description="The strip as drawn: one cell per window, placed in % of the clip.")
 
 
 class HistoryEntry(Schema):

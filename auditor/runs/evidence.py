@@ -36,9 +36,29 @@ def _tag_column(folder: Path, tag_id: int) -> int | None:
     return int(columns[0]) if columns.size else None
 
 
+def strip_cells(starts: list[float], strength: list[float], window: float, duration: float | None) -> list[dict]:
+    """The strip as cells placed in % of the clip, for the review page and the admin's item page alike: each window
+    runs to the next one's start, so overlapping windows never stack colour; darker (more opaque) is stronger."""
+    seconds = duration or (starts[-1] + window if starts else 0.0)
+    if not starts or seconds <= 0:
+        return []
+    cells = []
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else min(seconds, start + window)
+        cells.append(
+            {
+                "left": round(100 * start / seconds, 3),
+                "width": round(100 * max(0.0, end - start) / seconds, 3),
+                "opacity": round(0.08 + 0.92 * strength[index], 3),
+            }
+        )
+    return cells
+
+
 def where_in_clip(item: ReviewItem) -> dict:
     """The windows of the item's clip for its tag: start seconds and relative strength (1 = the clip's strongest
-    window), the strongest window's start, and the window length; empty when no run kept windows for the clip."""
+    window), the strongest window's start, the window length and the strip's `cells` (`strip_cells`); empty when no
+    run kept windows for the clip."""
     for folder in _run_folders(item):
         column = _tag_column(folder, item.tag_id)
         windows: ClipWindows | None = None if column is None else load_clip_windows(folder, item.clip_id)
@@ -48,11 +68,15 @@ def where_in_clip(item: ReviewItem) -> dict:
         peak = float(strength.max())
         relative = strength / peak if peak > 0 else np.zeros_like(strength)
         strongest = int(np.argmax(strength))
+        starts = [round(float(start), 3) for start in windows.start_seconds]
+        strengths = [round(float(value), 3) for value in relative]
         return {
             "item_id": item.pk,
             "window_seconds": round(windows.window_seconds, 3),
-            "starts": [round(float(start), 3) for start in windows.start_seconds],
-            "strength": [round(float(value), 3) for value in relative],
+            "starts": starts,
+            "strength": strengths,
             "strongest_start": round(float(windows.start_seconds[strongest]), 3),
+            "cells": strip_cells(starts, strengths, windows.window_seconds, item.clip.duration),
         }
-    return {"item_id": item.pk, "window_seconds": None, "starts": [], "strength": [], "strongest_start": None}
+    empty: dict = {"item_id": item.pk, "window_seconds": None, "starts": [], "strength": [], "strongest_start": None}
+    return {**empty, "cells": []}

@@ -204,17 +204,14 @@
   function drawWhere(item, data) {
     const strip = $("where-strip");
     strip.replaceChildren();
-    const seconds = (item.clip.duration || 0) || (data.starts.length ? data.starts.at(-1) + data.window_seconds : 0);
-    if (!data.starts.length || !seconds) return;
-    data.starts.forEach((start, index) => {
+    if (!data.cells.length) return;
+    for (const placed of data.cells) { // placed by the server (auditor/runs/evidence.py), as the admin's item page
       const cell = document.createElement("span");
-      cell.style.left = `${(start / seconds) * 100}%`;
-      // Windows may overlap: each cell runs to the next window's start, so the strip never stacks colour.
-      const end = index + 1 < data.starts.length ? data.starts[index + 1] : Math.min(seconds, start + data.window_seconds);
-      cell.style.width = `${(Math.max(0, end - start) / seconds) * 100}%`;
-      cell.style.opacity = String(0.08 + 0.92 * data.strength[index]);
+      cell.style.left = `${placed.left}%`;
+      cell.style.width = `${placed.width}%`;
+      cell.style.opacity = String(placed.opacity);
       strip.append(cell);
-    });
+    }
     strongestStart = data.strongest_start;
     $("where-tag").textContent = item.tag.name;
     $("where").hidden = false;
