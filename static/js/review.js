@@ -17,7 +17,6 @@
   const REVEAL_AFTER_LISTENING_SECONDS = 3;
   const MAX_ROWS = 9; // keys 1–9; the server hands out at most this many questions about one clip
   const MODE_KEY = "label-auditor.review-mode";
-  const DECISION_WORDS = { present: "present", absent: "absent", unsure: "unsure" };
 
   // The questions this page holds, a clip's together: the first one (clip mode: the first clip's) is on screen,
   // the rest are prefetched.
@@ -248,49 +247,11 @@
       : root.dataset.tallyUrl;
   }
 
-  const minutes = (seconds) => (seconds >= 90 ? `about ${Math.round(seconds / 60)} min` : `about ${seconds} s`);
-
-  // The empty state says why it is empty: an audit under way (with its progress) or a tag focus holding questions.
-  function drawOutlook(data) {
-    const box = $("outlook");
-    box.replaceChildren();
-    for (const run of data.audits) {
-      const line = document.createElement("div");
-      line.className = "run-progress";
-      const percent = Math.round(run.progress * 100);
-      const label = `${run.kind === "audit" ? "An audit" : run.kind === "retrain" ? "A retraining" : "A re-score"} of ${run.dataset}`;
-      const bar = document.createElement("div");
-      bar.className = "bar";
-      bar.setAttribute("role", "progressbar");
-      bar.setAttribute("aria-label", label);
-      bar.setAttribute("aria-valuemin", "0");
-      bar.setAttribute("aria-valuemax", "100");
-      bar.setAttribute("aria-valuenow", String(percent));
-      const fill = document.createElement("span");
-      fill.style.width = `${percent}%`;
-      bar.append(fill);
-      const text = document.createElement("span");
-      text.className = "progress-text";
-      text.textContent = `${label} is ${run.status}${run.stage ? ` (${run.stage})` : ""}: ${percent}%`
-        + `${run.eta_seconds === null ? "" : `, ${minutes(run.eta_seconds)} left`}. Its questions appear here when it finishes.`;
-      line.append(bar, text);
-      box.append(line);
-    }
-    for (const focus of data.focus) {
-      const line = document.createElement("p");
-      const more = focus.more_tags ? ` and ${focus.more_tags} more` : "";
-      line.textContent = `${focus.dataset}: only questions about ${focus.tags.join(", ")}${more} are handed out now `
-        + `(an admin put them in focus); ${focus.held_back} question${focus.held_back === 1 ? "" : "s"} about other tags `
-        + "wait until the focus is lifted.";
-      box.append(line);
-    }
-  }
-
   function refreshTally() {
     later(async () => {
       const data = await call(tallyUrl());
       setTally(data.reviewed_today + answersInFlight, Math.max(0, data.remaining - answersInFlight));
-      drawOutlook(data);
+      window.drawReviewOutlook($("outlook"), data);
     });
   }
 
@@ -336,46 +297,12 @@
     const group = onScreen();
     cursor = Math.max(0, Math.min(cursor, group.length - 1));
     const list = $("clip-rows");
-    list.replaceChildren();
-    group.forEach((item, index) => {
-      const row = document.createElement("li");
-      row.className = `clip-row${index === cursor ? " current" : ""}`;
-      if (index === cursor) row.setAttribute("aria-current", "true");
-      const name = document.createElement("div");
-      name.className = "row-tag";
-      const key = document.createElement("kbd");
-      key.textContent = String(index + 1);
-      const tag = document.createElement("strong");
-      tag.textContent = item.tag.name;
-      name.append(key, " ", tag);
-      if (item.tag.description) {
-        const description = document.createElement("span");
-        description.className = "meta row-description";
-        description.textContent = ` ${item.tag.description}`;
-        name.append(description);
-      }
-      const choices = document.createElement("div");
-      choices.className = "row-choices";
-      choices.setAttribute("role", "group");
-      choices.setAttribute("aria-label", `Is ${item.tag.name} present?`);
-      for (const decision of ["present", "absent", "unsure"]) {
-        const button = document.createElement("button");
-        button.type = "button";
-        button.className = `choice ${decision}`;
-        button.textContent = DECISION_WORDS[decision];
-        button.setAttribute("aria-pressed", String(rowAnswers.get(item.id) === decision));
-        button.addEventListener("click", () => { cursor = index; markRow(decision, false); });
-        choices.append(button);
-      }
-      row.append(name, choices);
-      const data = revealed ? revealedLabels.get(item.id) : null;
-      if (data) {
-        const shown = document.createElement("span");
-        shown.className = "meta row-reveal";
-        shown.textContent = `labelled now: ${data.given ? "tagged" : "not tagged"} · the model thinks ${beliefText(data)}`;
-        row.append(shown);
-      }
-      list.append(row);
+    window.drawClipRows(list, group, {
+      cursor,
+      answers: rowAnswers,
+      labels: revealed ? revealedLabels : new Map(),
+      belief: beliefText,
+      choose: (index, decision) => { cursor = index; markRow(decision, false); },
     });
     const answered = group.filter((item) => rowAnswers.has(item.id)).length;
     $("rows-status").textContent = `${answered} of ${group.length} answered`;
