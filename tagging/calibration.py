@@ -5,8 +5,8 @@ calibration sample is drawn at random from *all* (clip, tag) pairs by a known st
 the given positives form one stratum and the given negatives — where the missing tags hide — are split
 into bands of model presence probability. Neyman allocation puts most of a tag's draws in the bands
 where a hidden positive is likely, so rare missing tags are found without giving up unbiasedness:
-every pair carries its inclusion probability, and estimates weight each review by its stratum's
-size over the reviews it got there.
+every pair carries its inclusion probability, and estimates scale each stratum's share of present pairs,
+as its answers show it, by the stratum's size.
 """
 
 from __future__ import annotations
@@ -26,14 +26,21 @@ MIN_PER_STRATUM = 2
 # Resolved answers every stratum of a tag's design needs before its rates are shown or used: a stratum without
 # answers is unknown, not 0 (an estimate from the reviewed strata alone stands for only part of the tag).
 MIN_ANSWERS_PER_STRATUM = 2
-# An answer wrong half the time says nothing; the correction for annotator error stops short of that.
+# An answer wrong half the time says nothing; an item's error is kept short of that.
 MAX_ERROR = 0.45
 # A band the model calls empty is allocated as if this share of it were present: the model is not trusted to
 # rule out missing tags, and a band drawn too thinly is where a wild estimate and a too-short interval come from.
 PRESENCE_FLOOR = 0.005
-# Prior weight (in reviews) with which a stratum's rate leans towards the rate of its group (given negatives or
-# given positives) in the interval's simulation; see estimate_rates.
-PRIOR_REVIEWS = 1.0
+# Prior weight (in reviews) with which a stratum's present share leans towards the rate of its group (given
+# negatives or given positives); see `_group_priors`. Half a review: on the simple and the realistic corpus, half
+# the error of the linear correction at every stop (1.0 was better on one corpus, worse on the other).
+PRIOR_REVIEWS = 0.5
+# The present share's posterior is kept on a grid of this many bins: fine enough for a share of 1/1000.
+GRID_BINS = 1000
+_EDGES = np.linspace(0.0, 1.0, GRID_BINS + 1)
+_GRID = (_EDGES[:-1] + _EDGES[1:]) / 2
+POINT_DRAWS = 4000  # draws behind a point estimate: its Monte Carlo error is below 0.005
+DOUBT_LEVELS = 5  # error rates from 0 up to the doubt that the interval's draws are split over
 
 
 @dataclass
@@ -161,22 +168,6 @@ class RateEstimate:
     reviews: int
 
 
-def _weighted_rates(weights: np.ndarray, given: np.ndarray, present: np.ndarray) -> tuple[float, float]:
-    """(tagability, false-positive rate) from design weights and (corrected) present shares. The four population
-    counts — given or not, present or not — are each kept at or above 0 (a corrected share may dip below)."""
-    counts = {
-        (label, is_present): max(
-            0.0, float((weights * (given == label) * (present if is_present else 1 - present)).sum())
-        )
-        for label in (0, 1)
-        for is_present in (True, False)
-    }
-    present_total, absent_total = counts[(1, True)] + counts[(0, True)], counts[(1, False)] + counts[(0, False)]
-    tagability = counts[(1, True)] / present_total if present_total > 0 else math.nan
-    false_positive = counts[(1, False)] / absent_total if absent_total > 0 else math.nan
-    return tagability, false_positive
-
-
 def estimate_rates(
     stratum: Sequence[str],
     stratum_size: Sequence[int],
@@ -185,154 +176,152 @@ def estimate_rates(
     *,
     error: Sequence[float] | None = None,
     doubt: Sequence[float] | None = None,
+    presence: Sequence[float] | None = None,
     bootstrap: int = 1000,
     seed: int = 0,
 ) -> RateEstimate:
-    """Design-weighted estimates from resolved calibration reviews of one tag.
+    """Rates of one tag from its resolved calibration reviews: posterior means, and 95% posterior intervals.
 
-    Each review weighs (stratum size) / (reviews in that stratum), so a stratum only partly reviewed
-    still stands for its whole population. `error` is each resolved answer's probability of being wrong
-    (from the annotators' measured accuracy, `tagging.annotators`): a stratum's share of present pairs is
-    corrected for it, (observed − e) / (1 − 2e) with e the stratum's mean error, since a wrong answer turns a
-    present pair absent as readily as the reverse. `doubt` is how much more often an answer might be wrong when
-    nobody could measure it (one annotator): the point estimate takes it as right, the interval carries every
-    error rate from 0 up to the doubt (one unknown per simulated population). The 95% interval comes from
-    `bootstrap` simulated populations (none when 0); see `_simulated_rates`.
+    Each stratum's share of present pairs gets a posterior from its answers, and the tag's rates follow from the
+    shares times the strata's sizes, so a stratum only partly reviewed still stands for its whole population (the
+    design weights). `present` is what each item's answers say (1, 0, or ½ where they cancel out) and `error` the
+    probability that this is wrong (from the annotators' measured accuracy, `tagging.annotators`): an answer of
+    "present" is then seen with probability s(1 − e) + (1 − s)e when the stratum's true share is s. This mixture
+    likelihood keeps every share in [0, 1] however the answers fall. The linear correction it replaced,
+    (observed − e) / (1 − 2e), is unbiased on average but went below 0 in large bands whose few answers held no
+    "present": summed over a tag's bands it cancelled real hidden positives, and on a realistic corpus five of 30
+    tags read tagability 1.000 against truths of 0.19–0.73 (benchmarks/real_use.py).
+
+    Each stratum's share leans towards the rate of its group (all given negatives, or all given positives) with
+    the weight of PRIOR_REVIEWS reviews, and with how likely the model thought the stratum's pairs present
+    (`presence`: each item's P(present) when it was drawn; optional, unused if any is missing); see
+    `_group_priors`. `doubt` is how much more often an answer might be wrong when nobody could measure it (one
+    annotator): the point estimate takes it as right, the interval carries every error rate from 0 up to the
+    doubt. The point is the posterior mean from POINT_DRAWS draws of its own (so a caller asking for no interval,
+    `bootstrap=0`, gets the same number); the interval comes from `bootstrap` draws.
     """
     names = np.asarray(stratum)
-    sizes = np.asarray(stratum_size, dtype=float)
-    g = np.asarray(given, dtype=int)
-    y = np.asarray(present, dtype=float)  # 1, 0, or ½ for an item whose answers cancel out
     if names.size == 0:
         return RateEstimate(*(math.nan,) * 6, reviews=0)
-    unique, ids = np.unique(names, return_inverse=True)
-    counts = np.bincount(ids)
-    population = np.array([sizes[ids == i][0] for i in range(len(unique))])
-    weights = population[ids] / counts[ids]
-    stratum_error = np.zeros(len(unique))
-    if error is not None:
-        stratum_error = np.minimum(np.bincount(ids, weights=np.asarray(error, dtype=float)) / counts, MAX_ERROR)
-    stratum_doubt = np.zeros(len(unique))
-    if doubt is not None:
-        stratum_doubt = np.bincount(ids, weights=np.asarray(doubt, dtype=float)) / counts
-    observed = np.bincount(ids, weights=y) / counts
-    corrected = _corrected(observed, stratum_error)
-    point = _clipped_rates(*_weighted_rates(weights, g, y + (corrected - observed)[ids]))  # shares corrected
+    sizes = np.asarray(stratum_size, dtype=float)
+    g = np.asarray(given, dtype=int)
+    y = np.asarray(present, dtype=float)
+    e = np.zeros(names.size) if error is None else np.minimum(np.asarray(error, dtype=float), MAX_ERROR)
+    d = np.zeros(names.size) if doubt is None else np.asarray(doubt, dtype=float)
+    model = None if presence is None else np.asarray(presence, dtype=float)  # None → NaN
+    if model is not None and not np.isfinite(model).all():  # items drawn before presence was kept: not used at all
+        model = None
+    cells = _cells(names, sizes, g, model)
+
+    point_draws = _posterior_rates(cells, y, e, replicates=POINT_DRAWS, rng=np.random.default_rng(seed))
+    point = [float(np.nanmean(c)) if (~np.isnan(c)).any() else math.nan for c in point_draws.T]
     if bootstrap <= 0:
         return RateEstimate(point[0], math.nan, math.nan, point[1], math.nan, math.nan, len(names))
-
-    samples = _simulated_rates(
-        ids, population, g, y, stratum_error, replicates=bootstrap, rng=np.random.default_rng(seed), doubt=stratum_doubt
+    levels = np.linspace(0.0, 1.0, DOUBT_LEVELS) if d.any() else np.zeros(1)
+    rng = np.random.default_rng([seed, 1])
+    per_level = np.array_split(np.arange(bootstrap), len(levels))
+    samples = np.concatenate(
+        [
+            _posterior_rates(cells, y, np.minimum(e + level * d, MAX_ERROR), replicates=len(part), rng=rng)
+            for level, part in zip(levels, per_level, strict=True)
+            if len(part)
+        ]
     )
     low, high = (_nan_percentile(samples, q) for q in (2.5, 97.5))
-    if stratum_error.any() and any(h - lo < 1e-9 for lo, h in zip(low, high, strict=True)):
-        # Every draw landed on one bound (all corrected shares ≤ 0: nothing but "absent" from fallible people).
-        # Draws that keep each share within what the answers allow say how far from that bound the truth may be.
-        kept = _simulated_rates(
-            ids, population, g, y, stratum_error, replicates=bootstrap, rng=np.random.default_rng(seed), truncate=True
-        )
-        wider_low, wider_high = (_nan_percentile(kept, q) for q in (2.5, 97.5))
-        degenerate = [h - lo < 1e-9 for lo, h in zip(low, high, strict=True)]
-        low = [min(a, b) if d else a for a, b, d in zip(low, wider_low, degenerate, strict=True)]
-        high = [max(a, b) if d else a for a, b, d in zip(high, wider_high, degenerate, strict=True)]
-    # The interval always holds the point estimate (it can fall outside when, e.g., no hidden positive was seen).
+    # The interval always holds the point estimate (a mean can sit just outside a percentile interval).
     low = [value if math.isnan(p) else min(value, p) for value, p in zip(low, point, strict=True)]
     high = [value if math.isnan(p) else max(value, p) for value, p in zip(high, point, strict=True)]
     return RateEstimate(point[0], low[0], high[0], point[1], low[1], high[1], len(names))
 
 
-def _corrected(observed: np.ndarray, error: np.ndarray) -> np.ndarray:
-    """The share present among the pairs, from the share among answers that are each wrong with probability e.
+@dataclass(frozen=True)
+class _Cell:
+    """The items of one stratum with one given label, and how many pairs they stand for."""
 
-    Not clipped to [0, 1] here: in a large band with almost no hidden positive the corrected share scatters
-    around 0, and cutting off its negative side would add hidden positives on average — hundreds, times the
-    band's size — and pull the tag's tagability down (measured: −0.1 on half the tags). Only the population
-    counts summed over a group of strata are kept at or above 0 (`_weighted_rates`), and the rates in [0, 1]."""
-    return (observed - error) / (1 - 2 * error)
-
-
-def _clipped_rates(tagability: float, false_positive: float) -> tuple[float, float]:
-    def clip(value: float) -> float:
-        return value if math.isnan(value) else min(1.0, max(0.0, value))
-
-    return clip(tagability), clip(false_positive)
+    label: int
+    population: float
+    members: np.ndarray  # indices into the answered items
+    presence: float  # the model's mean P(present) over them (1 when not known: every cell alike)
 
 
-def _true_share_draws(a: float, b: float, error: float, *, replicates: int, rng: np.random.Generator) -> np.ndarray:
-    """Draws of a stratum's true present share when each answer is wrong with probability `error`: the answers'
-    share q follows Beta(a, b), but can only lie in [e, 1 − e] (q = e + p(1 − 2e) for a share p in [0, 1]), so it
-    is drawn from that Beta cut to the interval and mapped back. A band whose answers are all "absent" thus keeps
-    some doubt instead of a share below 0 — an interval of zero width at tagability 1 that misses."""
-    if error <= 0:
-        return rng.beta(a, b, size=replicates)
-    # Imported here: scipy.stats takes half a second, and every Django process imports this module (the admin's
-    # queue pages), while only a fallible annotators' truncated draw needs it.
-    from scipy.stats import beta as beta_distribution
-
-    low, high = beta_distribution.cdf([error, 1 - error], a, b)
-    if high - low < 1e-12:  # the answers sit far outside [e, 1 − e]: the nearer end
-        q = np.full(replicates, error if low > 0.5 else 1 - error)  # all below e, or all above 1 − e
-    else:
-        q = beta_distribution.ppf(rng.uniform(low, high, size=replicates), a, b)
-    return np.clip((q - error) / (1 - 2 * error), 0.0, 1.0)
+def _cells(names: np.ndarray, sizes: np.ndarray, given: np.ndarray, presence: np.ndarray | None) -> list[_Cell]:
+    cells = []
+    for name in np.unique(names):
+        in_stratum = np.flatnonzero(names == name)
+        for label in (0, 1):
+            members = in_stratum[given[in_stratum] == label]
+            if members.size:
+                mean_presence = 1.0 if presence is None else max(float(presence[members].mean()), PRESENCE_FLOOR)
+                population = sizes[in_stratum[0]] * members.size / in_stratum.size
+                cells.append(_Cell(label, population, members, mean_presence))
+    return cells
 
 
-def _simulated_rates(
-    ids: np.ndarray,
-    population: np.ndarray,
-    given: np.ndarray,
-    present: np.ndarray,
-    error: np.ndarray,
-    *,
-    replicates: int,
-    rng: np.random.Generator,
-    truncate: bool = False,
-    doubt: np.ndarray | None = None,
-) -> np.ndarray:
-    """(replicates, 2) tagability and false-positive rate of populations simulated from the reviews.
+def _log_likelihood(present: np.ndarray, error: np.ndarray) -> np.ndarray:
+    """Log-likelihood of a stratum's answers over the grid of present shares: an item whose answers say present
+    (1) is seen so with probability s(1 − e) + (1 − s)e, one that says absent (0) with se + (1 − s)(1 − e), and
+    a ½ (answers that cancel out) with ½ whatever s is."""
+    chance = np.where(present == 0.5, 0.5, np.where(present > 0.5, 1 - error, error))  # P(present | answers), flat
+    values, counts = np.unique(np.round(chance, 9), return_counts=True)
+    seen = _GRID[None, :] * values[:, None] + (1 - _GRID[None, :]) * (1 - values[:, None])
+    return (counts[:, None] * np.log(seen)).sum(axis=0)
 
-    Per stratum and given label, the present rate is drawn from its Beta posterior and scaled to the
-    stratum's size; the rates of the whole tag follow. Why not a plain stratified bootstrap: a band whose
-    few reviews found no hidden positive resamples to "none, for sure", and the interval came out too short
-    exactly for rare tags. Here such a band's rate leans, with the weight of PRIOR_REVIEWS reviews, towards
-    the design-weighted rate of its group (all given negatives), which keeps its centre where the reviews
-    put it; a group with a single stratum (the given positives) takes Jeffreys' Beta(½, ½) prior instead.
-    No finite-population correction: each stratum counts as drawn with replacement, the usual conservative
-    approximation, so a stratum reviewed nearly whole still shows some doubt.
-    """
-    totals = np.zeros((replicates, 2, 2))  # population count by (given, present)
-    # One unknown error rate per simulated population for the answers nobody could check (a share of the doubt).
-    unknown = rng.random(replicates)
-    for label in (0, 1):
-        strata = [i for i in range(len(population)) if np.any(given[ids == i] == label)]
-        cells = [
-            (population[i] * np.mean(given[ids == i] == label), present[(ids == i) & (given == label)]) for i in strata
-        ]
-        cell_error = [np.minimum(error[i] + unknown * (0 if doubt is None else doubt[i]), MAX_ERROR) for i in strata]
-        if not cells:
+
+def _beta_masses(a: float, b: float) -> np.ndarray:
+    """The Beta(a, b) probability of each grid bin (exact, so a prior piled up near 0 keeps its weight there)."""
+    from scipy.special import betainc  # imported here: every Django process imports this module, few need it
+
+    return np.maximum(np.diff(betainc(a, b, _EDGES)), 1e-300)
+
+
+def _group_priors(cells: list[_Cell], likelihoods: list[np.ndarray]) -> list[np.ndarray]:
+    """Each cell's prior over the grid: Beta with the weight of PRIOR_REVIEWS reviews and the mean of its group (the
+    same given label), the group's mean being its cells' shares under a flat prior, weighted by size, and scaled
+    by the square root of the cell's model presence over the group's. A band whose few answers found no hidden
+    positive thus keeps a little of the rate its tag's other bands show — less where the model sees less —
+    instead of "none, for sure" (intervals too short for rare tags) or a flat prior's third of a review present
+    (hundreds of hidden positives invented across large bands). The square root, not the ratio: models are
+    over-confident about their low bands, and a prior that followed them all the way made intervals too short
+    (coverage 50–79% at the first stops of benchmarks/real_use.py, 81–94% with the root). A group of one cell
+    (the given positives) takes Jeffreys' Beta(½, ½)."""
+    flat_means = []
+    for ll in likelihoods:
+        w = np.exp(ll - ll.max())
+        flat_means.append(float((w * _GRID).sum() / w.sum()))
+    priors = []
+    for cell in cells:
+        group = [k for k, other in enumerate(cells) if other.label == cell.label]
+        if len(group) == 1:
+            priors.append(np.log(_beta_masses(0.5, 0.5)))
             continue
-        if len(cells) == 1:
-            mean, weight = 0.5, 1.0
-        else:
-            size = sum(n for n, _ in cells)
-            average_weight = size / sum(r.size for _, r in cells)  # one review's weight, on average
-            weighted = sum(n * r.mean() for n, r in cells)
-            mean, weight = (weighted + 0.5 * average_weight) / (size + average_weight), PRIOR_REVIEWS
-        for (n, reviews), e in zip(cells, cell_error, strict=True):
-            hits = reviews.sum()
-            a, b = hits + weight * mean, reviews.size - hits + weight * (1 - mean)
-            if truncate:
-                rate = _true_share_draws(a, b, float(np.mean(e)), replicates=replicates, rng=rng)
-            else:  # unbiased where the point estimate is: a share may dip below 0, the counts are kept ≥ 0 below
-                rate = _corrected(rng.beta(a, b, size=replicates), e)
-            totals[:, label, 1] += n * rate
-            totals[:, label, 0] += n * (1 - rate)
-    totals = np.maximum(totals, 0.0)  # a population count, from corrected shares that may dip below 0
+        size = sum(cells[k].population for k in group)
+        group_mean = sum(cells[k].population * flat_means[k] for k in group) / size
+        group_presence = sum(cells[k].population * cells[k].presence for k in group) / size
+        mean = float(np.clip(group_mean * np.sqrt(cell.presence / group_presence), 1e-4, 1 - 1e-4))
+        priors.append(np.log(_beta_masses(PRIOR_REVIEWS * mean, PRIOR_REVIEWS * (1 - mean))))
+    return priors
+
+
+def _posterior_rates(
+    cells: list[_Cell], present: np.ndarray, error: np.ndarray, *, replicates: int, rng: np.random.Generator
+) -> np.ndarray:
+    """(replicates, 2) tagability and false-positive rate of populations drawn from the strata's posteriors.
+
+    No finite-population correction: each stratum counts as drawn with replacement, the usual conservative
+    approximation, so a stratum reviewed nearly whole still shows some doubt."""
+    likelihoods = [_log_likelihood(present[c.members], error[c.members]) for c in cells]
+    totals = np.zeros((replicates, 2, 2))  # population count by (given, present)
+    for cell, ll, prior in zip(cells, likelihoods, _group_priors(cells, likelihoods), strict=True):
+        log_posterior = ll + prior
+        weights = np.exp(log_posterior - log_posterior.max())
+        bins = rng.choice(GRID_BINS, size=replicates, p=weights / weights.sum())
+        share = _EDGES[bins] + rng.random(replicates) / GRID_BINS  # uniform within the bin
+        totals[:, cell.label, 1] += cell.population * share
+        totals[:, cell.label, 0] += cell.population * (1 - share)
     with np.errstate(invalid="ignore", divide="ignore"):
         tagability = totals[:, 1, 1] / totals[:, :, 1].sum(axis=1)
         false_positive = totals[:, 1, 0] / totals[:, :, 0].sum(axis=1)
-    rates = np.stack([tagability, false_positive], axis=1)
-    return np.where(np.isnan(rates), rates, np.clip(rates, 0.0, 1.0))
+    return np.stack([tagability, false_positive], axis=1)
 
 
 def _nan_percentile(samples: np.ndarray, q: float) -> list[float]:

@@ -57,7 +57,9 @@ def test_a_small_budget_gets_fewer_bands_instead_of_overshooting() -> None:
         assert "given" in draw.stratum and "band0" in draw.stratum
 
 
-def test_weighted_tagability_is_unbiased_over_many_draws() -> None:
+def test_weighted_tagability_is_nearly_unbiased_over_many_draws() -> None:
+    """The posterior mean leans a little towards hidden positives in bands where none was seen; with 120 answers a
+    tag that lean stays within 0.015 of the population's tagability on average."""
     rng = np.random.default_rng(2)
     present, given, presence = population(rng, 4000, 0.08, 0.45, 0.01)
     truth = given[present == 1].mean()  # the population's own tagability
@@ -65,7 +67,9 @@ def test_weighted_tagability_is_unbiased_over_many_draws() -> None:
     for _ in range(300):
         draw = draw_calibration_sample(given[:, None], presence[:, None], 120, rng=rng)
         clips = draw.clip_index
-        rate = estimate_rates(draw.stratum, draw.stratum_size, given[clips], present[clips], bootstrap=0)
+        rate = estimate_rates(
+            draw.stratum, draw.stratum_size, given[clips], present[clips], presence=presence[clips], bootstrap=0
+        )
         estimates.append(rate.tagability)
     assert np.mean(estimates) == pytest.approx(truth, abs=0.015)
 
@@ -91,16 +95,19 @@ def test_a_partly_reviewed_stratum_still_stands_for_its_population() -> None:
     given = [1] * 10 + [0] * 20
     present = [1] * 10 + [1, 1] + [0] * 18
     rate = estimate_rates(strata, sizes, given, present, bootstrap=0)
-    # present & given = 100; present & not given = 900 × 2/20 = 90
-    assert rate.tagability == pytest.approx(100 / 190)
-    assert rate.false_positive_rate == 0.0
+    # present & given = 100; present & not given ≈ 900 × 2/20 = 90
+    assert rate.tagability == pytest.approx(100 / 190, abs=0.03)
+    assert rate.false_positive_rate < 0.01
     assert rate.reviews == 30
+    # The same answers from a band ten times smaller stand for ten times fewer hidden positives.
+    smaller = estimate_rates(strata, [100] * 10 + [90] * 20, given, present, bootstrap=0)
+    assert smaller.tagability == pytest.approx(100 / 109, abs=0.03)
 
 
 def test_a_band_where_no_hidden_positive_was_found_still_leaves_doubt() -> None:
     # The same reviews: given positives 30 of 300, all present; band0 10 reviews, none present; band1 20 reviews
-    # of 100 pairs, 10 present. A bigger band0 hides more possible positives, so the interval reaches lower,
-    # though the point estimate (300 / (300 + 50)) is the same.
+    # of 100 pairs, 10 present. A bigger band0 hides more possible positives, so the interval reaches lower and
+    # the estimate, near 300 / (300 + 50) for a small band0, leans a little lower.
     strata = ["given"] * 30 + ["band0"] * 10 + ["band1"] * 20
     given = [1] * 30 + [0] * 30
     present = [1] * 30 + [0] * 10 + [1] * 10 + [0] * 10
@@ -108,7 +115,8 @@ def test_a_band_where_no_hidden_positive_was_found_still_leaves_doubt() -> None:
         estimate_rates(strata, [300] * 30 + [band0] * 10 + [100] * 20, given, present, bootstrap=2000)
         for band0 in (20, 2000)
     )
-    assert small.tagability == large.tagability == pytest.approx(300 / 350)
+    assert small.tagability == pytest.approx(300 / 350, abs=0.01)
+    assert small.tagability - 0.05 < large.tagability < small.tagability
     assert large.tagability_low < small.tagability_low - 0.02
     assert small.tagability_low < small.tagability < small.tagability_high
 
@@ -116,9 +124,11 @@ def test_a_band_where_no_hidden_positive_was_found_still_leaves_doubt() -> None:
 def test_no_false_positive_among_the_reviews_is_not_taken_for_none_at_all() -> None:
     strata = ["given"] * 30 + ["band0"] * 30
     rate = estimate_rates(strata, [300] * 30 + [3000] * 30, [1] * 30 + [0] * 30, [1] * 30 + [0] * 30)
-    assert rate.false_positive_rate == 0.0
-    assert rate.false_positive_low == 0.0 and rate.false_positive_high > 0.001
-    assert rate.tagability == 1.0 and rate.tagability_high == 1.0 and rate.tagability_low < 1.0
+    assert rate.false_positive_rate < 0.005
+    assert rate.false_positive_low < rate.false_positive_rate < rate.false_positive_high
+    assert rate.false_positive_high > 0.001
+    # Thirty "absent" answers cannot rule out a few dozen hidden positives among 3,000 pairs: not 1.0 for sure.
+    assert 0.8 < rate.tagability < 1.0 and rate.tagability_high > 0.99 and rate.tagability_low < 0.8
 
 
 def test_intervals_hold_the_truth_for_nearly_every_tag_of_an_audit() -> None:

@@ -53,6 +53,7 @@ class _Design:
     answered: list[tuple[str, int, int, float]] = field(default_factory=list)
     errors: list[float] = field(default_factory=list)  # P(the observation is wrong), in the same order
     doubts: list[float] = field(default_factory=list)  # and how much more, where nobody could check the answers
+    presences: list[float] = field(default_factory=list)  # the model's P(present) of each when it was drawn
     answered_clips: list[int] = field(default_factory=list)  # the clip of each answer, in the same order
     answered_items: list[int] = field(default_factory=list)  # and its review item
     items: list[int] = field(default_factory=list)  # every item of the design
@@ -134,6 +135,7 @@ def _estimates(dataset: Dataset, items, bootstrap: int) -> dict[int, TagEstimate
                 *zip(*design.answered, strict=True),
                 error=design.errors,
                 doubt=design.doubts,
+                presence=design.presences,
                 bootstrap=bootstrap,
                 seed=tag_id,
             )
@@ -173,9 +175,9 @@ def _chosen_designs(items, answers: _Answers) -> dict[int, tuple[int | None, _De
     or, without answers, when a person decided it elsewhere (an admin, a pair verified before it was drawn)."""
     designs: dict[tuple[int, int | None], _Design] = defaultdict(_Design)
     rows = items.values_list(
-        "id", "tag_id", "run_id", "clip_id", "stratum", "stratum_size", "given", "status", "resolution"
+        "id", "tag_id", "run_id", "clip_id", "stratum", "stratum_size", "given", "probability", "status", "resolution"
     )
-    for item_id, tag_id, run_id, clip_id, stratum, size, given, status, resolution in rows:
+    for item_id, tag_id, run_id, clip_id, stratum, size, given, presence, status, resolution in rows:
         design = designs[(tag_id, run_id)]
         design.drawn[stratum] += 1
         design.items.append(item_id)
@@ -192,6 +194,7 @@ def _chosen_designs(items, answers: _Answers) -> dict[int, tuple[int | None, _De
         design.answered.append((stratum, size, int(given), observed))
         design.errors.append(error)
         design.doubts.append(unchecked)
+        design.presences.append(presence)
         design.answered_clips.append(clip_id)
         design.answered_items.append(item_id)
 
