@@ -43,15 +43,29 @@ POINT_DRAWS = 4000  # draws behind a point estimate: its Monte Carlo error is be
 DOUBT_LEVELS = 5  # error rates from 0 up to the doubt that the interval's draws are split over
 
 
+@dataclass(frozen=True)
+class TagDesign:
+    """How one tag's pairs were split into strata: the given positives, and bands of given negatives between these
+    edges of presence probability."""
+
+    edges: np.ndarray
+    sizes: Mapping[str, int]  # pairs per stratum
+
+    def stratum(self, given: int, presence: float) -> str:
+        """The stratum of any pair of the tag, drawn or not (a flagged pair's, say)."""
+        return "given" if given else f"band{int(np.searchsorted(self.edges, presence, side='right'))}"
+
+
 @dataclass
 class CalibrationDraw:
-    """One row per drawn (clip, tag) pair."""
+    """One row per drawn (clip, tag) pair, and each tag's design (None for a tag given no draws)."""
 
     clip_index: np.ndarray
     tag_index: np.ndarray
     stratum: list[str]  # "given" or "band0".."bandK" (the highest band = most likely present)
     stratum_size: np.ndarray  # pairs in the stratum (the population the draw stands for)
     inclusion_probability: np.ndarray  # drawn in stratum / stratum size
+    designs: list[TagDesign | None]
 
     def __len__(self) -> int:
         return len(self.clip_index)
@@ -64,16 +78,19 @@ def _band_quantiles(budget: int) -> tuple[float, ...]:
     return BAND_QUANTILES[len(BAND_QUANTILES) - (bands - 1) :]
 
 
-def _strata_of_tag(given: np.ndarray, presence: np.ndarray, quantiles: Sequence[float]) -> dict[str, np.ndarray]:
-    """Clip indices per stratum for one tag."""
+def _strata_of_tag(
+    given: np.ndarray, presence: np.ndarray, quantiles: Sequence[float]
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Clip indices per stratum for one tag, and the band edges (presence quantiles of its given negatives)."""
     strata = {"given": np.flatnonzero(given > 0)}
     negatives = np.flatnonzero(given == 0)
+    edges = np.zeros(0)
     if negatives.size:
         edges = np.quantile(presence[negatives], quantiles) if len(quantiles) else np.zeros(0)
         band = np.searchsorted(edges, presence[negatives], side="right")
         for b in range(len(quantiles) + 1):
             strata[f"band{b}"] = negatives[band == b]
-    return {name: members for name, members in strata.items() if members.size}
+    return {name: members for name, members in strata.items() if members.size}, edges
 
 
 def _allocate(budget: int, sizes: np.ndarray, spread: np.ndarray) -> np.ndarray:
@@ -119,14 +136,16 @@ def draw_calibration_sample(
     n_tags = given.shape[1]
     budgets = [int(per_tag)] * n_tags if isinstance(per_tag, int | np.integer) else [int(b) for b in per_tag]
     rows: list[tuple[int, int, str, int, float]] = []
+    designs: list[TagDesign | None] = [None] * n_tags
     for tag in range(n_tags):
         if budgets[tag] <= 0:
             continue
         positives = max(MIN_PER_STRATUM, round(POSITIVE_SHARE * budgets[tag]))
         quantiles = _band_quantiles(budgets[tag] - positives)
-        strata = _strata_of_tag(given[:, tag], presence[:, tag], quantiles)
+        strata, edges = _strata_of_tag(given[:, tag], presence[:, tag], quantiles)
         names = list(strata)
         sizes = np.array([strata[n].size for n in names])
+        designs[tag] = TagDesign(edges, {name: int(size) for name, size in zip(names, sizes, strict=True)})
         # Given positives get a fixed share; the bands split the rest by Neyman allocation.
         # Draws ∝ band size × sqrt(expected presence): Neyman allocation under the Poisson approximation of
         # a rare event's variance, which does not starve a band the model is overconfident about.
@@ -144,7 +163,7 @@ def draw_calibration_sample(
             rows += [(int(c), tag, name, int(sizes[i]), allocation[i] / sizes[i]) for c in chosen]
     if not rows:
         empty = np.zeros(0, dtype=int)
-        return CalibrationDraw(empty, empty, [], empty, np.zeros(0))
+        return CalibrationDraw(empty, empty, [], empty, np.zeros(0), designs)
     drawn_clips, drawn_tags, drawn_strata, stratum_sizes, probabilities = zip(*rows, strict=True)
     return CalibrationDraw(
         np.array(drawn_clips),
@@ -152,6 +171,7 @@ def draw_calibration_sample(
         list(drawn_strata),
         np.array(stratum_sizes),
         np.array(probabilities),
+        designs,
     )
 
 
@@ -177,6 +197,7 @@ def estimate_rates(
     error: Sequence[float] | None = None,
     doubt: Sequence[float] | None = None,
     presence: Sequence[float] | None = None,
+    certain: Sequence[bool] | None = None,
     bootstrap: int = 1000,
     seed: int = 0,
 ) -> RateEstimate:
@@ -199,6 +220,12 @@ def estimate_rates(
     annotator): the point estimate takes it as right, the interval carries every error rate from 0 up to the
     doubt. The point is the posterior mean from POINT_DRAWS draws of its own (so a caller asking for no interval,
     `bootstrap=0`, gets the same number); the interval comes from `bootstrap` draws.
+
+    `certain` marks the items that are the whole of their part of a stratum rather than a sample of it: the top of
+    a tag's ranking, where the queue's flagged items and the calibration items among them were all answered (see
+    `auditor.queue.estimates`). Those pairs count for themselves alone; the stratum's other pairs are estimated
+    from its other, randomly drawn items. Hidden positives crowd at the top of the ranking, so answers that
+    count them there instead of sampling them take most of the doubt out of a tag's rates.
     """
     names = np.asarray(stratum)
     if names.size == 0:
@@ -211,7 +238,8 @@ def estimate_rates(
     model = None if presence is None else np.asarray(presence, dtype=float)  # None → NaN
     if model is not None and not np.isfinite(model).all():  # items drawn before presence was kept: not used at all
         model = None
-    cells = _cells(names, sizes, g, model)
+    whole = np.zeros(names.size, dtype=bool) if certain is None else np.asarray(certain, dtype=bool)
+    cells = _cells(names, sizes, g, model, whole)
 
     point_draws = _posterior_rates(cells, y, e, replicates=POINT_DRAWS, rng=np.random.default_rng(seed))
     point = [float(np.nanmean(c)) if (~np.isnan(c)).any() else math.nan for c in point_draws.T]
@@ -236,24 +264,40 @@ def estimate_rates(
 
 @dataclass(frozen=True)
 class _Cell:
-    """The items of one stratum with one given label, and how many pairs they stand for."""
+    """The items of one part of a stratum with one given label, and how many pairs they stand for."""
 
     label: int
     population: float
-    members: np.ndarray  # indices into the answered items
+    members: np.ndarray  # indices into the answered items (none: a part known only from its prior)
     presence: float  # the model's mean P(present) over them (1 when not known: every cell alike)
+    census: bool = False  # the members are every pair of the part, not a sample of it
 
 
-def _cells(names: np.ndarray, sizes: np.ndarray, given: np.ndarray, presence: np.ndarray | None) -> list[_Cell]:
+def _cells(
+    names: np.ndarray, sizes: np.ndarray, given: np.ndarray, presence: np.ndarray | None, certain: np.ndarray
+) -> list[_Cell]:
+    """A stratum's certain items (a census of the top of its ranking) form cells of their own, of their own count;
+    its other pairs are split by given label in the proportions of its sampled items."""
+
+    def mean_presence(members: np.ndarray) -> float:
+        return 1.0 if presence is None or not members.size else max(float(presence[members].mean()), PRESENCE_FLOOR)
+
     cells = []
     for name in np.unique(names):
         in_stratum = np.flatnonzero(names == name)
+        counted = in_stratum[certain[in_stratum]]
+        sampled = in_stratum[~certain[in_stratum]]
+        rest = sizes[in_stratum[0]] - counted.size  # the pairs the census did not cover
         for label in (0, 1):
-            members = in_stratum[given[in_stratum] == label]
+            members = counted[given[counted] == label]
             if members.size:
-                mean_presence = 1.0 if presence is None else max(float(presence[members].mean()), PRESENCE_FLOOR)
-                population = sizes[in_stratum[0]] * members.size / in_stratum.size
-                cells.append(_Cell(label, population, members, mean_presence))
+                cells.append(_Cell(label, float(members.size), members, mean_presence(members), census=True))
+            if rest <= 0:
+                continue
+            share = (given[sampled] == label).mean() if sampled.size else (given[counted] == label).mean()
+            members = sampled[given[sampled] == label]
+            if share > 0:
+                cells.append(_Cell(label, rest * share, members, mean_presence(members)))
     return cells
 
 
@@ -283,21 +327,26 @@ def _group_priors(cells: list[_Cell], likelihoods: list[np.ndarray]) -> list[np.
     (hundreds of hidden positives invented across large bands). The square root, not the ratio: models are
     over-confident about their low bands, and a prior that followed them all the way made intervals too short
     (coverage 50–79% at the first stops of benchmarks/real_use.py, 81–94% with the root). A group of one cell
-    (the given positives) takes Jeffreys' Beta(½, ½)."""
+    (the given positives) and a census cell (the answered top of the ranking) take Jeffreys' Beta(½, ½)."""
     flat_means = []
     for ll in likelihoods:
         w = np.exp(ll - ll.max())
         flat_means.append(float((w * _GRID).sum() / w.sum()))
+    jeffreys = np.log(_beta_masses(0.5, 0.5))
     priors = []
     for cell in cells:
-        group = [k for k, other in enumerate(cells) if other.label == cell.label]
-        if len(group) == 1:
-            priors.append(np.log(_beta_masses(0.5, 0.5)))
+        # The group: the sampled cells of the same label that have answers (a census cell is the top of the
+        # ranking, not like the rest; a cell without answers has no rate to offer).
+        group = [k for k, other in enumerate(cells) if other.label == cell.label and not other.census]
+        informed = [k for k in group if cells[k].members.size]
+        if cell.census or len(group) == 1 or not informed:
+            priors.append(jeffreys)
             continue
-        size = sum(cells[k].population for k in group)
-        group_mean = sum(cells[k].population * flat_means[k] for k in group) / size
-        group_presence = sum(cells[k].population * cells[k].presence for k in group) / size
-        mean = float(np.clip(group_mean * np.sqrt(cell.presence / group_presence), 1e-4, 1 - 1e-4))
+        size = sum(cells[k].population for k in informed)
+        group_mean = sum(cells[k].population * flat_means[k] for k in informed) / size
+        group_presence = sum(cells[k].population * cells[k].presence for k in informed) / size
+        scale = np.sqrt(cell.presence / group_presence) if cell.members.size else 1.0
+        mean = float(np.clip(group_mean * scale, 1e-4, 1 - 1e-4))
         priors.append(np.log(_beta_masses(PRIOR_REVIEWS * mean, PRIOR_REVIEWS * (1 - mean))))
     return priors
 

@@ -221,6 +221,7 @@ def test_tag_health_reports_tagability_from_calibration_reviews(dataset, reviewe
         "unsure",
         "skipped",
         "unmeasured_answers",
+        "counted_answers",
     ]
     drums = rows["drums"]
     assert int(drums["calibration_reviews"]) > 0 and drums["missing"] == ""  # every stratum answered

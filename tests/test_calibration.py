@@ -147,3 +147,19 @@ def test_intervals_hold_the_truth_for_nearly_every_tag_of_an_audit() -> None:
             covered += rate.tagability_low <= truth <= rate.tagability_high
             total += 1
     assert covered >= 0.93 * total
+
+
+def test_a_stratum_whose_top_was_answered_whole_counts_it_and_samples_only_the_rest() -> None:
+    """Given positives: 50, all sampled present. Given negatives: one band of 1,000 pairs; its top 30 pairs were all
+    answered (12 present) and 20 of the other 970 drawn at random (1 present). Counting the top gives about
+    12 + 970 / 20 = 60 hidden positives; reading the same 50 answers as one random sample, 13 / 50 × 1,000 = 260."""
+    strata = ["given"] * 10 + ["band0"] * 50
+    sizes = [50] * 10 + [1000] * 50
+    given = [1] * 10 + [0] * 50
+    present = [1] * 10 + [1] * 12 + [0] * 18 + [1] + [0] * 19
+    certain = [False] * 10 + [True] * 30 + [False] * 20
+    counted = estimate_rates(strata, sizes, given, present, certain=certain, bootstrap=500)
+    sampled = estimate_rates(strata, sizes, given, present, bootstrap=500)
+    assert counted.tagability == pytest.approx(50 / (50 + 12 + 970 / 20), abs=0.06)
+    assert sampled.tagability == pytest.approx(50 / (50 + 260), abs=0.03)
+    assert 0 < counted.tagability_low < counted.tagability < counted.tagability_high <= 1

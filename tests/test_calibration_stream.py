@@ -3,6 +3,7 @@ first what each tag needs for an estimate (warm-up), and no rate shown or used b
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from scipy.stats import spearmanr
 from auditor.datasets.models import Clip, Dataset, Tag
 from auditor.labels.matrix import LabelMatrix
 from auditor.queue.claims import claim_next, submit
-from auditor.queue.estimates import calibration_estimates
+from auditor.queue.estimates import _census_bounds, calibration_estimates
 from auditor.queue.filling import QueuePolicy, fill_queue
 from auditor.queue.models import ReviewItem
 from auditor.runs.health import tag_health
@@ -29,6 +30,12 @@ CLIPS, TAGS = 400, 3
 @pytest.fixture
 def audited(tmp_path: Path) -> tuple[Dataset, np.ndarray]:
     """A dataset of 400 clips × 3 tags, its queue filled from made-up scores as an audit would; returns the truth."""
+    dataset, truth, _ = audit(tmp_path)
+    return dataset, truth
+
+
+def audit(tmp_path: Path) -> tuple[Dataset, np.ndarray, np.ndarray]:
+    """The `audited` fixture's dataset, truth and given labels."""
     rng = np.random.default_rng(42)
     dataset = Dataset.objects.create(name="stream", audio_root=str(tmp_path))
     tags = [Tag.objects.create(dataset=dataset, name=f"tag{j}") for j in range(TAGS)]
@@ -52,7 +59,7 @@ def audited(tmp_path: Path) -> tuple[Dataset, np.ndarray]:
         max_flagged=300, min_score=0.0, calibration_share=0.2, min_calibration_per_tag=40, calibration_reviews=1
     )
     fill_queue(dataset, matrix, presence=presence, score=score, policy=policy, seed=1, run_id=run.pk)
-    return dataset, truth
+    return dataset, truth, given
 
 
 def true_answer(item: ReviewItem, truth: np.ndarray) -> str:
@@ -155,3 +162,39 @@ def test_a_team_of_one_sets_one_answer_per_calibration_item_and_the_open_items_f
     assert Dataset.objects.get(name="solo").calibration_overlap == 1
     assert RunParams().queue_policy().calibration_reviews == 2  # the default …
     assert RunParams().queue_policy(1).calibration_reviews == 1  # … and a dataset's own setting
+
+
+def test_answers_to_the_whole_top_of_a_tags_ranking_count_for_themselves(tmp_path: Path) -> None:
+    """Flagged items are placed in their tag's calibration strata; once everything is answered, the top of each
+    tag's ranking is counted, not sampled: the intervals narrow and the estimates stay near the truth."""
+    dataset, truth, given = audit(tmp_path)
+    calibration = ReviewItem.objects.filter(dataset=dataset, kind="calibration")
+    sizes = {(item.tag_id, item.stratum): item.stratum_size for item in calibration}
+    flagged = list(ReviewItem.objects.filter(dataset=dataset, kind="flagged"))
+    assert flagged and all((item.tag_id, item.stratum) in sizes for item in flagged)
+    assert all(item.stratum_size == sizes[(item.tag_id, item.stratum)] for item in flagged)
+
+    work_the_queue(dataset, truth, answers=ReviewItem.objects.filter(dataset=dataset).count())
+    counted = calibration_estimates(dataset, bootstrap=400)
+    assert all(health.counted_answers > 0 for health in tag_health(dataset))  # said on the health page
+    ReviewItem.objects.filter(dataset=dataset, kind="flagged").update(stratum="", stratum_size=None)
+    sampled = calibration_estimates(dataset, bootstrap=400)  # the same answers, the flagged ones left out
+    for tag in Tag.objects.filter(dataset=dataset):
+        j = int(tag.name[3:])
+        real = given[truth[:, j], j].mean()
+        with_top, without = counted[tag.pk].rates, sampled[tag.pk].rates
+        assert with_top is not None and without is not None
+        width = with_top.tagability_high - with_top.tagability_low
+        assert width < without.tagability_high - without.tagability_low
+        assert with_top.tagability_low <= real <= with_top.tagability_high
+        assert abs(with_top.tagability - real) < 0.05
+
+
+def test_the_answered_top_of_a_ranking_ends_at_its_first_unanswered_item() -> None:
+    """(P(wrong), given, answered, flagged) of a design's items: the census runs down from the top while every item
+    is answered, and never below the lowest flagged item (under it, pairs that were not flagged are not items)."""
+    ranked = [(0.9, 0, True, True), (0.8, 0, True, False), (0.7, 0, False, True), (0.6, 0, True, True)]
+    assert _census_bounds(ranked) == {0: 0.8, 1: math.inf}
+    below = [(0.9, 1, True, True), (0.5, 1, True, False), (0.4, 1, True, False)]  # calibration under the flagged
+    assert _census_bounds(below) == {0: math.inf, 1: 0.9}
+    assert _census_bounds([(0.9, 0, False, False), (0.8, 0, True, True)]) == {0: math.inf, 1: math.inf}

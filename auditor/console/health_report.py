@@ -31,7 +31,12 @@ COLUMNS = (
     Column("tag", "Tag"),
     Column("weight", "Weight", title="Weight: the cost of a wrong label, set on the tag priorities page"),
     Column("given_positives", "Given +", title="Clips that carry the tag in the imported labels"),
-    Column("calibration_reviews", "Reviews", title="Calibration reviews answered, and the unsure answers and skips"),
+    Column(
+        "calibration_reviews",
+        "Reviews",
+        title="Calibration reviews answered; the flagged answers counted whole at the top of the tag's ranking; "
+        "the unsure answers and skips",
+    ),
     Column(
         "tagability",
         "Tagability",
@@ -103,7 +108,11 @@ class HealthRow:
         if key == "weight":
             return Cell(f"{value:.2f}".rstrip("0").rstrip("."))
         if key in ("given_positives", "calibration_reviews"):
-            asides = ((health.unsure, "unsure"), (health.skipped, "skipped")) if key == "calibration_reviews" else ()
+            asides = (
+                ((health.counted_answers, "flagged counted"), (health.unsure, "unsure"), (health.skipped, "skipped"))
+                if key == "calibration_reviews"
+                else ()
+            )
             return Cell(f"{value:,}", ", ".join(f"{n} {what}" for n, what in asides if n))
         if key == "tagability":
             low, high = health.tagability_low, health.tagability_high

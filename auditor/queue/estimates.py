@@ -15,6 +15,7 @@ opens another slot), decide nothing, and are counted per tag.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -40,6 +41,7 @@ class TagEstimate:
     unsure: int = 0  # 'unsure' answers on the design's items (non-response)
     skipped: int = 0  # skips of the design's items (non-response)
     unmeasured: int = 0  # answers behind the rates from annotators whose accuracy is not measured (taken as right)
+    counted: int = 0  # flagged items' answers counted whole at the top of the tag's ranking (beside `answered`)
 
     @property
     def missing_text(self) -> str:
@@ -54,10 +56,15 @@ class _Design:
     errors: list[float] = field(default_factory=list)  # P(the observation is wrong), in the same order
     doubts: list[float] = field(default_factory=list)  # and how much more, where nobody could check the answers
     presences: list[float] = field(default_factory=list)  # the model's P(present) of each when it was drawn
+    scores: list[float] = field(default_factory=list)  # and its P(wrong) (the queue's ranking)
     answered_clips: list[int] = field(default_factory=list)  # the clip of each answer, in the same order
     answered_items: list[int] = field(default_factory=list)  # and its review item
     items: list[int] = field(default_factory=list)  # every item of the design
     still_open: int = 0
+    # The run's flagged items in the design's strata: the answered ones (same fields as above, in one tuple each)
+    # and every one's (P(wrong), given, answered) with the calibration items', to find the answered top.
+    flagged: list[tuple[tuple[str, int, int, float], float, float, float, float]] = field(default_factory=list)
+    ranked: list[tuple[float, int, bool, bool]] = field(default_factory=list)  # (P(wrong), given, answered, flagged)
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,7 @@ def calibration_estimates(dataset: Dataset, *, bootstrap: int = 1000) -> dict[in
     none is, the missing answers are those of the design the team can still answer (its items open), else of the
     one with the most answers. The bootstrap is the slow part and only changes with the answers: it is cached.
     """
-    items = ReviewItem.objects.filter(dataset=dataset, kind=ReviewItem.Kind.CALIBRATION)
+    items = _design_items(dataset)
     fingerprint = items.aggregate(
         n=Count("id"),
         resolved=Count("id", filter=Q(status=ReviewItem.Status.RESOLVED)),
@@ -94,6 +101,11 @@ def calibration_estimates(dataset: Dataset, *, bootstrap: int = 1000) -> dict[in
         estimates = _estimates(dataset, items, bootstrap)
         cache.set(key, estimates, CACHE_SECONDS)
     return estimates
+
+
+def _design_items(dataset: Dataset):
+    """The calibration items, and the flagged items their run placed in a calibration design's strata."""
+    return ReviewItem.objects.filter(dataset=dataset).filter(Q(kind=ReviewItem.Kind.CALIBRATION) | ~Q(stratum=""))
 
 
 @dataclass
@@ -123,7 +135,7 @@ def _estimates(dataset: Dataset, items, bootstrap: int) -> dict[int, TagEstimate
     skipped = Counter(Lease.objects.filter(item__in=items, skipped=True).values_list("item_id", flat=True).iterator())
     estimates = {}
     for tag_id, (run_id, design, missing) in _chosen_designs(items, answers).items():
-        rates, unmeasured = None, 0
+        rates, unmeasured, counted = None, 0, 0
         if not missing:
             unmeasured = sum(
                 1
@@ -131,14 +143,7 @@ def _estimates(dataset: Dataset, items, bootstrap: int) -> dict[int, TagEstimate
                 for user, _ in answers.votes[item]
                 if not answers.accuracies[user].measured
             )
-            rates = estimate_rates(
-                *zip(*design.answered, strict=True),
-                error=design.errors,
-                doubt=design.doubts,
-                presence=design.presences,
-                bootstrap=bootstrap,
-                seed=tag_id,
-            )
+            rates, counted = _rates(design, bootstrap=bootstrap, seed=tag_id)
         estimates[tag_id] = TagEstimate(
             run_id,
             rates,
@@ -147,15 +152,59 @@ def _estimates(dataset: Dataset, items, bootstrap: int) -> dict[int, TagEstimate
             unsure=sum(answers.unsure[item] for item in design.items),
             skipped=sum(skipped[item] for item in design.items),
             unmeasured=unmeasured,
+            counted=counted,
         )
     return estimates
+
+
+def _rates(design: _Design, *, bootstrap: int, seed: int) -> tuple[RateEstimate, int]:
+    """The tag's rates from its calibration answers and, where the team has answered the whole top of the tag's
+    ranking, from every answer there: those pairs are counted, not sampled (`tagging.calibration.estimate_rates`,
+    `certain`). Also how many flagged items' answers that adds."""
+    bounds = _census_bounds(design.ranked)
+    certain = [score >= bounds[given] for score, (_, _, given, _) in zip(design.scores, design.answered, strict=True)]
+    counted = [row for row in design.flagged if row[4] >= bounds[row[0][2]]]
+    rates = estimate_rates(
+        *zip(*design.answered, *(row[0] for row in counted), strict=True),
+        error=[*design.errors, *(row[1] for row in counted)],
+        doubt=[*design.doubts, *(row[2] for row in counted)],
+        presence=[*design.presences, *(row[3] for row in counted)],
+        certain=[*certain, *([True] * len(counted))],
+        bootstrap=bootstrap,
+        seed=seed,
+    )
+    return rates, len(counted)
+
+
+def _score(score: float | None) -> float:
+    """An item's P(wrong), for ranking; items made before it was kept rank lowest."""
+    return -math.inf if score is None else score
+
+
+def _census_bounds(ranked: list[tuple[float, int, bool, bool]]) -> dict[int, float]:
+    """Per given label, the P(wrong) from which up every pair of the design is answered: the queue flags every pair
+    of a tag above its lowest flagged one (those drawn for calibration aside, which are items too), so the items
+    from the top down to the first unanswered one, and no lower than the lowest flagged one, are all the pairs
+    there are in that part of the ranking. Infinite (no census) where the first item is unanswered."""
+    bounds = {0: math.inf, 1: math.inf}
+    for label in (0, 1):
+        rows = sorted((row for row in ranked if row[1] == label), key=lambda row: -row[0])
+        flagged = [score for score, _, _, is_flagged in rows if is_flagged]
+        if not flagged:
+            continue
+        lowest = min(flagged)
+        for score, _, answered, _ in rows:
+            if score < lowest or not answered:
+                break
+            bounds[label] = score
+    return bounds
 
 
 def answered_sample(dataset: Dataset) -> list[AnsweredItem]:
     """The answered calibration items of every tag whose design is complete (see `calibration_estimates`), where
     the answers decide (no ½): a random sample of the tag's pairs, each weighted by what it stands for, to compare
     models on."""
-    items = ReviewItem.objects.filter(dataset=dataset, kind=ReviewItem.Kind.CALIBRATION)
+    items = _design_items(dataset)
     sample = []
     for tag_id, (_, design, missing) in _chosen_designs(items, _Answers.of(dataset)).items():
         if missing:
@@ -175,14 +224,27 @@ def _chosen_designs(items, answers: _Answers) -> dict[int, tuple[int | None, _De
     or, without answers, when a person decided it elsewhere (an admin, a pair verified before it was drawn)."""
     designs: dict[tuple[int, int | None], _Design] = defaultdict(_Design)
     rows = items.values_list(
-        "id", "tag_id", "run_id", "clip_id", "stratum", "stratum_size", "given", "probability", "status", "resolution"
+        "id",
+        "kind",
+        "tag_id",
+        "run_id",
+        "clip_id",
+        "stratum",
+        "stratum_size",
+        "given",
+        "probability",
+        "score",
+        "status",
+        "resolution",
     )
-    for item_id, tag_id, run_id, clip_id, stratum, size, given, presence, status, resolution in rows:
+    for item_id, kind, tag_id, run_id, clip_id, stratum, size, given, presence, score, status, resolution in rows:
         design = designs[(tag_id, run_id)]
-        design.drawn[stratum] += 1
-        design.items.append(item_id)
-        if status == ReviewItem.Status.OPEN:
-            design.still_open += 1
+        calibration = kind == ReviewItem.Kind.CALIBRATION
+        if calibration:
+            design.drawn[stratum] += 1
+            design.items.append(item_id)
+            if status == ReviewItem.Status.OPEN:
+                design.still_open += 1
         votes = answers.votes.get(item_id)
         if votes:
             observed, error = consensus(votes, answers.accuracies)
@@ -190,17 +252,25 @@ def _chosen_designs(items, answers: _Answers) -> dict[int, tuple[int | None, _De
         elif status == ReviewItem.Status.RESOLVED and resolution is not None:
             observed, error, unchecked = float(resolution), 0.0, 0.0
         else:
+            design.ranked.append((_score(score), int(given), False, not calibration))
             continue
-        design.answered.append((stratum, size, int(given), observed))
+        design.ranked.append((_score(score), int(given), True, not calibration))
+        row = (stratum, size, int(given), observed)
+        if not calibration:
+            design.flagged.append((row, error, unchecked, presence, _score(score)))
+            continue
+        design.answered.append(row)
         design.errors.append(error)
         design.doubts.append(unchecked)
         design.presences.append(presence)
+        design.scores.append(_score(score))
         design.answered_clips.append(clip_id)
         design.answered_items.append(item_id)
 
     by_tag: dict[int, list[tuple[int | None, _Design]]] = defaultdict(list)
     for (tag_id, run_id), design in designs.items():
-        by_tag[tag_id].append((run_id, design))
+        if design.items:  # flagged items alone (their run drew no calibration sample of the tag) are no design
+            by_tag[tag_id].append((run_id, design))
 
     chosen = {}
     for tag_id, candidates in by_tag.items():

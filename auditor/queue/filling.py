@@ -145,7 +145,13 @@ def fill_queue(
             add(i, j, **fields)
         calibration = len(items)
         for i, j in flagged:
-            add(int(i), int(j), kind=ReviewItem.Kind.FLAGGED, required_reviews=policy.flagged_reviews)
+            # Placed in its tag's calibration strata: once the team has answered the whole top of a tag's ranking,
+            # the estimates count those answers instead of sampling them (estimates._census_bounds).
+            design, placed = draw.designs[int(j)], {}
+            if design is not None:
+                stratum = design.stratum(int(matrix.given[i, j]), float(presence[i, j]))
+                placed = dict(stratum=stratum, stratum_size=design.sizes.get(stratum))
+            add(int(i), int(j), kind=ReviewItem.Kind.FLAGGED, required_reviews=policy.flagged_reviews, **placed)
         ReviewItem.objects.bulk_create(items, batch_size=BULK_BATCH)
         order_queue(dataset)
     return QueueFill(flagged=len(items) - calibration, calibration=calibration, superseded=superseded)

@@ -30,6 +30,7 @@ class TagHealth:
     unsure: int = 0  # non-response on the calibration sample: 'unsure' answers
     skipped: int = 0  # and skips
     unmeasured_answers: int = 0  # answers behind the rates by annotators whose accuracy is not measured
+    counted_answers: int = 0  # flagged items' answers counted whole at the top of the tag's ranking
 
     COLUMNS = (
         "tag",
@@ -46,6 +47,7 @@ class TagHealth:
         "unsure",
         "skipped",
         "unmeasured_answers",
+        "counted_answers",
     )
 
     def row(self) -> list[str]:
@@ -83,6 +85,7 @@ def tag_health(dataset: Dataset) -> list[TagHealth]:
                 unsure=estimate.unsure if estimate else 0,
                 skipped=estimate.skipped if estimate else 0,
                 unmeasured_answers=estimate.unmeasured if estimate else 0,
+                counted_answers=estimate.counted if estimate else 0,
             )
         )
     return health
