@@ -173,8 +173,9 @@ def per_tag_table(tags: list[str], truth: np.ndarray) -> str:
     from auditor.runs.health import tag_health
 
     lines = [
-        "| tag | true tagability | estimate | 95% interval | answers | unsure | skipped | still missing |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| tag | true tagability | estimate | 95% interval | answers | flagged counted | unsure | skipped "
+        "| still missing |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for health in tag_health(Dataset.objects.get(name="bench")):
         j = tags.index(health.tag)
@@ -184,7 +185,7 @@ def per_tag_table(tags: list[str], truth: np.ndarray) -> str:
             estimate, interval = f"{health.tagability:.3f}", f"{health.tagability_low:.3f}–{health.tagability_high:.3f}"
         lines.append(
             f"| {health.tag} | {truth[j]:.3f} | {estimate} | {interval} | {health.calibration_reviews} | "
-            f"{health.unsure} | {health.skipped} | {health.missing or '–'} |"
+            f"{health.counted_answers} | {health.unsure} | {health.skipped} | {health.missing or '–'} |"
         )
     return "\n".join(lines)
 
