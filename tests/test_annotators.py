@@ -109,7 +109,7 @@ def test_bands_answered_absent_by_fallible_people_still_leave_doubt() -> None:
     assert 0.85 < rates.tagability < 1.0 and rates.tagability_low < 0.9
 
 
-def test_answers_nobody_could_check_keep_their_point_but_widen_the_interval() -> None:
+def test_answers_nobody_could_check_are_taken_as_half_as_fallible_as_the_doubt_allows() -> None:
     rng = np.random.default_rng(8)
     strata = ["given"] * 20 + ["band0"] * 20
     args = (
@@ -120,7 +120,8 @@ def test_answers_nobody_could_check_keep_their_point_but_widen_the_interval() ->
     )
     checked = estimate_rates(*args, bootstrap=400)
     unchecked = estimate_rates(*args, doubt=np.full(40, UNMEASURED_DOUBT), bootstrap=400)
-    assert unchecked.tagability == checked.tagability  # taken as right …
+    halfway = estimate_rates(*args, error=np.full(40, UNMEASURED_DOUBT / 2), bootstrap=0)
+    assert unchecked.tagability == halfway.tagability != checked.tagability  # wrong half as often as they might be …
     assert unchecked.tagability_high - unchecked.tagability_low > checked.tagability_high - checked.tagability_low
     measured = annotator_accuracies([(i, p, i % 2) for i in range(20) for p in ("ann", "ben")])
     assert doubt([("ann", 1)], measured) == 0.0 and doubt([("solo", 1)], measured) == UNMEASURED_DOUBT

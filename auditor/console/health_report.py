@@ -179,8 +179,8 @@ def health_report(dataset: Dataset, *, sort: str = "tag") -> HealthReport:
         if health.tagability is not None and health.unmeasured_answers:
             row.warnings.append(
                 f"{health.unmeasured_answers} answers by annotators whose accuracy is not measured yet (too few "
-                "items shared with someone else): taken as right, with an interval that allows them to be wrong up "
-                "to 15% of the time"
+                "items shared with someone else): taken to be wrong 7.5% of the time, with an interval that allows "
+                "anything from 0 to 15%"
             )
         if now.get("rate_source") == "model":
             row.warnings.append("ranked on the model's own tagability estimate: no calibration estimate yet")

@@ -127,6 +127,7 @@ class ReviewSettingsForm(forms.ModelForm):
         }
         help_texts = {
             "calibration_overlap": "2 or more measures each annotator's accuracy; 1 for a team of one (its answers "
-            "are then taken as right). Open calibration items follow at once.",
+            "are then taken to be wrong 7.5% of the time, with intervals that allow 0–15%). Open calibration items "
+            "follow at once.",
         }
         widgets = {"description": forms.TextInput()}

@@ -30,7 +30,8 @@ class Dataset(models.Model):
     # setting; 0: never by count).
     retrain_after_verified = models.PositiveIntegerField(null=True, blank=True)
     # Answers each calibration item asks for. Two people per item measure the annotators' accuracy (and the rates
-    # are corrected for it); a team of one sets 1, and its estimates take that person's answers as right.
+    # are corrected for it); a team of one sets 1, and its estimates take that person to be wrong 7.5% of the time,
+    # with intervals that allow anything from 0 to 15%.
     calibration_overlap = models.PositiveSmallIntegerField(
         default=2, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )

@@ -40,7 +40,7 @@ class TagEstimate:
     missing: dict[str, int] = field(default_factory=dict)  # stratum → answers still needed
     unsure: int = 0  # 'unsure' answers on the design's items (non-response)
     skipped: int = 0  # skips of the design's items (non-response)
-    unmeasured: int = 0  # answers behind the rates from annotators whose accuracy is not measured (taken as right)
+    unmeasured: int = 0  # answers behind the rates from annotators whose accuracy is not measured
     counted: int = 0  # flagged items' answers counted whole at the top of the tag's ranking (beside `answered`)
 
     @property
