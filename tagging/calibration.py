@@ -196,7 +196,7 @@ def estimate_rates(
     *,
     error: Sequence[float] | None = None,
     doubt: Sequence[float] | None = None,
-    presence: Sequence[float] | None = None,
+    presence: Sequence[float | None] | None = None,
     certain: Sequence[bool] | None = None,
     bootstrap: int = 1000,
     seed: int = 0,
@@ -281,7 +281,7 @@ def _cells(
     names: np.ndarray, sizes: np.ndarray, given: np.ndarray, presence: np.ndarray | None, certain: np.ndarray
 ) -> list[_Cell]:
     """A stratum's certain items (a census of the top of its ranking) form cells of their own, of their own count;
-    its other pairs are split by given label in the proportions of its sampled items."""
+    its other pairs are split by given label in the proportions of its sampled items, whose answers they take."""
 
     def mean_presence(members: np.ndarray) -> float:
         return 1.0 if presence is None or not members.size else max(float(presence[members].mean()), PRESENCE_FLOOR)
@@ -298,8 +298,11 @@ def _cells(
                 cells.append(_Cell(label, float(members.size), members, mean_presence(members), census=True))
             if rest <= 0:
                 continue
-            share = (given[sampled] == label).mean() if sampled.size else (given[counted] == label).mean()
-            members = sampled[given[sampled] == label]
+            # Where every answer of the stratum fell in the census, those answers stand for the rest too: they lean
+            # towards the top of the ranking, which errs towards hidden positives, not towards none.
+            drawn = sampled if sampled.size else counted
+            share = (given[drawn] == label).mean()
+            members = drawn[given[drawn] == label]
             if share > 0:
                 cells.append(_Cell(label, rest * share, members, mean_presence(members)))
     return cells

@@ -163,3 +163,16 @@ def test_a_stratum_whose_top_was_answered_whole_counts_it_and_samples_only_the_r
     assert counted.tagability == pytest.approx(50 / (50 + 12 + 970 / 20), abs=0.06)
     assert sampled.tagability == pytest.approx(50 / (50 + 260), abs=0.03)
     assert 0 < counted.tagability_low < counted.tagability < counted.tagability_high <= 1
+
+
+def test_a_stratum_answered_only_at_its_top_lets_those_answers_stand_for_the_rest() -> None:
+    """Ten given positives, of which the five the model doubts most were all answered (all present) and nothing else
+    was: the other five are not guessed at from nothing (a flat prior would call half of them absent)."""
+    strata = ["given"] * 5 + ["band0"] * 10
+    sizes = [10] * 5 + [100] * 10
+    rates = estimate_rates(
+        strata, sizes, [1] * 5 + [0] * 10, [1] * 5 + [1] + [0] * 9, certain=[True] * 5 + [False] * 10, bootstrap=0
+    )
+    flat = estimate_rates(strata, sizes, [1] * 5 + [0] * 10, [1] * 5 + [1] + [0] * 9, bootstrap=0)
+    assert rates.false_positive_rate < 0.02
+    assert rates.tagability == pytest.approx(flat.tagability, abs=0.03)

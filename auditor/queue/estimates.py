@@ -18,6 +18,7 @@ import hashlib
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db.models import Count, Max, Q
@@ -55,16 +56,26 @@ class _Design:
     answered: list[tuple[str, int, int, float]] = field(default_factory=list)
     errors: list[float] = field(default_factory=list)  # P(the observation is wrong), in the same order
     doubts: list[float] = field(default_factory=list)  # and how much more, where nobody could check the answers
-    presences: list[float] = field(default_factory=list)  # the model's P(present) of each when it was drawn
+    presences: list[float | None] = field(default_factory=list)  # the model's P(present) of each when it was drawn
     scores: list[float] = field(default_factory=list)  # and its P(wrong) (the queue's ranking)
     answered_clips: list[int] = field(default_factory=list)  # the clip of each answer, in the same order
     answered_items: list[int] = field(default_factory=list)  # and its review item
     items: list[int] = field(default_factory=list)  # every item of the design
     still_open: int = 0
-    # The run's flagged items in the design's strata: the answered ones (same fields as above, in one tuple each)
-    # and every one's (P(wrong), given, answered) with the calibration items', to find the answered top.
-    flagged: list[tuple[tuple[str, int, int, float], float, float, float, float]] = field(default_factory=list)
+    # The run's flagged items placed in the design's strata, answered; and every item's place in the ranking, the
+    # calibration items' too, to find the part of it answered whole (`_census_bounds`).
+    flagged: list[_FlaggedAnswer] = field(default_factory=list)
     ranked: list[tuple[float, int, bool, bool]] = field(default_factory=list)  # (P(wrong), given, answered, flagged)
+
+
+class _FlaggedAnswer(NamedTuple):
+    """What a flagged item's answers say, with the same fields a calibration answer has in `_Design`."""
+
+    row: tuple[str, int, int, float]  # (stratum, its size, given, observed present)
+    error: float
+    doubt: float
+    presence: float | None
+    score: float
 
 
 @dataclass(frozen=True)
@@ -163,12 +174,12 @@ def _rates(design: _Design, *, bootstrap: int, seed: int) -> tuple[RateEstimate,
     `certain`). Also how many flagged items' answers that adds."""
     bounds = _census_bounds(design.ranked)
     certain = [score >= bounds[given] for score, (_, _, given, _) in zip(design.scores, design.answered, strict=True)]
-    counted = [row for row in design.flagged if row[4] >= bounds[row[0][2]]]
+    counted = [answer for answer in design.flagged if answer.score >= bounds[answer.row[2]]]
     rates = estimate_rates(
-        *zip(*design.answered, *(row[0] for row in counted), strict=True),
-        error=[*design.errors, *(row[1] for row in counted)],
-        doubt=[*design.doubts, *(row[2] for row in counted)],
-        presence=[*design.presences, *(row[3] for row in counted)],
+        *zip(*design.answered, *(answer.row for answer in counted), strict=True),
+        error=[*design.errors, *(answer.error for answer in counted)],
+        doubt=[*design.doubts, *(answer.doubt for answer in counted)],
+        presence=[*design.presences, *(answer.presence for answer in counted)],
         certain=[*certain, *([True] * len(counted))],
         bootstrap=bootstrap,
         seed=seed,
@@ -257,7 +268,7 @@ def _chosen_designs(items, answers: _Answers) -> dict[int, tuple[int | None, _De
         design.ranked.append((_score(score), int(given), True, not calibration))
         row = (stratum, size, int(given), observed)
         if not calibration:
-            design.flagged.append((row, error, unchecked, presence, _score(score)))
+            design.flagged.append(_FlaggedAnswer(row, error, unchecked, presence, _score(score)))
             continue
         design.answered.append(row)
         design.errors.append(error)
