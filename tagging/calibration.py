@@ -363,8 +363,8 @@ def _posterior_rates(
 ) -> np.ndarray:
     """(replicates, 2) tagability and false-positive rate of populations drawn from the strata's posteriors.
 
-    No finite-population correction: each stratum counts as drawn with replacement, the usual conservative
-    approximation, so a stratum reviewed nearly whole still shows some doubt."""
+    No finite-population correction: each stratum, and each counted top, counts as drawn with replacement, the usual
+    conservative approximation, so a stratum reviewed nearly whole still shows some doubt."""
     likelihoods = [_log_likelihood(present[c.members], error[c.members]) for c in cells]
     totals = np.zeros((replicates, 2, 2))  # population count by (given, present)
     for cell, ll, prior in zip(cells, likelihoods, _group_priors(cells, likelihoods), strict=True):
