@@ -11,6 +11,7 @@ as its answers show it, by the stratum's size.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -245,20 +246,23 @@ def estimate_rates(
     # 5–15% of the time; taking them as right put a team of one's tagability 0.16 off, this 0.12, on the realistic
     # corpus); the interval spans all of it.
     point_error = np.minimum(e + d / 2, MAX_ERROR)
-    point_draws = _posterior_rates(cells, y, point_error, replicates=POINT_DRAWS, rng=np.random.default_rng(seed))
+    point_posteriors = _posteriors(cells, y, point_error)
+    point_draws = _draw_rates(cells, point_posteriors, replicates=POINT_DRAWS, rng=np.random.default_rng(seed))
     point = [float(np.nanmean(c)) if (~np.isnan(c)).any() else math.nan for c in point_draws.T]
     if bootstrap <= 0:
         return RateEstimate(point[0], math.nan, math.nan, point[1], math.nan, math.nan, len(names))
-    levels = np.linspace(0.0, 1.0, DOUBT_LEVELS) if d.any() else np.zeros(1)
     rng = np.random.default_rng([seed, 1])
-    per_level = np.array_split(np.arange(bootstrap), len(levels))
-    samples = np.concatenate(
-        [
-            _posterior_rates(cells, y, np.minimum(e + level * d, MAX_ERROR), replicates=len(part), rng=rng)
-            for level, part in zip(levels, per_level, strict=True)
-            if len(part)
-        ]
-    )
+    if d.any():
+        per_level = np.array_split(np.arange(bootstrap), DOUBT_LEVELS)
+        samples = np.concatenate(
+            [
+                _draw_rates(cells, _posteriors(cells, y, np.minimum(e + level * d, MAX_ERROR)), len(part), rng=rng)
+                for level, part in zip(np.linspace(0.0, 1.0, DOUBT_LEVELS), per_level, strict=True)
+                if len(part)
+            ]
+        )
+    else:  # no doubt: the interval's posteriors are the point's
+        samples = _draw_rates(cells, point_posteriors, bootstrap, rng=rng)
     low, high = (_nan_percentile(samples, q) for q in (2.5, 97.5))
     # The interval always holds the point estimate (a mean can sit just outside a percentile interval).
     low = [value if math.isnan(p) else min(value, p) for value, p in zip(low, point, strict=True)]
@@ -325,6 +329,14 @@ def _beta_masses(a: float, b: float) -> np.ndarray:
     return np.maximum(np.diff(betainc(a, b, _EDGES)), 1e-300)
 
 
+@functools.cache
+def _log_jeffreys() -> np.ndarray:
+    """Jeffreys' Beta(½, ½) over the grid, in logs (the same for every cell that takes it)."""
+    masses = np.log(_beta_masses(0.5, 0.5))
+    masses.flags.writeable = False
+    return masses
+
+
 def _group_priors(cells: list[_Cell], likelihoods: list[np.ndarray]) -> list[np.ndarray]:
     """Each cell's prior over the grid: Beta with the weight of PRIOR_REVIEWS reviews and the mean of its group (the
     same given label), the group's mean being its cells' shares under a flat prior, weighted by size, and scaled
@@ -339,7 +351,7 @@ def _group_priors(cells: list[_Cell], likelihoods: list[np.ndarray]) -> list[np.
     for ll in likelihoods:
         w = np.exp(ll - ll.max())
         flat_means.append(float((w * _GRID).sum() / w.sum()))
-    jeffreys = np.log(_beta_masses(0.5, 0.5))
+    jeffreys = _log_jeffreys()
     priors = []
     for cell in cells:
         # The group: the sampled cells of the same label that have answers (a census cell is the top of the
@@ -358,19 +370,26 @@ def _group_priors(cells: list[_Cell], likelihoods: list[np.ndarray]) -> list[np.
     return priors
 
 
-def _posterior_rates(
-    cells: list[_Cell], present: np.ndarray, error: np.ndarray, *, replicates: int, rng: np.random.Generator
+def _posteriors(cells: list[_Cell], present: np.ndarray, error: np.ndarray) -> list[np.ndarray]:
+    """Each cell's posterior over the grid of present shares (normalised weights of the bins)."""
+    likelihoods = [_log_likelihood(present[c.members], error[c.members]) for c in cells]
+    posteriors = []
+    for ll, prior in zip(likelihoods, _group_priors(cells, likelihoods), strict=True):
+        weights = np.exp(ll + prior - (ll + prior).max())
+        posteriors.append(weights / weights.sum())
+    return posteriors
+
+
+def _draw_rates(
+    cells: list[_Cell], posteriors: list[np.ndarray], replicates: int, *, rng: np.random.Generator
 ) -> np.ndarray:
-    """(replicates, 2) tagability and false-positive rate of populations drawn from the strata's posteriors.
+    """(replicates, 2) tagability and false-positive rate of populations drawn from the cells' posteriors.
 
     No finite-population correction: each stratum, and each counted top, counts as drawn with replacement, the usual
     conservative approximation, so a stratum reviewed nearly whole still shows some doubt."""
-    likelihoods = [_log_likelihood(present[c.members], error[c.members]) for c in cells]
     totals = np.zeros((replicates, 2, 2))  # population count by (given, present)
-    for cell, ll, prior in zip(cells, likelihoods, _group_priors(cells, likelihoods), strict=True):
-        log_posterior = ll + prior
-        weights = np.exp(log_posterior - log_posterior.max())
-        bins = rng.choice(GRID_BINS, size=replicates, p=weights / weights.sum())
+    for cell, posterior in zip(cells, posteriors, strict=True):
+        bins = rng.choice(GRID_BINS, size=replicates, p=posterior)
         share = _EDGES[bins] + rng.random(replicates) / GRID_BINS  # uniform within the bin
         totals[:, cell.label, 1] += cell.population * share
         totals[:, cell.label, 0] += cell.population * (1 - share)
