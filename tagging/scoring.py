@@ -6,6 +6,7 @@ arrays of the same shape; "score" is always *higher = more likely wrong*.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,5 +125,10 @@ def cleanlab_scores(given: np.ndarray, pred_probs: np.ndarray, *, adjust_pred_pr
     quality = np.asarray(
         get_label_quality_scores_per_class(labels=labels, pred_probs=probabilities, adjust_pred_probs=adjust_pred_probs)
     )
-    issues = np.asarray(find_multilabel_issues_per_class(labels=labels, pred_probs=probabilities, n_jobs=1))
+    with warnings.catch_warnings():
+        # cleanlab warns once per tag with few positives ("May not flag all label issues in class: 1"): a
+        # MagnaTagATune-sized tag set printed hundreds of them into an audit's output. Rare tags are expected here;
+        # their pairs are ranked by the posterior all the same, and the health page says how few labels a tag has.
+        warnings.filterwarnings("ignore", message="May not flag all label issues", category=UserWarning)
+        issues = np.asarray(find_multilabel_issues_per_class(labels=labels, pred_probs=probabilities, n_jobs=1))
     return CleanlabResult(quality, issues, issues.mean(axis=0))

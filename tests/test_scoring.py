@@ -1,5 +1,7 @@
 """Scoring given labels: cleanlab flags a flipped label, the weak-label posterior, tagability estimates."""
 
+import warnings
+
 import numpy as np
 
 from tagging.metrics import macro, per_tag_auc
@@ -27,6 +29,20 @@ def test_cleanlab_flags_a_label_flipped_on_purpose_near_the_top() -> None:
     assert result.issues[17, 1]
     assert np.argsort(-score.ravel()).tolist().index(17 * 3 + 1) < 5
     assert result.noise_rate.shape == (3,)
+
+
+def test_a_tag_set_with_rare_tags_scores_without_a_warning_per_tag() -> None:
+    """A long tail of tags with one positive or none (MagnaTagATune's, on a subset): cleanlab warned once for each,
+    and an audit's output drowned in them."""
+    rng = np.random.default_rng(5)
+    given = np.zeros((400, 6), dtype=int)
+    given[:, 0] = rng.random(400) < 0.3
+    given[0, 1:4] = 1  # three tags with a single positive, two with none
+    probabilities = np.clip(given * 0.7 + rng.random(given.shape) * 0.2, 0.01, 0.99)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = cleanlab_scores(given, probabilities)
+    assert result.issues.shape == given.shape
 
 
 def test_tagability_is_estimated_from_the_models_scores_alone() -> None:
