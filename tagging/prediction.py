@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import torch
 
+from tagging.loading import prefetched
 from tagging.model import ShortChunkCNN
 
 
@@ -35,26 +36,40 @@ def _window_batches(
     model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int
 ) -> Iterator[tuple[list[int], list[int], np.ndarray]]:
     """(the clip of each window, its first frame, (windows, tags) probabilities) for every clip's half-overlapping
-    windows, a batch at a time in clip and time order: windows are batched as they are cut, so memory stays at one
-    batch."""
+    windows, a batch at a time in clip and time order: windows are batched as they are cut (a few batches ahead, in
+    a background thread: `tagging.loading`), so memory stays at a few batches."""
     model.eval()
+    with prefetched(_cut_windows(features, chunk_frames, batch_size, pin=device.type == "cuda")) as ready:
+        for owners, starts, windows in ready:
+            yield owners, starts, _probabilities(model, windows, device)
+
+
+def _cut_windows(
+    features: Sequence[np.ndarray], chunk_frames: int, batch_size: int, *, pin: bool
+) -> Iterator[tuple[list[int], list[int], torch.Tensor]]:
+    """(the clip of each window, its first frame, the windows stacked) a batch at a time, in clip and time order."""
     windows: list[np.ndarray] = []
     owners: list[int] = []
     starts: list[int] = []
+
+    def stacked() -> torch.Tensor:
+        batch = torch.from_numpy(np.stack(windows).astype(np.float32))
+        return batch.pin_memory() if pin else batch
+
     for index, clip in enumerate(features):
         for start in window_starts(clip.shape[1], chunk_frames):
             windows.append(chunk(clip, start, chunk_frames))
             owners.append(index)
             starts.append(start)
             if len(windows) == batch_size:
-                yield owners, starts, _probabilities(model, windows, device)
+                yield owners, starts, stacked()
                 windows, owners, starts = [], [], []
     if windows:
-        yield owners, starts, _probabilities(model, windows, device)
+        yield owners, starts, stacked()
 
 
-def _probabilities(model: ShortChunkCNN, windows: list[np.ndarray], device: torch.device) -> np.ndarray:
-    batch = torch.from_numpy(np.stack(windows).astype(np.float32)).to(device)
+def _probabilities(model: ShortChunkCNN, windows: torch.Tensor, device: torch.device) -> np.ndarray:
+    batch = windows.to(device, non_blocking=True)
     with torch.inference_mode(), autocast(device):
         return torch.sigmoid(model(batch)).float().cpu().numpy()
 

@@ -11,7 +11,7 @@ import copy
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from torch import nn
 from tagging.configs import TrainConfig
 from tagging.features import FeatureConfig, select
 from tagging.given_calibration import apply_maps, calibrate
+from tagging.loading import PREFETCH_BATCHES, prefetched
 from tagging.metrics import macro_roc_auc
 from tagging.model import ShortChunkCNN, build_model, resolve_device
 from tagging.prediction import autocast, chunk, predict_probabilities, predict_windows
@@ -90,6 +91,7 @@ def train_model(
     progress: Progress | None = None,
     stage: str = "training",
     checkpoint: Path | None = None,
+    prefetch: int = PREFETCH_BATCHES,
 ) -> TrainResult:
     """Train on `labels` (clips × tags, 0/1 as given) with early stopping on a held-out part.
 
@@ -97,6 +99,8 @@ def train_model(
     clips' songs or artists) keeps a group's clips on one side of the early-stopping split. With `checkpoint`, the
     whole training state is written there after every epoch, and a training that finds one there (the same inputs,
     interrupted: a lost worker, a crash) goes on from it to exactly the model an uninterrupted one would give.
+    Batches are prepared `prefetch` ahead in a background thread (`tagging.loading`; 0: in this one), with the
+    same result.
     """
     if len(features) != len(labels):
         raise ValueError(f"{len(features)} feature arrays but {len(labels)} label rows")
@@ -159,28 +163,23 @@ def train_model(
         total_loss = 0.0
         shuffled = training[rng.permutation(len(training))]
         rejection = config.negative_rejection * min(1.0, (epoch - 1) / REJECTION_RAMP_EPOCHS)
-        for batch_start in range(0, len(shuffled), config.batch_size):
-            indices = shuffled[batch_start : batch_start + config.batch_size]
-            if len(indices) < 2:
-                continue  # batch norm needs two examples
-            crops = []
-            for i in indices:
-                clip = features[i]
-                start = int(rng.integers(0, max(1, clip.shape[1] - chunk_frames + 1)))
-                crops.append(chunk(clip, start, chunk_frames).astype(np.float32))
-            batch = torch.from_numpy(_augment(np.stack(crops), rng, config)).to(device)
-            batch_targets, batch_weights = targets[indices].to(device), weights[indices].to(device)
-            with autocast(device):
-                logits = model(batch)
-            element_loss = loss_function(logits.float(), batch_targets)
-            if rejection > 0:
-                batch_weights = batch_weights * _kept(element_loss.detach(), uncertain[indices].to(device), rejection)
-            loss = (element_loss * batch_weights).mean()
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            scheduler.step()
-            total_loss += float(loss.detach()) * len(indices)
+        batches = _training_batches(features, shuffled, chunk_frames, rng, config, pin=device.type == "cuda")
+        with prefetched(batches, prefetch) as ready:
+            for indices, crops in ready:
+                batch = crops.to(device, non_blocking=True)
+                batch_targets, batch_weights = targets[indices].to(device), weights[indices].to(device)
+                with autocast(device):
+                    logits = model(batch)
+                element_loss = loss_function(logits.float(), batch_targets)
+                if rejection > 0:
+                    kept = _kept(element_loss.detach(), uncertain[indices].to(device), rejection)
+                    batch_weights = batch_weights * kept
+                loss = (element_loss * batch_weights).mean()
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                scheduler.step()
+                total_loss += float(loss.detach()) * len(indices)
 
         predicted = predict_probabilities(model, validation_features, chunk_frames, device)
         validation_auc = macro_roc_auc(labels[validation], predicted)
@@ -229,6 +228,31 @@ def train_model(
         model.load_state_dict(best_state)
     model.eval()
     return result
+
+
+def _training_batches(
+    features: Sequence[np.ndarray],
+    order: np.ndarray,
+    chunk_frames: int,
+    rng: np.random.Generator,
+    config: TrainConfig,
+    *,
+    pin: bool,
+) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
+    """An epoch's batches in `order`: each clip's indices and one random crop of each, masked (`_augment`). Every
+    random number comes from `rng`, in the same order whichever thread runs this (`tagging.loading`). `pin`: in
+    page-locked memory, for an asynchronous copy to the GPU."""
+    for batch_start in range(0, len(order), config.batch_size):
+        indices = order[batch_start : batch_start + config.batch_size]
+        if len(indices) < 2:
+            continue  # batch norm needs two examples
+        crops = []
+        for i in indices:
+            clip = features[i]
+            start = int(rng.integers(0, max(1, clip.shape[1] - chunk_frames + 1)))
+            crops.append(chunk(clip, start, chunk_frames).astype(np.float32))
+        batch = torch.from_numpy(_augment(np.stack(crops), rng, config))
+        yield indices, batch.pin_memory() if pin else batch
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:

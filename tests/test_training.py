@@ -235,3 +235,15 @@ def test_both_model_sizes_build_and_run() -> None:
         model = build_model(name, n_mels=96, n_tags=5).eval()
         frames = model.config.chunk_frames(FeatureConfig())
         assert model(torch.zeros(2, 96, frames)).shape == (2, 5)
+
+
+def test_batches_prepared_ahead_in_a_thread_train_the_same_model_as_batches_prepared_in_the_loop() -> None:
+    """The prefetching thread draws the crops and masks from the training's own generator in the same order, so
+    it changes the speed, never the model (nor a resumed training's)."""
+    features, labels = synthetic(60)
+    config = TrainConfig(max_epochs=2, batch_size=16, seed=5)
+    serial = train_model(features, labels, FEATURES, config, prefetch=0)
+    ahead = train_model(features, labels, FEATURES, config, prefetch=3)
+    assert [entry["train_loss"] for entry in serial.history] == [entry["train_loss"] for entry in ahead.history]
+    for name, value in serial.model.state_dict().items():
+        assert torch.equal(value, ahead.model.state_dict()[name]), name
