@@ -47,6 +47,9 @@ class TrainConfig:
     negative_rejection: float = 0.0
     # Rare tags' positives weigh more: sqrt(negatives / positives), capped (0 turns it off).
     max_positive_weight: float = 8.0
+    # Share of a clip's P(given) log-odds taken from a linear model on its spectrogram's per-band statistics
+    # (`tagging.clip_statistics`), the rest from the CNN; 0: the CNN alone.
+    statistics_weight: float = 0.5
     freq_mask: float = 0.12  # SpecAugment: widest masked share of the bands
     time_mask: float = 0.15  # and of the frames
     seed: int = 0
@@ -59,5 +62,7 @@ class TrainConfig:
             raise ValueError("max_epochs ≥ 1, batch_size ≥ 2 and 0 < negative_weight ≤ 1 are required")
         if not 0 <= self.negative_rejection < 0.5:
             raise ValueError("negative_rejection must be between 0 and 0.5")
+        if not 0 <= self.statistics_weight < 1:
+            raise ValueError("statistics_weight must be at least 0 and below 1")
         if not 0 < self.validation_fraction < 0.5:
             raise ValueError("validation_fraction must be between 0 and 0.5")
