@@ -73,6 +73,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from tagging.configs import TrainConfig
+    from tagging.cross_validation import out_of_fold_probabilities
     from tagging.features import FeatureCache, FeatureConfig
     from tagging.given_calibration import calibrate
     from tagging.metrics import macro, per_tag_auc
@@ -82,7 +83,6 @@ def main() -> None:
         estimate_tagability,
         wrong_label_probability,
     )
-    from tagging.training import out_of_fold_probabilities
 
     work = Path(args.work)
     run_dir = next((work / "data" / "runs").glob("*/*-audit"))

@@ -1,4 +1,4 @@
-"""Training the tagger on (noisy) given labels, and K-fold out-of-fold probabilities.
+"""Training the tagger on (noisy) given labels (the K-fold out-of-fold probabilities: `tagging.cross_validation`).
 
 Weak labels are mostly *missing* positives, so a given negative is less certain than a given
 positive: its loss is down-weighted (`negative_weight`). The probabilities this produces are then
@@ -12,22 +12,19 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.model_selection import GroupKFold, KFold
 from torch import nn
 
-from tagging.clip_statistics import LinearTagger, combine, fit_linear_tagger, statistics_matrix
 from tagging.configs import TrainConfig
 from tagging.features import FeatureConfig, select
-from tagging.given_calibration import apply_maps, calibrate
 from tagging.loading import PREFETCH_BATCHES, prefetched
 from tagging.metrics import macro_roc_auc
 from tagging.model import ShortChunkCNN, build_model, resolve_device
-from tagging.prediction import autocast, chunk, predict_probabilities, predict_windows
+from tagging.prediction import autocast, chunk, predict_probabilities
 
 # Epochs over which large-loss rejection rises from nothing to `TrainConfig.negative_rejection`: the model first
 # learns what every tag sounds like, then stops being pushed away from the missed tags it hears.
@@ -279,28 +276,7 @@ def _device(config: TrainConfig) -> torch.device:
     return resolve_device(config.device)
 
 
-@dataclass
-class OutOfFold:
-    probabilities: np.ndarray  # (clips, tags): calibrated P(given | clip) from a model that never saw the clip
-    fold_of_clip: np.ndarray  # (clips,) fold index
-    histories: list[list[dict]]
-    models: list[ShortChunkCNN]
-    positive_weights: list[np.ndarray]  # each fold model's loss weights, to undo at inference
-    calibration: np.ndarray  # (tags, 2) the maps that turn the fold models' output into P(given)
-    uncalibrated: np.ndarray  # (clips, tags) the fold models' output before those maps, for comparison
-    # per clip, (windows, tags) its held-out fold model's P(given) per window (the CNN's window with the linear
-    # model's clip), uncalibrated
-    windows: list[np.ndarray]
-    window_starts: list[np.ndarray]  # per clip, the first frame of each of those windows
-    # each fold's linear model on clip statistics (`tagging.clip_statistics`); empty when the CNN stands alone
-    linear_models: list[LinearTagger] = field(default_factory=list)
-
-    def calibrated_windows(self) -> list[np.ndarray]:
-        """Per clip, its windows' calibrated P(given)."""
-        return [apply_maps(windows, self.calibration) for windows in self.windows]
-
-
-def _group_ids(count: int, groups: Sequence[str] | None) -> np.ndarray:
+def group_ids(count: int, groups: Sequence[str] | None) -> np.ndarray:
     """An integer per clip naming its group; a clip without one is a group of its own."""
     if groups is None:
         return np.arange(count)
@@ -312,7 +288,7 @@ def _validation_split(
     count: int, fraction: float, groups: Sequence[str] | None, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """(validation, training) clip indices: whole groups, in random order, until `fraction` of the clips."""
-    ids = _group_ids(count, groups)
+    ids = group_ids(count, groups)
     wanted = max(2, round(fraction * count))
     chosen = np.zeros(count, dtype=bool)
     for group in rng.permutation(np.unique(ids)):
@@ -323,103 +299,3 @@ def _validation_split(
         chosen[:] = False
         chosen[rng.permutation(count)[:wanted]] = True
     return np.flatnonzero(chosen), np.flatnonzero(~chosen)
-
-
-def assign_folds(count: int, folds: int, *, groups: Sequence[str] | None = None, seed: int = 0) -> np.ndarray:
-    """The fold (0…folds-1) that holds out each clip. Clips of one group (song, artist) share a fold, so no model
-    scores a clip after training on another cut of the same recording; without groups, a shuffled K-fold."""
-    ids = _group_ids(count, groups)
-    distinct = len(np.unique(ids))
-    if distinct < folds:
-        raise ValueError(f"{folds} folds need at least {folds} groups of clips (songs or artists); found {distinct}")
-    fold_of_clip = np.zeros(count, dtype=np.int64)
-    if groups is None or distinct == count:
-        split = KFold(n_splits=folds, shuffle=True, random_state=seed).split(np.arange(count))
-    else:
-        split = GroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.arange(count), groups=ids)
-    for fold, (_, held_out) in enumerate(split):
-        fold_of_clip[held_out] = fold
-    return fold_of_clip
-
-
-def out_of_fold_probabilities(
-    features: Sequence[np.ndarray],
-    labels: np.ndarray,
-    feature_config: FeatureConfig,
-    config: TrainConfig,
-    *,
-    folds: int = 5,
-    certain: np.ndarray | None = None,
-    groups: Sequence[str] | None = None,
-    progress: Progress | None = None,
-    checkpoints: Path | None = None,
-) -> OutOfFold:
-    """K-fold cross-validation: each clip's probabilities come from the fold model that held it out; with `groups`,
-    a group's clips are held out together (`assign_folds`). Each fold's model is the CNN and, with
-    `config.statistics_weight`, a linear model on the clips' spectrogram statistics fitted on the same clips, their
-    log-odds mixed (`tagging.clip_statistics`). The probabilities are then calibrated against the given labels
-    (`tagging.given_calibration`). With `checkpoints` (a folder), each fold's training state is kept there after
-    every epoch, and a call that finds it goes on where the last one stopped (`train_model`); the caller removes
-    the folder once the result is safe."""
-    if not 2 <= folds <= len(features):
-        raise ValueError(f"folds must be between 2 and the number of clips ({len(features)}), got {folds}")
-    device = _device(config)
-    fold_of_clip = assign_folds(len(features), folds, groups=groups, seed=config.seed)
-    statistics = None
-    if config.statistics_weight > 0:
-        if progress:
-            progress("cross-validation", 0.0, "summarising each clip's spectrogram for the linear model")
-        statistics = statistics_matrix(features)
-    probabilities = np.zeros(labels.shape, dtype=np.float64)
-    windows: list[np.ndarray] = [np.zeros((0, labels.shape[1]))] * len(features)
-    starts: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(features)
-    histories, models, positive_weights = [], [], []
-    linear_models: list[LinearTagger] = []
-    for fold in range(folds):
-        train_index, test_index = np.flatnonzero(fold_of_clip != fold), np.flatnonzero(fold_of_clip == fold)
-        fold_config = TrainConfig(**{**asdict(config), "seed": config.seed + 1000 * (fold + 1)})
-
-        def fold_progress(stage: str, fraction: float, message: str, fold: int = fold) -> None:
-            if progress:
-                progress("cross-validation", (fold + fraction) / folds, f"fold {fold + 1}/{folds}, {message}")
-
-        result = train_model(
-            select(features, train_index),
-            labels[train_index],
-            feature_config,
-            fold_config,
-            certain=None if certain is None else certain[train_index],
-            groups=None if groups is None else [groups[int(i)] for i in train_index],
-            progress=fold_progress,
-            checkpoint=None if checkpoints is None else checkpoints / f"fold{fold}.pt",
-        )
-        chunk_frames = result.model.config.chunk_frames(feature_config)
-        raw_windows, first_frames = predict_windows(result.model, select(features, test_index), chunk_frames, device)
-        raw = np.stack([clip_windows.mean(axis=0) for clip_windows in raw_windows])
-        linear = np.full((len(test_index), labels.shape[1]), 0.5)
-        if statistics is not None:
-            linear_model = fit_linear_tagger(statistics[train_index], labels[train_index])
-            linear = linear_model.probabilities(statistics[test_index])
-            linear_models.append(linear_model)
-        cnn = undo_loss_weighting(raw, result.positive_weight, result.negative_weight)
-        probabilities[test_index] = combine(cnn, linear, config.statistics_weight)
-        for row, (i, clip_windows, clip_starts) in enumerate(zip(test_index, raw_windows, first_frames, strict=True)):
-            cnn_windows = undo_loss_weighting(clip_windows, result.positive_weight, result.negative_weight)
-            windows[i] = combine(cnn_windows, linear[row][None, :], config.statistics_weight)
-            starts[i] = clip_starts
-        histories.append(result.history)
-        models.append(result.model)
-        positive_weights.append(result.positive_weight)
-    calibrated, calibration = calibrate(probabilities, labels)
-    return OutOfFold(
-        calibrated,
-        fold_of_clip,
-        histories,
-        models,
-        positive_weights,
-        calibration,
-        probabilities,
-        windows,
-        starts,
-        linear_models,
-    )

@@ -6,19 +6,14 @@ import numpy as np
 import pytest
 import torch
 
+from tagging.cross_validation import assign_folds, out_of_fold_probabilities
 from tagging.features import FeatureConfig
 from tagging.given_calibration import apply_maps
 from tagging.inference import Tagger, save_tagger
 from tagging.metrics import per_tag_auc
 from tagging.model import MODEL_CONFIGS, build_model
 from tagging.prediction import predict_probabilities, predict_windows, window_starts
-from tagging.training import (
-    TrainConfig,
-    assign_folds,
-    out_of_fold_probabilities,
-    train_model,
-    undo_loss_weighting,
-)
+from tagging.training import TrainConfig, train_model, undo_loss_weighting
 from tagging.windows import load_clip_windows, save_windows
 
 FEATURES = FeatureConfig(n_mels=32)

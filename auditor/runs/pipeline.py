@@ -35,6 +35,7 @@ from auditor.runs.models import AuditRun, ModelVersion
 from auditor.runs.progress import RunCancelled, RunProgress
 from auditor.runs.versions import ModelScores, record_version
 from tagging.configs import MODEL_CONFIGS, TrainConfig
+from tagging.cross_validation import OutOfFold, out_of_fold_probabilities
 from tagging.features import FeatureCache, FeatureConfig, extract_features
 from tagging.inference import Tagger, save_tagger
 from tagging.metrics import macro, per_tag_auc
@@ -46,7 +47,6 @@ from tagging.scoring import (
     presence_probability,
     wrong_label_probability,
 )
-from tagging.training import OutOfFold, out_of_fold_probabilities
 from tagging.windows import save_windows
 
 log = logging.getLogger(__name__)
