@@ -41,7 +41,7 @@ class OutOfFold:
 
     def calibrated_windows(self) -> list[np.ndarray]:
         """Per clip, its windows' calibrated P(given)."""
-        return [apply_maps(windows, self.calibration) for windows in self.windows]
+        return [apply_maps(windows, self.calibration).astype(np.float32) for windows in self.windows]
 
 
 def assign_folds(count: int, folds: int, *, groups: Sequence[str] | None = None, seed: int = 0) -> np.ndarray:
@@ -124,7 +124,8 @@ def out_of_fold_probabilities(
         probabilities[test_index] = combine(cnn, linear, config.statistics_weight)
         for row, (i, clip_windows, clip_starts) in enumerate(zip(test_index, raw_windows, first_frames, strict=True)):
             cnn_windows = undo_loss_weighting(clip_windows, result.positive_weight, result.negative_weight)
-            windows[i] = combine(cnn_windows, linear[row][None, :], config.statistics_weight)
+            # float32: a 25,863-clip × 29 s × 188-tag set holds 1.1 GiB of these in float64 (docs/benchmarks.md)
+            windows[i] = combine(cnn_windows, linear[row][None, :], config.statistics_weight).astype(np.float32)
             starts[i] = clip_starts
         histories.append(result.history)
         models.append(result.model)

@@ -35,14 +35,17 @@ def save_windows(
     """Write `windows.npz` into `folder`; `probabilities[i]` and `start_frames[i]` belong to `clip_ids[i]`."""
     counts = np.array([len(rows) for rows in probabilities], dtype=np.int64)
     n_tags = probabilities[0].shape[1] if len(probabilities) else 0
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    # Filled clip by clip: concatenating first would hold every window once more at the input's precision.
+    stacked = np.zeros((int(offsets[-1]), n_tags), dtype=np.float16)
+    for index, rows in enumerate(probabilities):
+        stacked[offsets[index] : offsets[index + 1]] = rows
     path = folder / FILE_NAME
     np.savez_compressed(
         path,
         clip_ids=np.asarray(clip_ids, dtype=np.int64),
-        offsets=np.concatenate([[0], np.cumsum(counts)]),
-        probabilities=(np.concatenate(list(probabilities)) if counts.sum() else np.zeros((0, n_tags))).astype(
-            np.float16
-        ),
+        offsets=offsets,
+        probabilities=stacked,
         start_seconds=(np.concatenate(list(start_frames)) / frames_per_second if counts.sum() else np.zeros(0)).astype(
             np.float32
         ),
