@@ -88,7 +88,7 @@ def out_of_fold_probabilities(
     if config.statistics_weight > 0:
         if progress:
             progress("cross-validation", 0.0, "summarising each clip's spectrogram for the linear model")
-        statistics = statistics_matrix(features)
+        statistics = statistics_matrix(features, feature_config.frames_per_second)
     probabilities = np.zeros(labels.shape, dtype=np.float64)
     windows: list[np.ndarray] = [np.zeros((0, labels.shape[1]))] * len(features)
     starts: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(features)

@@ -106,7 +106,7 @@ class Tagger:
         one (≥ 0), else the mean of all fold models; calibrated by the tag's map."""
         folds = np.full(len(features), -1) if folds is None else np.asarray(folds)
         total = np.zeros((len(features), len(self.tags)))
-        statistics = statistics_matrix(features) if self.linear_models else None
+        statistics = statistics_matrix(features, self.features.frames_per_second) if self.linear_models else None
         for fold, (model, description) in enumerate(self.models):
             wanted = np.flatnonzero((folds == fold) | (folds < 0))
             if not wanted.size:

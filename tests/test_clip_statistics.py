@@ -6,13 +6,87 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from tagging.clip_statistics import STATISTICS_C, clip_statistics, combine, fit_linear_tagger, statistics_matrix
+from tagging.clip_statistics import (
+    MODULATION_RANGES,
+    MODULATION_REGISTERS,
+    RHYTHM_LAGS,
+    RHYTHM_PERIODS,
+    STATISTICS_C,
+    clip_statistics,
+    combine,
+    fit_linear_tagger,
+    statistics_matrix,
+)
+
+FPS = 62.5  # the default features' frames a second
+BANDS = 16
 
 
-def test_statistics_are_each_bands_mean_spread_and_change() -> None:
+def _size(bands: int) -> int:
+    return 5 * bands + MODULATION_REGISTERS * MODULATION_RANGES + RHYTHM_LAGS + 2
+
+
+def _pulses(seconds: float, period: int, *, bands: int = BANDS) -> np.ndarray:
+    """A log-mel spectrogram with a loud click in every band each `period` frames over a quiet floor."""
+    mel = np.full((bands, round(seconds * FPS)), -60.0)
+    mel[:, ::period] = 0.0
+    return mel
+
+
+def _rhythm(statistics: np.ndarray) -> np.ndarray:
+    return statistics[-RHYTHM_LAGS - 2 : -2]
+
+
+def _modulation(statistics: np.ndarray, bands: int = BANDS) -> np.ndarray:
+    return statistics[5 * bands : 5 * bands + MODULATION_REGISTERS * MODULATION_RANGES]
+
+
+def test_statistics_start_with_each_bands_mean_spread_and_change_then_its_quiet_and_loud_ends() -> None:
     mel = np.array([[0.0, 2.0, 0.0, 2.0], [1.0, 1.0, 1.0, 1.0]], dtype=np.float16)
-    assert clip_statistics(mel).tolist() == [1.0, 1.0, 1.0, 0.0, 2.0, 0.0]
-    assert statistics_matrix([mel, mel[:, :1]]).shape == (2, 6)  # a one-frame clip has no change: 0
+    statistics = clip_statistics(mel, FPS)
+    assert statistics[:6].tolist() == [1.0, 1.0, 1.0, 0.0, 2.0, 0.0]
+    assert statistics[6:10] == pytest.approx([0.0, 1.0, 2.0, 1.0])  # 10th percentiles, then 90th
+    assert statistics.shape == (_size(2),)
+    # a one-frame clip has no change and no rhythm: zeros, not NaN
+    assert statistics_matrix([mel, mel[:, :1]], FPS).shape == (2, _size(2))
+    assert np.isfinite(statistics_matrix([mel[:, :1]], FPS)).all()
+
+
+def test_the_rhythm_statistics_find_the_beat_period() -> None:
+    edges = np.geomspace(*RHYTHM_PERIODS, RHYTHM_LAGS + 1) * FPS  # the ranges of lag, in frames
+    for period in (32, 64):  # 117 and 59 beats a minute
+        rhythm = _rhythm(clip_statistics(_pulses(10.0, period), FPS))
+        strongest = int(np.argmax(rhythm))
+        assert edges[strongest] <= period <= edges[strongest + 1]
+        assert rhythm[strongest] == pytest.approx(1.0, abs=0.01)
+
+
+def test_a_clips_statistics_do_not_depend_on_its_length() -> None:
+    # A 5 s clip and a 29 s one of the same steady beat: same rhythm and modulation statistics, so a model fitted on
+    # one length reads the other (MagnaTagATune's 29 s clips, a demo's 5 s ones).
+    short, long = clip_statistics(_pulses(5.0, 32), FPS), clip_statistics(_pulses(29.0, 32), FPS)
+    assert _rhythm(short) == pytest.approx(_rhythm(long), abs=0.05)
+    assert _modulation(short) == pytest.approx(_modulation(long), rel=0.1, abs=0.2)
+
+
+def test_the_modulation_spectrum_places_a_tremolo_in_its_register_and_rate() -> None:
+    mel = np.full((BANDS, round(10 * FPS)), -60.0)
+    time = np.arange(mel.shape[1]) / FPS
+    mel[:2] += 20.0 * np.sin(2 * np.pi * 4.0 * time)  # the lowest register swells four times a second
+    modulation = _modulation(clip_statistics(mel, FPS)).reshape(MODULATION_REGISTERS, MODULATION_RANGES)
+    register, rate = np.unravel_index(np.argmax(modulation), modulation.shape)
+    assert register == 0
+    assert modulation[1:].max() == pytest.approx(0.0)
+    assert rate == 4  # the range from 2.7 to 4.9 Hz at 62.5 frames a second
+
+
+def test_a_model_fitted_before_the_statistics_grew_reads_the_columns_it_knows() -> None:
+    rng = np.random.default_rng(5)
+    clips = [rng.normal(size=(BANDS, 300)) + rng.normal() for _ in range(60)]
+    statistics = statistics_matrix(clips, FPS)
+    labels = (statistics[:, :1] > np.median(statistics[:, 0])).astype(int)
+    old = fit_linear_tagger(statistics[:, : 3 * BANDS], labels)  # mean, spread and change per band: all it had
+    assert old.probabilities(statistics) == pytest.approx(old.probabilities(statistics[:, : 3 * BANDS]))
 
 
 def test_every_tag_is_fitted_as_scikit_learns_logistic_regression_would() -> None:
