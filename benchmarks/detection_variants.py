@@ -34,8 +34,8 @@ from benchmarks.detection import detection_figures  # noqa: E402
 
 # name → the TrainConfig fields it changes from the audit's own
 VARIANTS: dict[str, dict] = {
-    "down-weighted given negatives (0.3) and the linear model on clip statistics, the default": {},
-    "the CNN alone (down-weighted given negatives, no linear model on clip statistics)": {"statistics_weight": 0.0},
+    "down-weighted given negatives (0.3) and the model on clip statistics, the default": {},
+    "the CNN alone (down-weighted given negatives, no model on clip statistics)": {"statistics_weight": 0.0},
     "given negatives at full weight": {"negative_weight": 1.0},
     "large-loss rejection of 10% of given negatives": {"negative_rejection": 0.1},
     "large-loss rejection of 20% of given negatives": {"negative_rejection": 0.2},

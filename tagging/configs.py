@@ -47,7 +47,7 @@ class TrainConfig:
     negative_rejection: float = 0.0
     # Rare tags' positives weigh more: sqrt(negatives / positives), capped (0 turns it off).
     max_positive_weight: float = 8.0
-    # Share of a clip's P(given) log-odds taken from a linear model on its spectrogram's per-band statistics
+    # Share of a clip's P(given) log-odds taken from a model on its spectrogram's statistics
     # (`tagging.clip_statistics`), the rest from the CNN; 0: the CNN alone.
     statistics_weight: float = 0.5
     freq_mask: float = 0.12  # SpecAugment: widest masked share of the bands

@@ -1,6 +1,6 @@
 """K-fold cross-validation: every clip's out-of-fold P(given), from fold models that never saw it.
 
-Each fold trains the CNN (`tagging.training`) and fits a linear model on clip statistics (`tagging.clip_statistics`)
+Each fold trains the CNN (`tagging.training`) and fits a model on clip statistics (`tagging.clip_statistics`)
 on the other folds' clips; the folds keep a song's or an artist's clips together. The fold models together are a
 version's tagger (`tagging.inference`).
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import GroupKFold, KFold
 
-from tagging.clip_statistics import LinearTagger, combine, fit_linear_tagger, statistics_matrix
+from tagging.clip_statistics import StatisticsTagger, combine, fit_statistics_tagger, statistics_matrix
 from tagging.configs import TrainConfig
 from tagging.features import FeatureConfig, select
 from tagging.given_calibration import apply_maps, calibrate
@@ -32,12 +32,12 @@ class OutOfFold:
     positive_weights: list[np.ndarray]  # each fold model's loss weights, to undo at inference
     calibration: np.ndarray  # (tags, 2) the maps that turn the fold models' output into P(given)
     uncalibrated: np.ndarray  # (clips, tags) the fold models' output before those maps, for comparison
-    # per clip, (windows, tags) its held-out fold model's P(given) per window (the CNN's window with the linear
+    # per clip, (windows, tags) its held-out fold model's P(given) per window (the CNN's window with the statistics
     # model's clip), uncalibrated
     windows: list[np.ndarray]
     window_starts: list[np.ndarray]  # per clip, the first frame of each of those windows
-    # each fold's linear model on clip statistics (`tagging.clip_statistics`); empty when the CNN stands alone
-    linear_models: list[LinearTagger] = field(default_factory=list)
+    # each fold's model on clip statistics (`tagging.clip_statistics`); empty when the CNN stands alone
+    statistics_models: list[StatisticsTagger] = field(default_factory=list)
 
     def calibrated_windows(self) -> list[np.ndarray]:
         """Per clip, its windows' calibrated P(given)."""
@@ -75,7 +75,7 @@ def out_of_fold_probabilities(
 ) -> OutOfFold:
     """K-fold cross-validation: each clip's probabilities come from the fold model that held it out; with `groups`,
     a group's clips are held out together (`assign_folds`). Each fold's model is the CNN and, with
-    `config.statistics_weight`, a linear model on the clips' spectrogram statistics fitted on the same clips, their
+    `config.statistics_weight`, a model on the clips' spectrogram statistics fitted on the same clips, their
     log-odds mixed (`tagging.clip_statistics`). The probabilities are then calibrated against the given labels
     (`tagging.given_calibration`). With `checkpoints` (a folder), each fold's training state is kept there after
     every epoch, and a call that finds it goes on where the last one stopped (`train_model`); the caller removes
@@ -87,13 +87,13 @@ def out_of_fold_probabilities(
     statistics = None
     if config.statistics_weight > 0:
         if progress:
-            progress("cross-validation", 0.0, "summarising each clip's spectrogram for the linear model")
+            progress("cross-validation", 0.0, "summarising each clip's spectrogram for the statistics model")
         statistics = statistics_matrix(features, feature_config.frames_per_second)
     probabilities = np.zeros(labels.shape, dtype=np.float64)
     windows: list[np.ndarray] = [np.zeros((0, labels.shape[1]))] * len(features)
     starts: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(features)
     histories, models, positive_weights = [], [], []
-    linear_models: list[LinearTagger] = []
+    statistics_models: list[StatisticsTagger] = []
     for fold in range(folds):
         train_index, test_index = np.flatnonzero(fold_of_clip != fold), np.flatnonzero(fold_of_clip == fold)
         fold_config = TrainConfig(**{**asdict(config), "seed": config.seed + 1000 * (fold + 1)})
@@ -115,17 +115,21 @@ def out_of_fold_probabilities(
         chunk_frames = result.model.config.chunk_frames(feature_config)
         raw_windows, first_frames = predict_windows(result.model, select(features, test_index), chunk_frames, device)
         raw = np.stack([clip_windows.mean(axis=0) for clip_windows in raw_windows])
-        linear = np.full((len(test_index), labels.shape[1]), 0.5)
+        from_statistics = np.full((len(test_index), labels.shape[1]), 0.5)
         if statistics is not None:
-            linear_model = fit_linear_tagger(statistics[train_index], labels[train_index])
-            linear = linear_model.probabilities(statistics[test_index])
-            linear_models.append(linear_model)
+            statistics_model = fit_statistics_tagger(
+                statistics[train_index], labels[train_index], seed=fold_config.seed
+            )
+            from_statistics = statistics_model.probabilities(statistics[test_index])
+            statistics_models.append(statistics_model)
         cnn = undo_loss_weighting(raw, result.positive_weight, result.negative_weight)
-        probabilities[test_index] = combine(cnn, linear, config.statistics_weight)
+        probabilities[test_index] = combine(cnn, from_statistics, config.statistics_weight)
         for row, (i, clip_windows, clip_starts) in enumerate(zip(test_index, raw_windows, first_frames, strict=True)):
             cnn_windows = undo_loss_weighting(clip_windows, result.positive_weight, result.negative_weight)
             # float32: a 25,863-clip × 29 s × 188-tag set holds 1.1 GiB of these in float64 (docs/benchmarks.md)
-            windows[i] = combine(cnn_windows, linear[row][None, :], config.statistics_weight).astype(np.float32)
+            windows[i] = combine(cnn_windows, from_statistics[row][None, :], config.statistics_weight).astype(
+                np.float32
+            )
             starts[i] = clip_starts
         histories.append(result.history)
         models.append(result.model)
@@ -141,5 +145,5 @@ def out_of_fold_probabilities(
         probabilities,
         windows,
         starts,
-        linear_models,
+        statistics_models,
     )

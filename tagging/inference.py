@@ -1,5 +1,5 @@
-"""A trained tagger on disk: the K fold models (each a CNN and, since clip statistics joined, a linear model on
-them) with the rates that turn their output into P(present), and which fold held out each clip it was trained on.
+"""A trained tagger on disk: the K fold models (each a CNN and, since clip statistics joined, a model on them)
+with the rates that turn their output into P(present), and which fold held out each clip it was trained on.
 Written by an audit or a retraining, read by `predict` and re-scoring: a clip the tagger trained on is scored by
 the fold model that did not see it, any other clip by all of them."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tagging.clip_statistics import LinearTagger, combine, statistics_matrix
+from tagging.clip_statistics import StatisticsTagger, combine, statistics_matrix
 from tagging.features import FeatureConfig
 from tagging.given_calibration import apply_maps
 from tagging.model import ShortChunkCNN, load_model, resolve_device, save_model
@@ -33,17 +33,17 @@ def save_tagger(
     false_positive_rate: np.ndarray,
     held_out: tuple[np.ndarray, np.ndarray] | None = None,
     calibration: np.ndarray | None = None,
-    linear_models: Sequence[LinearTagger] = (),
+    statistics_models: Sequence[StatisticsTagger] = (),
     statistics_weight: float = 0.0,
 ) -> None:
     """`held_out`: (clip ids, the fold that held each out), for re-scoring those clips without leakage;
     `calibration`: the (tags, 2) maps from the fold models' output to P(given) (none: the output as it is);
-    `linear_models`: each fold's linear model on clip statistics, mixed in with `statistics_weight`."""
-    if linear_models and len(linear_models) != len(models):
-        raise ValueError(f"{len(linear_models)} linear models for {len(models)} fold models")
+    `statistics_models`: each fold's model on clip statistics, mixed in with `statistics_weight`."""
+    if statistics_models and len(statistics_models) != len(models):
+        raise ValueError(f"{len(statistics_models)} statistics models for {len(models)} fold models")
     folder.mkdir(parents=True, exist_ok=True)
-    for index, linear in enumerate(linear_models):
-        linear.save(folder / f"fold{index}-statistics.npz")
+    for index, statistics_model in enumerate(statistics_models):
+        statistics_model.save(folder / f"fold{index}-statistics.npz")
     for index, (model, positive_weight) in enumerate(zip(models, positive_weights, strict=True)):
         save_model(
             model,
@@ -59,7 +59,7 @@ def save_tagger(
         "folds": len(models),
         "tagability": [float(c) for c in tagability],
         "false_positive_rate": [float(f) for f in false_positive_rate],
-        "statistics_weight": float(statistics_weight) if linear_models else 0.0,
+        "statistics_weight": float(statistics_weight) if statistics_models else 0.0,
     }
     if calibration is not None:
         description["given_calibration"] = np.asarray(calibration, dtype=float).tolist()
@@ -82,10 +82,10 @@ class Tagger:
         self.false_positive_rate = np.asarray(description["false_positive_rate"])
         self.device = resolve_device(device)
         self.models = [load_model(self.folder / f"fold{i}", self.device) for i in range(description["folds"])]
-        # taggers saved before the linear model existed have none: their CNNs stand alone
+        # taggers saved before the statistics model existed have none: their CNNs stand alone
         self.statistics_weight = float(description.get("statistics_weight", 0.0))
-        self.linear_models = (
-            [LinearTagger.load(self.folder / f"fold{i}-statistics.npz") for i in range(description["folds"])]
+        self.statistics_models = (
+            [StatisticsTagger.load(self.folder / f"fold{i}-statistics.npz") for i in range(description["folds"])]
             if self.statistics_weight > 0
             else []
         )
@@ -106,7 +106,7 @@ class Tagger:
         one (≥ 0), else the mean of all fold models; calibrated by the tag's map."""
         folds = np.full(len(features), -1) if folds is None else np.asarray(folds)
         total = np.zeros((len(features), len(self.tags)))
-        statistics = statistics_matrix(features, self.features.frames_per_second) if self.linear_models else None
+        statistics = statistics_matrix(features, self.features.frames_per_second) if self.statistics_models else None
         for fold, (model, description) in enumerate(self.models):
             wanted = np.flatnonzero((folds == fold) | (folds < 0))
             if not wanted.size:
@@ -116,8 +116,8 @@ class Tagger:
             )
             given = undo_loss_weighting(raw, np.asarray(description["positive_weight"]), description["negative_weight"])
             if statistics is not None:
-                linear = self.linear_models[fold].probabilities(statistics[wanted])
-                given = combine(given, linear, self.statistics_weight)
+                from_statistics = self.statistics_models[fold].probabilities(statistics[wanted])
+                given = combine(given, from_statistics, self.statistics_weight)
             total[wanted] += np.where((folds[wanted] < 0)[:, None], given / len(self.models), given)
         return apply_maps(total, self.calibration)
 

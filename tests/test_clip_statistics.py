@@ -1,20 +1,22 @@
-"""The linear model on clip statistics: a penalised logistic regression per tag, as scikit-learn fits it, mixed
-with the CNN by the mean of log-odds."""
+"""The statistics of a clip's whole spectrogram, the small networks that tag from them, and their mix with the CNN by
+the mean of log-odds."""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
+import torch
+from sklearn.metrics import roc_auc_score
 
 from tagging.clip_statistics import (
     MODULATION_RANGES,
     MODULATION_REGISTERS,
     RHYTHM_LAGS,
     RHYTHM_PERIODS,
-    STATISTICS_C,
+    StatisticsTagger,
     clip_statistics,
     combine,
-    fit_linear_tagger,
+    fit_statistics_tagger,
     statistics_matrix,
 )
 
@@ -85,32 +87,57 @@ def test_a_model_fitted_before_the_statistics_grew_reads_the_columns_it_knows() 
     clips = [rng.normal(size=(BANDS, 300)) + rng.normal() for _ in range(60)]
     statistics = statistics_matrix(clips, FPS)
     labels = (statistics[:, :1] > np.median(statistics[:, 0])).astype(int)
-    old = fit_linear_tagger(statistics[:, : 3 * BANDS], labels)  # mean, spread and change per band: all it had
+    old = fit_statistics_tagger(statistics[:, : 3 * BANDS], labels, seed=0, epochs=3)  # the first block: all it had
     assert old.probabilities(statistics) == pytest.approx(old.probabilities(statistics[:, : 3 * BANDS]))
 
 
-def test_every_tag_is_fitted_as_scikit_learns_logistic_regression_would() -> None:
+def test_the_networks_learn_a_tag_no_single_statistic_shows() -> None:
+    # Present where two statistics agree in sign: a logistic regression on them is at chance, the networks are not.
     rng = np.random.default_rng(3)
-    statistics = rng.normal(size=(300, 12)) * rng.uniform(0.1, 10, size=12) + rng.normal(size=12)
-    signal = statistics[:, :3] @ np.array([[1.0, 0.0], [0.5, -1.0], [0.0, 2.0]])
-    labels = (signal + rng.normal(size=(300, 2)) > 0.5).astype(int)
-    mine = fit_linear_tagger(statistics, labels).probabilities(statistics[:50])
-    scaled = StandardScaler().fit(statistics)
-    for tag in range(2):
-        reference = LogisticRegression(C=STATISTICS_C, max_iter=5000, tol=1e-10)
-        reference.fit(scaled.transform(statistics), labels[:, tag])
-        expected = reference.predict_proba(scaled.transform(statistics[:50]))[:, 1]
-        assert mine[:, tag] == pytest.approx(expected, abs=1e-3)
+    statistics = rng.normal(size=(1200, 12)) * rng.uniform(0.1, 10, size=12) + rng.normal(size=12)
+    centred = statistics - statistics.mean(axis=0)
+    labels = np.stack([(centred[:, 0] * centred[:, 1] > 0), centred[:, 2] > 0], axis=1).astype(int)
+    model = fit_statistics_tagger(statistics[:1000], labels[:1000], seed=0)
+    held_out = model.probabilities(statistics[1000:])
+    assert roc_auc_score(labels[1000:, 0], held_out[:, 0]) > 0.85
+    assert roc_auc_score(labels[1000:, 1], held_out[:, 1]) > 0.95
 
 
-def test_a_tag_without_positives_gets_a_small_base_rate_and_the_others_are_unaffected() -> None:
+def test_a_tag_without_positives_gets_its_floored_base_rate() -> None:
     rng = np.random.default_rng(4)
     statistics = rng.normal(size=(200, 6))
     labels = np.stack([(statistics[:, 0] > 0).astype(int), np.zeros(200, dtype=int)], axis=1)
-    together = fit_linear_tagger(statistics, labels).probabilities(statistics)
-    alone = fit_linear_tagger(statistics, labels[:, :1]).probabilities(statistics)
-    assert together[:, 1].max() < 1e-5
-    assert together[:, 0] == pytest.approx(alone[:, 0], abs=1e-4)
+    probabilities = fit_statistics_tagger(statistics, labels, seed=0).probabilities(statistics)
+    assert probabilities[:, 1].max() < 1e-5
+    assert roc_auc_score(labels[:, 0], probabilities[:, 0]) > 0.95
+
+
+def test_fitting_is_repeatable_from_its_seed_and_leaves_the_callers_random_state_alone(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    statistics, labels = rng.normal(size=(150, 8)), rng.integers(0, 2, size=(150, 3))
+    torch.manual_seed(123)
+    first = fit_statistics_tagger(statistics, labels, seed=7, epochs=5)
+    after_fitting = torch.rand(1)
+    torch.manual_seed(123)
+    assert torch.rand(1) == after_fitting
+    again = fit_statistics_tagger(statistics, labels, seed=7, epochs=5)
+    other = fit_statistics_tagger(statistics, labels, seed=8, epochs=5)
+    assert again.probabilities(statistics) == pytest.approx(first.probabilities(statistics))
+    assert not np.allclose(other.probabilities(statistics), first.probabilities(statistics))
+    first.save(tmp_path / "model.npz")
+    assert StatisticsTagger.load(tmp_path / "model.npz").probabilities(statistics) == pytest.approx(
+        first.probabilities(statistics)
+    )
+
+
+def test_a_linear_model_saved_before_the_networks_still_loads(tmp_path: Path) -> None:
+    # Taggers saved on 2026-12-06 hold one logistic regression per tag: mean, scale, weights and bias.
+    mean, scale, weights, bias = np.zeros(3), np.full(3, 2.0), np.array([[1.0], [0.0], [-1.0]]), np.array([0.5])
+    np.savez(tmp_path / "fold0-statistics.npz", mean=mean, scale=scale, weights=weights, bias=bias)
+    statistics = np.array([[2.0, 5.0, 0.0], [0.0, 5.0, 4.0]])
+    logits = (statistics / 2.0) @ weights + bias
+    loaded = StatisticsTagger.load(tmp_path / "fold0-statistics.npz")
+    assert loaded.probabilities(statistics) == pytest.approx(1 / (1 + np.exp(-logits)))
 
 
 def test_the_mix_is_the_weighted_mean_of_log_odds() -> None:

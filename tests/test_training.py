@@ -134,11 +134,11 @@ def test_re_scoring_a_clip_the_tagger_trained_on_uses_the_fold_model_that_held_i
         false_positive_rate=np.full(3, 0.01),
         held_out=(clip_ids, oof.fold_of_clip),
         calibration=oof.calibration,
-        linear_models=oof.linear_models,
+        statistics_models=oof.statistics_models,
         statistics_weight=TrainConfig().statistics_weight,
     )
     tagger = Tagger(tmp_path / "tagger", device="cpu")
-    assert len(tagger.linear_models) == 3  # each fold's CNN comes with its linear model on clip statistics
+    assert len(tagger.statistics_models) == 3  # each fold's CNN comes with its model on clip statistics
     folds = tagger.held_out_folds([*clip_ids[:40], 5, 6])  # 5 and 6: clips added after training
     assert folds[:40].tolist() == oof.fold_of_clip[:40].tolist() and folds[40:].tolist() == [-1, -1]
     rescored = tagger.given_probability(features[:42], folds)

@@ -187,7 +187,7 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
             "negative_weight": config.negative_weight,
             "held_out": (matrix.clip_ids, oof.fold_of_clip),
             "calibration": oof.calibration,
-            "linear_models": oof.linear_models,
+            "statistics_models": oof.statistics_models,
             "statistics_weight": config.statistics_weight,
         },
     )
