@@ -127,9 +127,8 @@ def out_of_fold_probabilities(
         for row, (i, clip_windows, clip_starts) in enumerate(zip(test_index, raw_windows, first_frames, strict=True)):
             cnn_windows = undo_loss_weighting(clip_windows, result.positive_weight, result.negative_weight)
             # float32: a 25,863-clip × 29 s × 188-tag set holds 1.1 GiB of these in float64 (docs/benchmarks.md)
-            windows[i] = combine(cnn_windows, from_statistics[row][None, :], config.statistics_weight).astype(
-                np.float32
-            )
+            mixed = combine(cnn_windows, from_statistics[row][None, :], config.statistics_weight)
+            windows[i] = mixed.astype(np.float32)
             starts[i] = clip_starts
         histories.append(result.history)
         models.append(result.model)
