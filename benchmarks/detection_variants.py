@@ -78,8 +78,8 @@ def main() -> None:
     from tagging.given_calibration import calibrate
     from tagging.metrics import macro, per_tag_auc
     from tagging.scoring import (
+        DEFAULT_FALSE_POSITIVE_RATE,
         break_ties,
-        default_false_positive_rate,
         estimate_tagability,
         wrong_label_probability,
     )
@@ -98,7 +98,7 @@ def main() -> None:
     groups = [row.get("group") or row["path"] for row in rows]
     cache = FeatureCache(work / "data" / "features", features_config)
     features = cache.load_many([work / "corpus" / "audio" / row["path"] for row in rows])
-    false_positive = default_false_positive_rate(given)
+    false_positive = np.full(len(tags), DEFAULT_FALSE_POSITIVE_RATE)
 
     def ranked(p_given: np.ndarray) -> dict[str, float]:
         tagability = estimate_tagability(given, p_given)

@@ -29,8 +29,8 @@ from tagging.demo_corpus import CorpusConfig, make_demo_corpus  # noqa: E402
 from tagging.features import FeatureCache, FeatureConfig, extract_features  # noqa: E402
 from tagging.loading import PREFETCH_BATCHES  # noqa: E402
 from tagging.scoring import (  # noqa: E402
+    DEFAULT_FALSE_POSITIVE_RATE,
     cleanlab_scores,
-    default_false_positive_rate,
     estimate_tagability,
     wrong_label_probability,
 )
@@ -91,7 +91,7 @@ def main() -> None:
     p_given = np.clip(0.6 * np.where(truth, rng.beta(6, 2, shape), rng.beta(1, 10, shape)), 0.001, 0.999)
     started = time.perf_counter()
     tagability = estimate_tagability(given, p_given)
-    false_positive = default_false_positive_rate(given)
+    false_positive = np.full(args.pairs_tags, DEFAULT_FALSE_POSITIVE_RATE)
     wrong_label_probability(given, p_given, tagability=tagability, false_positive_rate=false_positive)
     middle = time.perf_counter()
     cleanlab_scores(given, p_given)

@@ -13,14 +13,7 @@ import numpy as np
 from cleanlab.multilabel_classification.filter import find_multilabel_issues_per_class
 from cleanlab.multilabel_classification.rank import get_label_quality_scores_per_class
 
-# Before any calibration review, a tag's false-positive rate P(given | absent) is this share of its given rate: about
-# this share of a rare tag's given labels is taken to be wrong, fewer of a common tag's (its absent clips are fewer).
-# A rate for all tags alike (it was 1%) said that nearly half of a rare tag's labels were wrong (a tag given to 2% of
-# clips), so its given labels crowded the top of the ranking wherever the model doubted them. Measured on three demo
-# corpora (docs/benchmarks.md): shares from 1% to 5% ranked alike; 2% is below the realistic corpora's true share
-# (6%) and above the simple one's (1%).
-SPURIOUS_SHARE = 0.02
-_MIN_FALSE_POSITIVE_RATE = 1e-4
+DEFAULT_FALSE_POSITIVE_RATE = 0.01
 _EPSILON = 1e-6
 
 
@@ -75,13 +68,6 @@ def estimate_tagability(given: np.ndarray, p_given: np.ndarray, *, floor: float 
         missed = _mixture_proportion(p_given[is_given, tag], p_given[~is_given, tag]) * (~is_given).sum()
         estimates[tag] = n_given / (n_given + missed)
     return np.clip(estimates, floor, 1.0)
-
-
-def default_false_positive_rate(given: np.ndarray) -> np.ndarray:
-    """Per tag P(given | absent) before any calibration review: SPURIOUS_SHARE of the tag's given rate, so that a rare
-    tag's given labels are not taken for wrong more often than a common tag's (floored above 0)."""
-    rate = np.asarray(given, dtype=np.float64).mean(axis=0) if len(given) else np.zeros(np.shape(given)[1])
-    return np.clip(SPURIOUS_SHARE * rate, _MIN_FALSE_POSITIVE_RATE, 0.5)
 
 
 def presence_probability(p_given: np.ndarray, tagability: np.ndarray, false_positive_rate: np.ndarray) -> np.ndarray:

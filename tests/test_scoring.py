@@ -3,17 +3,9 @@
 import warnings
 
 import numpy as np
-import pytest
 
 from tagging.metrics import macro, per_tag_auc
-from tagging.scoring import (
-    SPURIOUS_SHARE,
-    break_ties,
-    cleanlab_scores,
-    default_false_positive_rate,
-    estimate_tagability,
-    wrong_label_probability,
-)
+from tagging.scoring import break_ties, cleanlab_scores, estimate_tagability, wrong_label_probability
 
 
 def noisy_problem(seed: int = 0, clips: int = 2000, tags: int = 4):
@@ -93,19 +85,3 @@ def test_pairs_that_saturate_at_certainly_wrong_are_ordered_by_the_models_eviden
     assert set(ranked.tolist()[3:]) == {3, 4}  # pairs below the top keep their place after it
     assert np.abs(break_ties(score, given, p_given) - score).max() <= 1e-6  # still a probability to the eye
     assert len(np.unique(break_ties(score, given, p_given))) == 5
-
-
-def test_before_any_review_a_rare_tags_given_labels_are_not_taken_for_half_wrong() -> None:
-    # A model that has learnt nothing scores every clip at the tag's given rate. Under the default false-positive
-    # rate about SPURIOUS_SHARE of a rare tag's given labels are then called wrong (an absolute 1% for every tag
-    # called nearly half of them wrong), and fewer of a common tag's, whose absent clips are fewer.
-    rng = np.random.default_rng(6)
-    given = np.stack([rng.random(5000) < 0.02, rng.random(5000) < 0.4], axis=1).astype(int)
-    p_given = np.broadcast_to(given.mean(axis=0), given.shape).copy()
-    false_positive = default_false_positive_rate(given)
-    assert false_positive == pytest.approx(SPURIOUS_SHARE * given.mean(axis=0))
-    wrong = wrong_label_probability(given, p_given, tagability=np.array([0.6, 0.6]), false_positive_rate=false_positive)
-    rare, common = (wrong[given[:, tag] == 1, tag].mean() for tag in range(2))
-    assert rare == pytest.approx(SPURIOUS_SHARE, abs=0.005)
-    assert 0 < common < rare
-    assert default_false_positive_rate(np.zeros((10, 2), dtype=int)).min() > 0  # a tag nobody gave: still a rate

@@ -40,9 +40,9 @@ from tagging.features import FeatureCache, FeatureConfig, extract_features
 from tagging.inference import Tagger, save_tagger
 from tagging.metrics import macro, per_tag_auc
 from tagging.scoring import (
+    DEFAULT_FALSE_POSITIVE_RATE,
     break_ties,
     cleanlab_scores,
-    default_false_positive_rate,
     estimate_tagability,
     presence_probability,
     wrong_label_probability,
@@ -342,7 +342,7 @@ def _tag_rates(
     `base` (a model version's) or an estimate from the model's scores."""
     if base is None:
         tagability = estimate_tagability(matrix.given, p_given)
-        false_positive = default_false_positive_rate(matrix.given)
+        false_positive = np.full(len(matrix.tag_ids), DEFAULT_FALSE_POSITIVE_RATE)
     else:
         tagability, false_positive = base[0].copy(), base[1].copy()
     source = ["model"] * len(matrix.tag_ids)
