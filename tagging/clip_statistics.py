@@ -21,18 +21,18 @@ import torch
 
 # The model on the statistics: STATISTICS_MEMBERS networks of one hidden layer (STATISTICS_HIDDEN ReLU units), each
 # trained from its own seed for STATISTICS_EPOCHS epochs, their probabilities averaged. Measured on the demo corpora
-# against the ridge-penalised logistic regression per tag it replaced (docs/benchmarks.md): the mean with the CNN
-# ranked wrong labels better on all three (realistic 0.423 → 0.458 AUPRC, a second realistic corpus 0.401 → 0.435,
-# simple 0.880 → 0.886); 15 epochs underfitted, 30 and 45 were alike; one member alone moved by ±0.01 from seed to
-# seed, three by less. A fixed count of epochs rather than early stopping: a validation split cost more (a sixth of
-# the clips) than stopping on it gained.
+# against the ridge-penalised logistic regression per tag it replaced, on the same statistics (docs/benchmarks.md):
+# the mean with the CNN ranked wrong labels better on all three (realistic 0.423 → 0.470 AUPRC, a second realistic
+# corpus 0.401 → 0.436, simple 0.880 → 0.891); 15 epochs underfitted, 30 and 45 were alike; one member alone moved
+# by ±0.01 from seed to seed, three by less. A fixed count of epochs rather than early stopping: a validation split
+# cost more (a sixth of the clips) than stopping on it gained.
 STATISTICS_HIDDEN = 128
 STATISTICS_MEMBERS = 3
 STATISTICS_EPOCHS = 40
 STATISTICS_BATCH = 64
-# At most this many batches an epoch: a larger set trains on larger batches. A step costs about the same at 64 clips
-# as at 1,000 (the matrices are small), so MagnaTagATune's 20,000 training clips a fold take 32 steps an epoch, not
-# 320 (docs/benchmarks.md).
+# At most this many batches an epoch: a larger set trains on larger batches. A step on ten times the clips cost about
+# four times as much (the matrices are small), so MagnaTagATune's 20,000 training clips a fold take 32 larger steps
+# an epoch rather than 320 (about 40 s a fold; docs/benchmarks.md).
 STATISTICS_STEPS_PER_EPOCH = 32
 _INPUT_DROPOUT, _HIDDEN_DROPOUT = 0.2, 0.5
 _LEARNING_RATE, _WEIGHT_DECAY = 1e-3, 1e-2
