@@ -54,12 +54,17 @@ def main() -> None:
     parser.add_argument("--accuracy", type=float, default=0.9, help="P(an answer is right), per annotator.")
     parser.add_argument("--corpus", choices=CORPUS_KINDS, default="simple", help="Kind of generated corpus.")
     parser.add_argument("--unsure", type=float, default=0.05, help="P(an annotator says unsure).")
-    parser.add_argument("--work", help="Keep the corpus, database and runs here (default: a temporary folder).")
+    parser.add_argument(
+        "--work",
+        help="Keep the corpus, database and runs here, and the database at each stop as bench-25%%.sqlite3 … "
+        "(default: a temporary folder).",
+    )
     parser.add_argument("--markdown", help="Also write the report to this file.")
     args = parser.parse_args()
 
     work = fresh_work(args.work, "bench-real-use-")
     from django.core.management import call_command
+    from django.db import connection
     from django.test import Client
 
     from auditor.accounts.roles import ANNOTATOR_GROUP, create_or_reset_user
@@ -102,6 +107,7 @@ def main() -> None:
     say("| stop | items decided | answers | tags with an estimate | coverage | MAE | zero-width misses |")
     say("| --- | --- | --- | --- | --- | --- | --- |")
     pending: list[dict | None] = [claim(client) for client in team]
+    missed: dict[str, str] = {}
     answers, finished = 0, [False] * len(team)
     for stop in STOPS:
         target = stop * queued
@@ -119,6 +125,21 @@ def main() -> None:
             f"| {stop:.0%} | {decided} of {queued} | {answers} | {row['estimated']} of {len(tags)} | "
             f"{row['coverage']} | {row['mae']} | {row['zero_width_misses']} |"
         )
+        missed[f"{stop:.0%}"] = row["missed"]
+        if args.work:  # the database as it stood at this stop, for a look at the estimates afterwards
+            snapshot = work / f"bench-{stop:.0%}.sqlite3"
+            snapshot.unlink(missing_ok=True)
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM INTO %s", [str(snapshot)])
+    floor = design_floor(tags, truth, truth_sets)
+    say(
+        f"| the whole calibration sample answered, and right (what the sample can tell at best) | "
+        f"{calibration} of {calibration} | – | {floor['estimated']} of {len(tags)} | {floor['coverage']} | "
+        f"{floor['mae']} | {floor['zero_width_misses']} |"
+    )
+    missed["sample answered right"] = floor["missed"]
+    say()
+    say("Intervals that miss the truth: " + "; ".join(f"{stop}: {names or 'none'}" for stop, names in missed.items()))
     say()
     say(per_tag_table(tags, truth))
     say.write(args.markdown)
@@ -151,21 +172,58 @@ def figures(tags: list[str], truth: np.ndarray) -> dict[str, str]:
 
     rows = {h.tag: h for h in tag_health(Dataset.objects.get(name="bench"))}
     estimated = [j for j, name in enumerate(tags) if rows[name].tagability is not None]
-    if not estimated:
-        return {"estimated": "0", "coverage": "–", "mae": "–", "zero_width_misses": "0"}
+    point = np.array([rows[tags[j]].tagability for j in estimated])
     low = np.array([rows[tags[j]].tagability_low for j in estimated])
     high = np.array([rows[tags[j]].tagability_high for j in estimated])
-    point = np.array([rows[tags[j]].tagability for j in estimated])
-    real = truth[estimated]
+    return summary(point, low, high, truth[estimated], [tags[j] for j in estimated])
+
+
+def design_floor(tags: list[str], truth: np.ndarray, truth_sets: dict[str, set[str]]) -> dict[str, str]:
+    """The estimates the audit's calibration sample would give if every item were answered, and right: the
+    product's estimator on the truth of each drawn pair, no annotator error, no flagged answers counted. However
+    well a team answers, the sample's size bounds the error from below; this is that bound for this corpus."""
+    from auditor.queue.models import ReviewItem
+    from tagging.rate_estimates import estimate_rates
+
+    point, low, high, estimated = [], [], [], []
+    for j, name in enumerate(tags):
+        items = list(ReviewItem.objects.filter(tag__dataset__name="bench", tag__name=name, kind="calibration"))
+        if not items:
+            continue
+        rates = estimate_rates(
+            [item.stratum for item in items],
+            [int(item.stratum_size or 0) for item in items],
+            [int(item.given) for item in items],
+            [float(name in truth_sets[item.clip.path]) for item in items],
+            presence=[item.probability for item in items],
+            seed=j,
+        )
+        point.append(rates.tagability)
+        low.append(rates.tagability_low)
+        high.append(rates.tagability_high)
+        estimated.append(j)
+    return summary(np.array(point), np.array(low), np.array(high), truth[estimated], [tags[j] for j in estimated])
+
+
+def summary(point: np.ndarray, low: np.ndarray, high: np.ndarray, real: np.ndarray, names: list[str]) -> dict[str, str]:
+    """Coverage, MAE and zero-width misses of the estimates given, against the true tagability of their tags, and
+    the tags whose interval misses it."""
+    if not point.size:
+        return {"estimated": "0", "coverage": "–", "mae": "–", "zero_width_misses": "0", "missed": ""}
     covered = (low <= real) & (real <= high)
     misses = int(((high - low) < 1e-9).sum() - ((high - low < 1e-9) & covered).sum())
     coverage, mae = covered.mean(), np.abs(point - real).mean()
     return {
-        "estimated": str(len(estimated)),
+        "estimated": str(len(point)),
         # One decimal: 26 of 29 tags (89.7%) printed as "90%" beside its "(< 90%)" mark.
         "coverage": f"{coverage:.1%}" + ("" if coverage >= TARGET_COVERAGE else " **(< 90%)**"),
         "mae": f"{mae:.3f}" + ("" if mae <= TARGET_MAE else " **(> 0.05)**"),
         "zero_width_misses": str(misses),
+        "missed": ", ".join(
+            f"{name} {truth:.2f} ∉ [{lo:.2f}, {hi:.2f}]"
+            for name, truth, lo, hi, inside in zip(names, real, low, high, covered, strict=True)
+            if not inside
+        ),
     }
 
 

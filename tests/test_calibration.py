@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy.stats import beta
 
-from tagging.calibration import draw_calibration_sample, estimate_rates
+from tagging.calibration import draw_calibration_sample
+from tagging.rate_estimates import estimate_rates
 
 
 def population(rng: np.random.Generator, clips: int, prevalence: float, tagability: float, fp_rate: float):

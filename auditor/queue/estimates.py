@@ -26,7 +26,8 @@ from django.db.models import Count, Max, Q
 from auditor.datasets.models import Dataset
 from auditor.queue.models import Lease, Review, ReviewItem
 from tagging.annotators import annotator_accuracies, consensus, doubt
-from tagging.calibration import RateEstimate, describe_missing, estimate_rates, missing_answers
+from tagging.calibration import describe_missing, missing_answers
+from tagging.rate_estimates import RateEstimate, estimate_rates
 
 CACHE_SECONDS = 3600  # the key changes with the answers; this only bounds memory use
 
@@ -170,7 +171,7 @@ def _estimates(dataset: Dataset, items, bootstrap: int) -> dict[int, TagEstimate
 
 def _rates(design: _Design, *, bootstrap: int, seed: int) -> tuple[RateEstimate, int]:
     """The tag's rates from its calibration answers and, where the team has answered the whole top of the tag's
-    ranking, from every answer there: those pairs are counted, not sampled (`tagging.calibration.estimate_rates`,
+    ranking, from every answer there: those pairs are counted, not sampled (`tagging.rate_estimates.estimate_rates`,
     `certain`). Also how many flagged items' answers that adds."""
     bounds = _census_bounds(design.ranked)
     certain = [score >= bounds[given] for score, (_, _, given, _) in zip(design.scores, design.answered, strict=True)]

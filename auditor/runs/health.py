@@ -10,7 +10,7 @@ from auditor.datasets.queries import tag_table
 from auditor.datasets.spreadsheet import spreadsheet_safe
 from auditor.queue.estimates import TagEstimate, calibration_estimates
 from auditor.runs.models import ModelVersion
-from tagging.calibration import RateEstimate
+from tagging.rate_estimates import RateEstimate
 
 
 @dataclass
