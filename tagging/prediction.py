@@ -21,31 +21,42 @@ def chunk(features: np.ndarray, start: int, frames: int) -> np.ndarray:
     return piece
 
 
-def window_starts(length: int, frames: int) -> list[int]:
+def window_starts(length: int, frames: int, most: int | None = None) -> list[int]:
     """The first frame of each of a clip's windows: half-overlapping, covering the clip, the last one flush with its
-    end."""
+    end. With `most`, a long clip keeps that many of them, evenly spread from its first to its last."""
     if length <= frames:
         return [0]
     starts = list(range(0, length - frames + 1, max(1, frames // 2)))
     if starts[-1] != length - frames:
         starts.append(length - frames)
+    if most is not None and len(starts) > most:
+        if most < 2:
+            raise ValueError(f"at least 2 windows a clip are needed to span it, got most={most}")
+        # n > most, so the spacing exceeds one window and no two picks round to the same one
+        starts = [starts[int(i)] for i in np.linspace(0, len(starts) - 1, most).round()]
     return starts
 
 
 def _window_batches(
-    model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int
+    model: ShortChunkCNN,
+    features: Sequence[np.ndarray],
+    chunk_frames: int,
+    device: torch.device,
+    batch_size: int,
+    most_windows: int | None = None,
 ) -> Iterator[tuple[list[int], list[int], np.ndarray]]:
     """(the clip of each window, its first frame, (windows, tags) probabilities) for every clip's half-overlapping
     windows, a batch at a time in clip and time order: windows are batched as they are cut (a few batches ahead, in
     a background thread: `tagging.loading`), so memory stays at a few batches."""
     model.eval()
-    with prefetched(_cut_windows(features, chunk_frames, batch_size, pin=device.type == "cuda")) as ready:
+    cut = _cut_windows(features, chunk_frames, batch_size, most_windows, pin=device.type == "cuda")
+    with prefetched(cut) as ready:
         for owners, starts, windows in ready:
             yield owners, starts, _probabilities(model, windows, device)
 
 
 def _cut_windows(
-    features: Sequence[np.ndarray], chunk_frames: int, batch_size: int, *, pin: bool
+    features: Sequence[np.ndarray], chunk_frames: int, batch_size: int, most_windows: int | None, *, pin: bool
 ) -> Iterator[tuple[list[int], list[int], torch.Tensor]]:
     """(the clip of each window, its first frame, the windows stacked) a batch at a time, in clip and time order."""
     windows: list[np.ndarray] = []
@@ -57,7 +68,7 @@ def _cut_windows(
         return batch.pin_memory() if pin else batch
 
     for index, clip in enumerate(features):
-        for start in window_starts(clip.shape[1], chunk_frames):
+        for start in window_starts(clip.shape[1], chunk_frames, most_windows):
             windows.append(chunk(clip, start, chunk_frames))
             owners.append(index)
             starts.append(start)
@@ -89,13 +100,21 @@ def predict_windows(
 
 
 def predict_probabilities(
-    model: ShortChunkCNN, features: Sequence[np.ndarray], chunk_frames: int, device: torch.device, batch_size: int = 64
+    model: ShortChunkCNN,
+    features: Sequence[np.ndarray],
+    chunk_frames: int,
+    device: torch.device,
+    batch_size: int = 64,
+    *,
+    most_windows: int | None = None,
 ) -> np.ndarray:
-    """(clips, tags) probabilities, each the mean over the clip's half-overlapping windows; memory stays at one
-    batch of windows plus the result, whatever the number of clips."""
+    """(clips, tags) probabilities, each the mean over the clip's half-overlapping windows (at most `most_windows`
+    of them, evenly spread: `window_starts`); memory stays at one batch of windows plus the result, whatever the
+    number of clips."""
     totals = np.zeros((len(features), model.n_tags))
     counts = np.zeros(len(features))
-    for owners, _, probabilities in _window_batches(model, features, chunk_frames, device, batch_size):
+    batches = _window_batches(model, features, chunk_frames, device, batch_size, most_windows)
+    for owners, _, probabilities in batches:
         np.add.at(totals, owners, probabilities)
         np.add.at(counts, owners, 1)
     return totals / np.maximum(counts, 1)[:, None]

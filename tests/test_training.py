@@ -172,6 +172,17 @@ def test_clips_longer_than_the_window_are_scored_by_averaging_windows() -> None:
     assert window_starts(300, 128) == [0, 64, 128, 172]
 
 
+def test_validation_of_a_long_clip_scores_a_few_windows_spread_from_its_start_to_its_end() -> None:
+    every = window_starts(1812, 125)  # a 29 s clip in 2 s windows: 29 of them
+    picked = window_starts(1812, 125, most=8)
+    assert len(every) == 29 and len(picked) == 8
+    assert picked[0] == 0 and picked[-1] == every[-1] and picked == sorted(set(picked)) and set(picked) <= set(every)
+    assert max(np.diff(picked)) <= 2 * min(np.diff(picked))  # evenly spread, no stretch of the clip left out
+    assert window_starts(300, 128, most=8) == window_starts(300, 128)  # a short clip keeps all of its windows
+    with pytest.raises(ValueError, match="at least 2 windows"):
+        window_starts(1812, 125, most=1)
+
+
 def test_the_windows_show_where_in_a_long_clip_a_tag_is_heard(tmp_path: Path) -> None:
     features, labels = synthetic(120)
     result = train_model(features, labels, FEATURES, TrainConfig(max_epochs=8, batch_size=16, seed=3))
@@ -186,6 +197,8 @@ def test_the_windows_show_where_in_a_long_clip_a_tag_is_heard(tmp_path: Path) ->
     assert windows[-1, 0] > windows[0, 0] + 0.1 and np.argmax(windows[:, 0]) >= len(starts) - 2
     clip_level = predict_probabilities(result.model, [long_clip], chunk, torch.device("cpu"))[0]
     assert clip_level == pytest.approx(windows.mean(axis=0), abs=1e-6)
+    first_and_last = predict_probabilities(result.model, [long_clip], chunk, torch.device("cpu"), most_windows=2)[0]
+    assert first_and_last == pytest.approx(windows[[0, -1]].mean(axis=0), abs=1e-6)
 
     save_windows(tmp_path, [7], [windows], [np.array(starts)], frames_per_second=62.5, window_frames=chunk)
     loaded = load_clip_windows(tmp_path, 7)
