@@ -225,8 +225,7 @@ def _group_levels(cells: list[_Cell], likelihoods: list[np.ndarray]) -> dict[int
         size = sum(cells[k].population for k in informed)
         answers = sum(cells[k].members.size for k in informed)
         pooled = sum(likelihoods[k] * cells[k].population / size * answers / cells[k].members.size for k in informed)
-        weights = np.exp(pooled + _log_jeffreys() - (pooled + _log_jeffreys()).max())
-        cumulative = np.cumsum(weights / weights.sum())
+        cumulative = np.cumsum(_normalised(pooled + _log_jeffreys()))
         quantiles = (np.arange(GROUP_LEVELS) + 0.5) / GROUP_LEVELS
         shares = _GRID[np.minimum(np.searchsorted(cumulative, quantiles), GRID_BINS - 1)]
         presence = sum(cells[k].population * cells[k].presence for k in informed) / size
@@ -264,10 +263,16 @@ def _posteriors(cells: list[_Cell], present: np.ndarray, error: np.ndarray) -> l
     for level in range(GROUP_LEVELS if levels else 1):
         posteriors = []
         for ll, prior in zip(likelihoods, _group_priors(cells, levels, level), strict=True):
-            weights = np.exp(ll + prior - (ll + prior).max())
-            posteriors.append(weights / weights.sum())
+            posteriors.append(_normalised(ll + prior))
         per_level.append(posteriors)
     return per_level
+
+
+def _normalised(log_weights: np.ndarray) -> np.ndarray:
+    """Weights over the grid from their logs, summing to 1: shifted by the largest first, so that a likelihood of
+    many answers (logs far below 0) does not underflow to 0 in every bin."""
+    weights = np.exp(log_weights - log_weights.max())
+    return weights / weights.sum()
 
 
 def _draw_levels(
