@@ -14,8 +14,6 @@ Also reports how much a clip's windows differ from each other, next to how clips
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,8 +23,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import Report, setup_django  # noqa: E402
+from benchmarks.common import Report  # noqa: E402
 from benchmarks.detection import detection_figures  # noqa: E402
+from benchmarks.first_audit import ranked_as_first_audit, read_first_audit, work_folder_arguments  # noqa: E402
 
 
 def _log_sum_exp_mean(log_odds: np.ndarray, sharpness: float) -> np.ndarray:
@@ -54,58 +53,35 @@ def pooling_rules() -> dict[str, Callable[[np.ndarray], np.ndarray]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", required=True, help="A detection.py work folder (its first audit is read).")
-    parser.add_argument("--markdown", help="Also write the report to this file.")
-    args = parser.parse_args()
-    work = Path(args.work)
-    setup_django(work)
-    from auditor.datasets.models import Clip, Tag
-    from auditor.runs.models import AuditRun
-    from tagging.given_calibration import calibrate, log_odds
+    args = work_folder_arguments(__doc__ or "")
+    work: Path = args.work
+    from tagging.given_calibration import log_odds
     from tagging.metrics import macro, per_tag_auc
-    from tagging.scoring import (
-        DEFAULT_FALSE_POSITIVE_RATE,
-        break_ties,
-        estimate_tagability,
-        wrong_label_probability,
-    )
 
-    folder = Path(AuditRun.objects.filter(kind="audit").earliest("pk").run_dir)
-    scores, windows = np.load(folder / "scores.npz"), np.load(folder / "windows.npz")
-    clip_ids, given = scores["clip_ids"], scores["given"]
-    paths = dict(Clip.objects.filter(pk__in=clip_ids.tolist()).values_list("id", "path"))
-    names = dict(Tag.objects.filter(pk__in=scores["tag_ids"].tolist()).values_list("id", "name"))
-    truth = json.loads((work / "corpus" / "truth.json").read_text())
-    tags = [names[int(t)] for t in scores["tag_ids"]]
-    true = np.array([[tag in truth[paths[int(c)]] for tag in tags] for c in clip_ids], dtype=np.uint8)
-    wrong = given != true
+    audit = read_first_audit(work)
+    windows = np.load(audit.folder / "windows.npz")
     row_of = {int(c): i for i, c in enumerate(windows["clip_ids"])}
     offsets, stored = windows["offsets"], windows["probabilities"].astype(np.float64)
-    per_clip = [stored[offsets[row_of[int(c)]] : offsets[row_of[int(c)] + 1]] for c in clip_ids]
+    per_clip = [stored[offsets[row_of[int(c)]] : offsets[row_of[int(c)] + 1]] for c in audit.clip_ids]
 
     say = Report()
     spreads = [log_odds(p).std(axis=0) for p in per_clip]
     between = np.stack([log_odds(p).mean(axis=0) for p in per_clip]).std(axis=0)
     say(
-        f"{len(per_clip)} clips, {np.mean([len(p) for p in per_clip]):.1f} windows a clip, {int(wrong.sum())} wrong "
-        f"pairs; the windows' log-odds spread {np.mean(spreads):.2f} within a clip (mean over tags) against "
+        f"{len(per_clip)} clips, {np.mean([len(p) for p in per_clip]):.1f} windows a clip, {int(audit.wrong.sum())} "
+        f"wrong pairs; the windows' log-odds spread {np.mean(spreads):.2f} within a clip (mean over tags) against "
         f"{between.mean():.2f} between clips. The audit's own ranking: "
-        f"AUPRC {detection_figures(wrong, scores['score'])['auprc']:.3f}."
+        f"AUPRC {detection_figures(audit.wrong, audit.score)['auprc']:.3f}."
     )
     say()
     say("| pooling | AUPRC | P@100 | P@200 | R@k | macro ROC-AUC against the truth |")
     say("| --- | --- | --- | --- | --- | --- |")
-    false_positive = np.full(given.shape[1], DEFAULT_FALSE_POSITIVE_RATE)
     for name, pool in pooling_rules().items():
-        pooled = np.clip(np.stack([pool(p) for p in per_clip]), 1e-7, 1 - 1e-7)
-        p_given, _ = calibrate(pooled, given)
-        tagability = estimate_tagability(given, p_given)
-        score = wrong_label_probability(given, p_given, tagability=tagability, false_positive_rate=false_positive)
-        figures = detection_figures(wrong, break_ties(score, given, p_given))
+        pooled = np.stack([pool(p) for p in per_clip])
+        figures = ranked_as_first_audit(audit.given, audit.wrong, pooled)
         say(
             f"| {name} | {figures['auprc']:.3f} | {figures['p@100']:.2f} | {figures['p@200']:.2f} "
-            f"| {figures['r@k']:.3f} | {macro(per_tag_auc(true, pooled)[0]):.3f} |"
+            f"| {figures['r@k']:.3f} | {macro(per_tag_auc(audit.true, pooled)[0]):.3f} |"
         )
     say.write(args.markdown)
 

@@ -4,9 +4,9 @@ ensemble of networks of one hidden layer that tags from them (all tags at once).
 
 Why: the CNN early-stops on noisy labels and sees a clip through 2 s crops; these whole-clip summaries carry what
 is steady over the clip (timbre, loudness, density, tempo) and a model fitted on them makes other mistakes than
-the CNN. The mean of the two models' log-odds ranks wrong labels better than either alone (docs/benchmarks.md,
-"Detection on realistic audio"). The statistics come from the log-mel features already cached: no second pass
-over the audio.
+the CNN. A weighted mean of the two models' log-odds (`TrainConfig.statistics_weight`) ranks wrong labels better
+than either alone (docs/benchmarks.md, "Detection on realistic audio"). The statistics come from the log-mel
+features already cached: no second pass over the audio.
 """
 
 from __future__ import annotations
