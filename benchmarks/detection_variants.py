@@ -77,12 +77,7 @@ def main() -> None:
     from tagging.features import FeatureCache, FeatureConfig
     from tagging.given_calibration import calibrate
     from tagging.metrics import macro, per_tag_auc
-    from tagging.scoring import (
-        DEFAULT_FALSE_POSITIVE_RATE,
-        break_ties,
-        estimate_tagability,
-        wrong_label_probability,
-    )
+    from tagging.scoring import DEFAULT_FALSE_POSITIVE_RATE, estimate_tagability, ranking_score
 
     work = Path(args.work)
     run_dir = next((work / "data" / "runs").glob("*/*-audit"))
@@ -102,8 +97,7 @@ def main() -> None:
 
     def ranked(p_given: np.ndarray) -> dict[str, float]:
         tagability = estimate_tagability(given, p_given)
-        score = wrong_label_probability(given, p_given, tagability=tagability, false_positive_rate=false_positive)
-        score = break_ties(score, given, p_given)
+        score = ranking_score(given, p_given, tagability=tagability, false_positive_rate=false_positive)
         top = np.argsort(-score.ravel(), kind="stable")[:100]
         return {**detection_figures(wrong, score), "given in top 100": float(given.ravel()[top].sum())}
 

@@ -60,10 +60,10 @@ def ranked_as_first_audit(given: np.ndarray, wrong: np.ndarray, probabilities: n
     """`detection_figures` of an uncalibrated P(given) scored as the first audit scores its own: calibrated against
     the given labels, model-only tagability, the default false-positive rate, ties broken."""
     from tagging.given_calibration import calibrate
-    from tagging.scoring import DEFAULT_FALSE_POSITIVE_RATE, break_ties, estimate_tagability, wrong_label_probability
+    from tagging.scoring import DEFAULT_FALSE_POSITIVE_RATE, estimate_tagability, ranking_score
 
     p_given, _ = calibrate(np.clip(probabilities, 1e-7, 1 - 1e-7), given)
     tagability = estimate_tagability(given, p_given)
     false_positive = np.full(given.shape[1], DEFAULT_FALSE_POSITIVE_RATE)
-    score = wrong_label_probability(given, p_given, tagability=tagability, false_positive_rate=false_positive)
-    return detection_figures(wrong, break_ties(score, given, p_given))
+    score = ranking_score(given, p_given, tagability=tagability, false_positive_rate=false_positive)
+    return detection_figures(wrong, score)

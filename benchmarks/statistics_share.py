@@ -31,14 +31,10 @@ SHARES = (0.0, 0.3, 0.5, 0.6, 0.7, 0.85, 1.0)
 def main() -> None:
     args = work_folder_arguments(__doc__ or "")
     work: Path = args.work
-    import torch
-
     from tagging.clip_statistics import combine, statistics_matrix
     from tagging.features import FeatureCache
     from tagging.inference import Tagger
     from tagging.metrics import macro_roc_auc
-    from tagging.prediction import predict_probabilities
-    from tagging.training import undo_loss_weighting
 
     audit = read_first_audit(work)
     tagger = Tagger(audit.folder / "tagger", device="cpu")
@@ -47,13 +43,12 @@ def main() -> None:
     folds = tagger.held_out_folds(audit.clip_ids)
     statistics = statistics_matrix(features, tagger.features.frames_per_second)
     cnn, from_statistics = np.zeros(audit.given.shape), np.zeros(audit.given.shape)
-    for fold, (model, description) in enumerate(tagger.models):
+    for fold in range(len(tagger.models)):
         held = np.flatnonzero(folds == fold)
-        raw = predict_probabilities(
-            model, [features[i] for i in held], model.config.chunk_frames(tagger.features), torch.device("cpu")
-        )
-        cnn[held] = undo_loss_weighting(raw, np.asarray(description["positive_weight"]), description["negative_weight"])
-        from_statistics[held] = tagger.statistics_models[fold].probabilities(statistics[held])
+        cnn[held], from_fold = tagger.fold_outputs(fold, [features[i] for i in held], statistics[held])
+        if from_fold is None:
+            raise SystemExit("this audit's tagger has no model on clip statistics: nothing to mix")
+        from_statistics[held] = from_fold
 
     say = Report()
     say(

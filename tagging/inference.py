@@ -107,19 +107,29 @@ class Tagger:
         folds = np.full(len(features), -1) if folds is None else np.asarray(folds)
         total = np.zeros((len(features), len(self.tags)))
         statistics = statistics_matrix(features, self.features.frames_per_second) if self.statistics_models else None
-        for fold, (model, description) in enumerate(self.models):
+        for fold in range(len(self.models)):
             wanted = np.flatnonzero((folds == fold) | (folds < 0))
             if not wanted.size:
                 continue
-            raw = predict_probabilities(
-                model, [features[int(i)] for i in wanted], model.config.chunk_frames(self.features), self.device
+            cnn, from_statistics = self.fold_outputs(
+                fold, [features[int(i)] for i in wanted], None if statistics is None else statistics[wanted]
             )
-            given = undo_loss_weighting(raw, np.asarray(description["positive_weight"]), description["negative_weight"])
-            if statistics is not None:
-                from_statistics = self.statistics_models[fold].probabilities(statistics[wanted])
-                given = combine(given, from_statistics, self.statistics_weight)
+            given = cnn if from_statistics is None else combine(cnn, from_statistics, self.statistics_weight)
             total[wanted] += np.where((folds[wanted] < 0)[:, None], given / len(self.models), given)
         return apply_maps(total, self.calibration)
+
+    def fold_outputs(
+        self, fold: int, features: Sequence[np.ndarray], statistics: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """One fold's two models on the clips, before they are mixed and calibrated: the CNN's (clips, tags) P(given),
+        and the statistics model's on `statistics` (the clips' rows of `statistics_matrix`), or None where the CNN
+        stands alone or no statistics are given."""
+        model, description = self.models[fold]
+        raw = predict_probabilities(model, features, model.config.chunk_frames(self.features), self.device)
+        cnn = undo_loss_weighting(raw, np.asarray(description["positive_weight"]), description["negative_weight"])
+        if statistics is None or not self.statistics_models:
+            return cnn, None
+        return cnn, self.statistics_models[fold].probabilities(statistics)
 
     def presence_probability(self, features: Sequence[np.ndarray], folds: np.ndarray | None = None) -> np.ndarray:
         """(clips, tags) P(the tag is present)."""

@@ -111,6 +111,15 @@ def break_ties(score: np.ndarray, given: np.ndarray, p_given: np.ndarray) -> np.
     return np.maximum(score - TIE_BREAK * (1.0 - evidence), 0.0)
 
 
+def ranking_score(
+    given: np.ndarray, p_given: np.ndarray, *, tagability: np.ndarray, false_positive_rate: np.ndarray
+) -> np.ndarray:
+    """What the queue ranks pairs by: P(the given label is wrong) (`wrong_label_probability`), its ties broken
+    (`break_ties`)."""
+    score = wrong_label_probability(given, p_given, tagability=tagability, false_positive_rate=false_positive_rate)
+    return break_ties(score, given, p_given)
+
+
 @dataclass
 class CleanlabResult:
     quality: np.ndarray  # (clips, tags) label quality, lower = more likely wrong

@@ -41,11 +41,10 @@ from tagging.inference import Tagger, save_tagger
 from tagging.metrics import macro, per_tag_auc
 from tagging.scoring import (
     DEFAULT_FALSE_POSITIVE_RATE,
-    break_ties,
     cleanlab_scores,
     estimate_tagability,
     presence_probability,
-    wrong_label_probability,
+    ranking_score,
 )
 from tagging.windows import save_windows
 
@@ -148,10 +147,7 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     progress("scoring", 0.0, "estimating tag rates and scoring labels")
     tagability, false_positive, rate_source = _tag_rates(dataset, matrix, oof.probabilities)
     presence = presence_probability(oof.probabilities, tagability, false_positive)
-    score = wrong_label_probability(
-        matrix.given, oof.probabilities, tagability=tagability, false_positive_rate=false_positive
-    )
-    score = break_ties(score, matrix.given, oof.probabilities)
+    score = ranking_score(matrix.given, oof.probabilities, tagability=tagability, false_positive_rate=false_positive)
     cleanlab = cleanlab_scores(matrix.given, presence)
     metrics = _metrics(
         matrix, oof.probabilities, presence, tagability, false_positive, rate_source, cleanlab.noise_rate
@@ -316,8 +312,7 @@ def _rescore(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     base = (tagger.tagability[model_columns], tagger.false_positive_rate[model_columns])
     tagability, false_positive, _ = _tag_rates(run.dataset, matrix, p_given, base=base)
     presence = presence_probability(p_given, tagability, false_positive)
-    score = wrong_label_probability(matrix.given, p_given, tagability=tagability, false_positive_rate=false_positive)
-    score = break_ties(score, matrix.given, p_given)
+    score = ranking_score(matrix.given, p_given, tagability=tagability, false_positive_rate=false_positive)
     # Every pair's scores, kept like an audit's (export_scores reads the latest), not only the queued ones.
     scores = {"clip_ids": matrix.clip_ids, "tag_ids": matrix.tag_ids, "p_given": p_given, "presence": presence}
     labels = {"score": score, "given": matrix.given, "verified": matrix.verified}
