@@ -41,7 +41,11 @@ class ShortChunkCNN(nn.Module):
             ]
             in_channels = channels
         self.input_pool = nn.AvgPool2d((1, config.input_time_pool)) if config.input_time_pool > 1 else nn.Identity()
+        # Channels-last (NHWC) convolutions and pooling: 1.2-1.3x the training speed on two CPU cores with the same
+        # model (docs/benchmarks.md, "Speed of the tagging core's parts"); the layout cuDNN prefers under autocast.
+        # (Module.to takes memory_format; its type stubs do not say so.)
         self.blocks = nn.Sequential(*blocks)
+        self.blocks.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.head = nn.Sequential(
             nn.Linear(2 * in_channels, config.dense),
             nn.BatchNorm1d(config.dense),
@@ -57,7 +61,8 @@ class ShortChunkCNN(nn.Module):
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         """mel: (batch, n_mels, frames) → logits (batch, n_tags)."""
         x = (mel - self.band_mean[:, None]) / self.band_std[:, None]
-        x = self.blocks(self.input_pool(x.unsqueeze(1)))  # (batch, channels, bands, frames)
+        x = self.input_pool(x.unsqueeze(1)).contiguous(memory_format=torch.channels_last)
+        x = self.blocks(x)  # (batch, channels, bands, frames)
         x = x.amax(dim=2)  # strongest band per channel and frame
         x = torch.cat([x.amax(dim=-1), x.mean(dim=-1)], dim=1)
         return self.head(x)
