@@ -76,13 +76,30 @@ def presence_probability(p_given: np.ndarray, tagability: np.ndarray, false_posi
     return np.clip((p_given - f) / np.maximum(c - f, _EPSILON), 0.0, 1.0)
 
 
+# The least P(present) a given positive keeps, however sure the model is that the tag is absent. A model's
+# "absent" is an absence of evidence: the quiet or brief parts annotators miss are the parts a model fails to hear,
+# so a tag someone gave and the model does not hear is as often there as not. Since a tag's false-positive rate f is
+# far below its tagability c, P(spurious) = f(1 − π) / g swings from 1 to a half between π = 0 and π ≈ f / c: without
+# the floor every given positive the model scores below f read P(wrong) = 1 and, its evidence (1 − P(given)) near 1,
+# went to the very top of the queue. Measured on first audits (docs/benchmarks.md, "Doubting the model's absent"):
+# those pairs were wrong 43% of the time on the realistic corpus and 78% on the simple one, against 61% and 98% for
+# the given negatives that share P(wrong) = 1. A given negative is not floored: its P(missed) = π(1 − c) / (1 − g)
+# barely moves for π below 1 − ε, because 1 − c is far above ε.
+ABSENCE_DOUBT = 0.02
+
+
 def wrong_label_probability(
-    given: np.ndarray, p_given: np.ndarray, *, tagability: np.ndarray, false_positive_rate: np.ndarray
+    given: np.ndarray,
+    p_given: np.ndarray,
+    *,
+    tagability: np.ndarray,
+    false_positive_rate: np.ndarray,
+    absence_doubt: float = ABSENCE_DOUBT,
 ) -> np.ndarray:
     """P(the given label is wrong | clip), under weak labelling with per-tag rates.
 
     Given negative: P(present | not given) = π(1 − c) / (1 − g).
-    Given positive: P(absent | given) = f(1 − π) / g.
+    Given positive: P(absent | given) = f(1 − π) / g, with π at least `absence_doubt`.
     Comparable across tags, which a per-tag ranking is not: a missed tag with low tagability counts more.
     """
     c = np.asarray(tagability)[None, :]
@@ -90,7 +107,8 @@ def wrong_label_probability(
     presence = presence_probability(p_given, tagability, false_positive_rate)
     g = np.clip(c * presence + f * (1 - presence), _EPSILON, 1 - _EPSILON)
     missed = presence * (1 - c) / (1 - g)
-    spurious = f * (1 - presence) / g
+    doubted = np.maximum(presence, absence_doubt)
+    spurious = f * (1 - doubted) / np.clip(c * doubted + f * (1 - doubted), _EPSILON, 1.0)
     return np.clip(np.where(given > 0, spurious, missed), 0.0, 1.0)
 
 
@@ -112,11 +130,18 @@ def break_ties(score: np.ndarray, given: np.ndarray, p_given: np.ndarray) -> np.
 
 
 def ranking_score(
-    given: np.ndarray, p_given: np.ndarray, *, tagability: np.ndarray, false_positive_rate: np.ndarray
+    given: np.ndarray,
+    p_given: np.ndarray,
+    *,
+    tagability: np.ndarray,
+    false_positive_rate: np.ndarray,
+    absence_doubt: float = ABSENCE_DOUBT,
 ) -> np.ndarray:
     """What the queue ranks pairs by: P(the given label is wrong) (`wrong_label_probability`), its ties broken
     (`break_ties`)."""
-    score = wrong_label_probability(given, p_given, tagability=tagability, false_positive_rate=false_positive_rate)
+    score = wrong_label_probability(
+        given, p_given, tagability=tagability, false_positive_rate=false_positive_rate, absence_doubt=absence_doubt
+    )
     return break_ties(score, given, p_given)
 
 

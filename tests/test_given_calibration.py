@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from tagging.given_calibration import apply_maps, calibrate, fit_maps, fit_shared_map, log_odds
-from tagging.scoring import wrong_label_probability
+from tagging.scoring import presence_probability
 
 
 def over_confident(clips: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -47,16 +47,16 @@ def test_a_tag_with_few_labels_or_an_anti_informative_model_is_never_reversed() 
     assert maps[1, 0] > 0 and (np.diff(apply_maps(np.sort(p[:, 1]), maps[1])) > 0).all()
 
 
-def test_an_over_confident_miss_no_longer_makes_a_given_positive_certainly_wrong() -> None:
-    """A given positive the over-confident model scores 0.001 is wrong far less than always once calibrated."""
+def test_an_over_confident_miss_no_longer_reads_as_a_tag_certainly_absent() -> None:
+    """A given positive the over-confident model scores 0.001 (below the false-positive rate: P(present) 0) gets a
+    P(present) above nothing once calibrated."""
     p, given = over_confident(3000)
     calibrated, _ = calibrate(p, given)
     rates = {"tagability": np.full(2, 0.8), "false_positive_rate": np.full(2, 0.01)}
     pair = np.argmin(np.where(given[:, 0] == 1, np.abs(log_odds(p[:, 0]) - log_odds(1e-3)), np.inf))
     assert p[pair, 0] < 2e-3
-    raw = wrong_label_probability(given, p, **rates)[pair, 0]
-    fixed = wrong_label_probability(given, calibrated, **rates)[pair, 0]
-    assert raw == pytest.approx(1.0) and fixed < 0.9
+    assert presence_probability(p, **rates)[pair, 0] == 0.0
+    assert presence_probability(calibrated, **rates)[pair, 0] > 0.005
 
 
 def test_certain_outputs_give_finite_log_odds() -> None:

@@ -5,7 +5,13 @@ import warnings
 import numpy as np
 
 from tagging.metrics import macro, per_tag_auc
-from tagging.scoring import break_ties, cleanlab_scores, estimate_tagability, wrong_label_probability
+from tagging.scoring import (
+    break_ties,
+    cleanlab_scores,
+    estimate_tagability,
+    ranking_score,
+    wrong_label_probability,
+)
 
 
 def noisy_problem(seed: int = 0, clips: int = 2000, tags: int = 4):
@@ -85,3 +91,17 @@ def test_pairs_that_saturate_at_certainly_wrong_are_ordered_by_the_models_eviden
     assert set(ranked.tolist()[3:]) == {3, 4}  # pairs below the top keep their place after it
     assert np.abs(break_ties(score, given, p_given) - score).max() <= 1e-6  # still a probability to the eye
     assert len(np.unique(break_ties(score, given, p_given))) == 5
+
+
+def test_a_given_tag_the_model_does_not_hear_is_doubtful_not_certainly_wrong() -> None:
+    """A given positive scored far below the tag's false-positive rate reads about even odds of being wrong, and a
+    given negative the model hears clearly (P(wrong) 1) comes before it in the queue, however sure the model is."""
+    given = np.array([[1], [0], [1], [0]])
+    p_given = np.array([[1e-5], [0.9], [0.3], [0.05]])
+    rates = {"tagability": np.array([0.5]), "false_positive_rate": np.array([0.01])}
+    score = wrong_label_probability(given, p_given, **rates)
+    assert 0.3 < score[0, 0] < 0.6  # f(1 − ε) / (cε + f(1 − ε)) with ε = ABSENCE_DOUBT
+    assert score[1, 0] == 1.0
+    assert score[2, 0] < 0.05  # a given positive the model hears stays far from wrong
+    ranked = np.argsort(-ranking_score(given, p_given, **rates)[:, 0], kind="stable")
+    assert ranked.tolist()[:2] == [1, 0]
