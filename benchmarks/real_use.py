@@ -99,7 +99,7 @@ def main() -> None:
     calibration = ReviewItem.objects.filter(status="open", kind="calibration").count()
     say(
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs; {args.corpus} corpus {args.clips} × "
-        f"{args.duration:g} s (seed {args.seed}); default audit, ≤ {args.epochs} epochs, in {audit_seconds:.0f} s: "
+        f"{args.duration:g} s (seed {args.seed}); default audit, {args.epochs} epochs, in {audit_seconds:.0f} s: "
         f"{queued} items queued ({calibration} calibration). {args.annotators} annotator(s), right "
         f"{args.accuracy:.0%} of the time, unsure {args.unsure:.0%}."
     )

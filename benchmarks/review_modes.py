@@ -69,7 +69,7 @@ def main() -> None:
 
     say(
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs; {args.corpus} corpus {args.clips} × "
-        f"{args.duration:g} s (seed {args.seed}); default audit (≤ {args.epochs} epochs): {queued} questions about "
+        f"{args.duration:g} s (seed {args.seed}); default audit ({args.epochs} epochs): {queued} questions about "
         f"{clips} clips queued. Annotator: {args.listen:g} s to hear a clip, {args.decide:g} s per answer; "
         f"{args.decisions} answers per mode."
     )

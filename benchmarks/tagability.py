@@ -197,7 +197,7 @@ def main() -> None:
 
     say(
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; {args.corpus} "
-        f"corpus {args.clips} × {args.duration:g} s (seed {args.seed}); audit {args.folds} folds × ≤ {args.epochs} "
+        f"corpus {args.clips} × {args.duration:g} s (seed {args.seed}); audit {args.folds} folds × {args.epochs} "
         f"epochs in {audit_seconds:.0f} s; {args.reviews_per_tag} calibration reviews per tag asked for."
     )
     say()

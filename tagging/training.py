@@ -45,8 +45,8 @@ class TrainResult:
     positive_weight: np.ndarray  # (tags,) loss weight of given positives
     negative_weight: float
     history: list[dict] = field(default_factory=list)  # one entry per epoch
-    best_epoch: int = 0
-    best_validation_auc: float = float("nan")
+    best_epoch: int = 0  # the epoch kept: the last, or with early stopping the best
+    best_validation_auc: float = float("nan")  # that epoch's
 
 
 def loss_weights(labels: np.ndarray, config: TrainConfig) -> np.ndarray:
@@ -97,10 +97,12 @@ def train_model(
     checkpoint: Path | None = None,
     prefetch: int = PREFETCH_BATCHES,
 ) -> TrainResult:
-    """Train on `labels` (clips × tags, 0/1 as given) with early stopping on a held-out part.
+    """Train on `labels` (clips × tags, 0/1 as given) for `config.max_epochs` on a one-cycle schedule, keeping its
+    last epoch; with `config.patience`, stop early on a held-out part's macro AUC and keep its best epoch.
 
     `certain` (clips × tags, bool) marks labels a person verified: their negatives weigh in full. `groups` (the
-    clips' songs or artists) keeps a group's clips on one side of the early-stopping split. With `checkpoint`, the
+    clips' songs or artists) keeps a group's clips on one side of the validation split (its AUC is reported each
+    epoch either way). With `checkpoint`, the
     whole training state is written there after every epoch, and a training that finds one there (the same inputs,
     interrupted: a lost worker, a crash) goes on from it to exactly the model an uninterrupted one would give.
     Batches are prepared `prefetch` ahead in a background thread (`tagging.loading`; 0: in this one), with the
@@ -141,6 +143,7 @@ def train_model(
     validation_features = select(features, validation)
 
     result = TrainResult(model=model, positive_weight=positive_weight, negative_weight=config.negative_weight)
+    early_stopping = config.patience > 0
     best_state: dict | None = None
     stale, first_epoch, finished = 0, 1, False
     if checkpoint is not None and checkpoint.exists():
@@ -199,7 +202,9 @@ def train_model(
         improved = not math.isnan(validation_auc) and (
             math.isnan(result.best_validation_auc) or validation_auc > result.best_validation_auc + 1e-4
         )
-        if improved or best_state is None:
+        if not early_stopping:  # the schedule's last epoch is the model
+            result.best_epoch, result.best_validation_auc = epoch, validation_auc
+        elif improved or best_state is None:
             best_state, stale = copy.deepcopy(model.state_dict()), 0
             result.best_epoch, result.best_validation_auc = epoch, validation_auc
         else:
@@ -210,7 +215,7 @@ def train_model(
                 epoch / config.max_epochs,
                 f"epoch {epoch}: loss {entry['train_loss']:.4f}, validation AUC {validation_auc:.3f}",
             )
-        finished = stale >= config.patience or epoch == config.max_epochs
+        finished = (early_stopping and stale >= config.patience) or epoch == config.max_epochs
         if checkpoint is not None:
             _save_checkpoint(
                 checkpoint,
@@ -230,7 +235,7 @@ def train_model(
             )
         if finished:
             break
-    if best_state is not None:  # None only when no epoch ran
+    if best_state is not None:  # None without early stopping (the last epoch is kept), or when no epoch ran
         model.load_state_dict(best_state)
     model.eval()
     return result

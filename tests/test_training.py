@@ -206,6 +206,18 @@ def test_the_windows_show_where_in_a_long_clip_a_tag_is_heard(tmp_path: Path) ->
     assert loaded.probabilities == pytest.approx(windows, abs=1e-3)  # kept as float16
 
 
+def test_by_default_the_whole_schedule_is_trained_and_its_last_epoch_kept(tmp_path: Path) -> None:
+    """No early stopping on a fold's small, noisy validation part: every epoch runs, and the model returned is the
+    one the last epoch left (as its checkpoint holds it), not the epoch validation liked best."""
+    features, labels = synthetic(60)
+    checkpoint = tmp_path / "fold.pt"
+    result = train_model(features, labels, FEATURES, TrainConfig(max_epochs=5, batch_size=16), checkpoint=checkpoint)
+    assert [entry["epoch"] for entry in result.history] == [1, 2, 3, 4, 5] and result.best_epoch == 5
+    last = torch.load(checkpoint, weights_only=False)["model"]
+    kept = result.model.state_dict()
+    assert all(torch.equal(kept[name], value) for name, value in last.items())
+
+
 def test_a_training_interrupted_mid_fold_resumes_to_the_result_of_an_uninterrupted_one(tmp_path: Path) -> None:
     features, labels = synthetic(60)
     config = TrainConfig(max_epochs=4, patience=10, batch_size=16)

@@ -12,7 +12,12 @@ from tagging.configs import MODEL_CONFIGS
 def add_training_arguments(parser: CommandParser) -> None:
     parser.add_argument("name")
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=45, help="Most epochs per fold (early stopping may end sooner).")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=45,
+        help="Epochs per fold: the one-cycle schedule's length; each fold keeps its last epoch.",
+    )
     parser.add_argument("--model", choices=sorted(MODEL_CONFIGS), default="small")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda.")
