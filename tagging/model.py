@@ -41,7 +41,7 @@ class ShortChunkCNN(nn.Module):
             ]
             in_channels = channels
         self.input_pool = nn.AvgPool2d((1, config.input_time_pool)) if config.input_time_pool > 1 else nn.Identity()
-        # Channels-last (NHWC) convolutions and pooling: 1.2-1.3x the training speed on two CPU cores with the same
+        # Channels-last (NHWC) convolutions and pooling: 1.13-1.30x the training speed on two CPU cores with the same
         # model (docs/benchmarks.md, "Speed of the tagging core's parts"); the layout cuDNN prefers under autocast.
         # (Module.to takes memory_format; its type stubs do not say so.)
         self.blocks = nn.Sequential(*blocks)

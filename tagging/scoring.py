@@ -81,10 +81,11 @@ def presence_probability(p_given: np.ndarray, tagability: np.ndarray, false_posi
 # so a tag someone gave and the model does not hear is as often there as not. Since a tag's false-positive rate f is
 # far below its tagability c, P(spurious) = f(1 − π) / g swings from 1 to a half between π = 0 and π ≈ f / c: without
 # the floor every given positive the model scores below f read P(wrong) = 1 and, its evidence (1 − P(given)) near 1,
-# went to the very top of the queue. Measured on first audits (docs/benchmarks.md, "Doubting the model's absent"):
-# those pairs were wrong 43% of the time on the realistic corpus and 78% on the simple one, against 61% and 98% for
-# the given negatives that share P(wrong) = 1. A given negative is not floored: its P(missed) = π(1 − c) / (1 − g)
-# barely moves for π below 1 − ε, because 1 − c is far above ε.
+# went to the very top of the queue. Measured on five first audits (docs/benchmarks.md, "The whole schedule trained,
+# the model's "absent" doubted"; benchmarks/absence_doubt.py): those pairs were wrong 27-56% of the time on the
+# realistic corpora and 87% on the simple one, against 33-61% and 99% for the given negatives that share P(wrong) = 1.
+# A given negative is not floored: its P(missed) = π(1 − c) / (1 − g) barely moves for π below 1 − ε, because 1 − c
+# is far above ε, and a cap there would order the top of the queue by tag instead of by the model's evidence.
 ABSENCE_DOUBT = 0.02
 
 

@@ -102,9 +102,9 @@ def train_model(
 
     `certain` (clips × tags, bool) marks labels a person verified: their negatives weigh in full. `groups` (the
     clips' songs or artists) keeps a group's clips on one side of the validation split (its AUC is reported each
-    epoch either way). With `checkpoint`, the
-    whole training state is written there after every epoch, and a training that finds one there (the same inputs,
-    interrupted: a lost worker, a crash) goes on from it to exactly the model an uninterrupted one would give.
+    epoch either way). With `checkpoint`, the whole training state is written there after every epoch, and a
+    training that finds one there (the same inputs, interrupted: a lost worker, a crash) goes on from it to exactly
+    the model an uninterrupted one would give.
     Batches are prepared `prefetch` ahead in a background thread (`tagging.loading`; 0: in this one), with the
     same result.
     """
