@@ -2,7 +2,7 @@
 its quiet and loud moments, how fast each register's loudness moves, and the periodicity of its onsets), and a small
 ensemble of networks of one hidden layer that tags from them (all tags at once).
 
-Why: the CNN early-stops on noisy labels and sees a clip through 2 s crops; these whole-clip summaries carry what
+Why: the CNN fits noisy labels and sees a clip through 2 s crops; these whole-clip summaries carry what
 is steady over the clip (timbre, loudness, density, tempo) and a model fitted on them makes other mistakes than
 the CNN. A weighted mean of the two models' log-odds (`TrainConfig.statistics_weight`) ranks wrong labels better
 than either alone (docs/benchmarks.md, "Detection on realistic audio"). The statistics come from the log-mel

@@ -1,7 +1,7 @@
 """Calibrating the fold models' P(given): a logistic map of each tag's log-odds (Platt scaling), fitted on the
 out-of-fold probabilities.
 
-A CNN that early-stops on its own validation clips is over-confident out of fold: a given positive it scores 0.001
+A CNN trained on its fold's clips until it fits them is over-confident out of fold: a given positive it scores 0.001
 counts as certainly absent, and the posterior that ranks labels (`tagging.scoring`) then calls the label wrong with
 probability 1 however often the model is that wrong, so such pairs crowd the top of the queue. Two numbers per tag,
 fitted on the out-of-fold scores against the given labels, bring a score back to how often the tag is given at
