@@ -184,7 +184,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", type=int, default=MTAT_CLIPS)
     parser.add_argument("--pool", type=int, default=400, help="Distinct rendered clips the files link to.")
-    parser.add_argument("--epochs", type=int, default=2, help="Most epochs per fold of the audit (a short audit).")
+    parser.add_argument("--epochs", type=int, default=2, help="Epochs per fold of the audit (a short audit).")
     parser.add_argument("--seed", type=int, default=101)
     parser.add_argument("--work", default="/tmp/label-auditor-scale", help="Kept between runs: the dataset is reused.")
     parser.add_argument("--database", help="A database URL (default: a new SQLite file in --work).")
