@@ -122,7 +122,8 @@ def main() -> None:
             audit.true,
             train,
             held,
-            config=TrainConfig(max_epochs=args.epochs, seed=1000 * fold),  # the audit's seed for this fold
+            # patience = epochs: a part held out as early stopping holds it, the whole schedule trained all the same
+            config=TrainConfig(max_epochs=args.epochs, patience=args.epochs, seed=1000 * fold),  # the audit's fold seed
             groups=[groups[i] for i in train],
         )
         stopped, kept = stopped_and_kept(validation, PATIENCE)

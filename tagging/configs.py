@@ -45,6 +45,8 @@ class TrainConfig:
     batch_size: int = 32
     learning_rate: float = 3e-3
     weight_decay: float = 1e-3
+    # Share of the clips held out to decide when to stop (with `patience` only: without early stopping every clip
+    # trains, since nothing is decided on a held-out part; measured on the realistic corpus: docs/benchmarks.md).
     validation_fraction: float = 0.15
     negative_weight: float = 0.3
     # Large-loss rejection (Kim et al., CVPR 2022): in each batch, this share of the unverified given negatives with

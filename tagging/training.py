@@ -46,7 +46,7 @@ class TrainResult:
     negative_weight: float
     history: list[dict] = field(default_factory=list)  # one entry per epoch
     best_epoch: int = 0  # the epoch kept: the last, or with early stopping the best
-    best_validation_auc: float = float("nan")  # that epoch's
+    best_validation_auc: float = float("nan")  # that epoch's, with early stopping (without, no part is held out)
 
 
 def loss_weights(labels: np.ndarray, config: TrainConfig) -> np.ndarray:
@@ -97,14 +97,14 @@ def train_model(
     checkpoint: Path | None = None,
     prefetch: int = PREFETCH_BATCHES,
 ) -> TrainResult:
-    """Train on `labels` (clips × tags, 0/1 as given) for `config.max_epochs` on a one-cycle schedule, keeping its
-    last epoch; with `config.patience`, stop early on a held-out part's macro AUC and keep its best epoch.
+    """Train on `labels` (clips × tags, 0/1 as given) for `config.max_epochs` on a one-cycle schedule, every clip
+    trained on and the last epoch kept; with `config.patience`, a part of the clips is held out instead, and training
+    stops early on its macro AUC (reported each epoch) and keeps its best epoch.
 
     `certain` (clips × tags, bool) marks labels a person verified: their negatives weigh in full. `groups` (the
-    clips' songs or artists) keeps a group's clips on one side of the validation split (its AUC is reported each
-    epoch either way). With `checkpoint`, the whole training state is written there after every epoch, and a
-    training that finds one there (the same inputs, interrupted: a lost worker, a crash) goes on from it to exactly
-    the model an uninterrupted one would give.
+    clips' songs or artists) keeps a group's clips on one side of that held-out part. With `checkpoint`, the whole
+    training state is written there after every epoch, and a training that finds one there (the same inputs,
+    interrupted: a lost worker, a crash) goes on from it to exactly the model an uninterrupted one would give.
     Batches are prepared `prefetch` ahead in a background thread (`tagging.loading`; 0: in this one), with the
     same result.
     """
@@ -115,7 +115,11 @@ def train_model(
     device = _device(config)
     rng = np.random.default_rng(config.seed)
     torch.manual_seed(config.seed)
-    validation, training = _validation_split(len(features), config.validation_fraction, groups, rng)
+    early_stopping = config.patience > 0
+    if early_stopping:
+        validation, training = _validation_split(len(features), config.validation_fraction, groups, rng)
+    else:  # nothing to decide on a held-out part: every clip trains
+        validation, training = np.zeros(0, dtype=np.int64), np.arange(len(features))
 
     n_mels = features[0].shape[0]
     model = build_model(config.model, n_mels=n_mels, n_tags=labels.shape[1]).to(device)
@@ -143,7 +147,6 @@ def train_model(
     validation_features = select(features, validation)
 
     result = TrainResult(model=model, positive_weight=positive_weight, negative_weight=config.negative_weight)
-    early_stopping = config.patience > 0
     best_state: dict | None = None
     stale, first_epoch, finished = 0, 1, False
     if checkpoint is not None and checkpoint.exists():
@@ -188,33 +191,30 @@ def train_model(
                 scheduler.step()
                 total_loss += float(loss.detach()) * len(indices)
 
-        predicted = predict_probabilities(
-            model, validation_features, chunk_frames, device, most_windows=VALIDATION_WINDOWS
-        )
-        validation_auc = macro_roc_auc(labels[validation], predicted)
-        entry = {
-            "epoch": epoch,
-            "train_loss": total_loss / len(training),
-            "validation_auc": validation_auc,
-            "seconds": time.perf_counter() - started,
-        }
+        entry: dict[str, float] = {"epoch": epoch, "train_loss": total_loss / len(training)}
+        validation_auc = float("nan")
+        if early_stopping:
+            predicted = predict_probabilities(
+                model, validation_features, chunk_frames, device, most_windows=VALIDATION_WINDOWS
+            )
+            validation_auc = entry["validation_auc"] = macro_roc_auc(labels[validation], predicted)
+        entry["seconds"] = time.perf_counter() - started
         result.history.append(entry)
         improved = not math.isnan(validation_auc) and (
             math.isnan(result.best_validation_auc) or validation_auc > result.best_validation_auc + 1e-4
         )
         if not early_stopping:  # the schedule's last epoch is the model
-            result.best_epoch, result.best_validation_auc = epoch, validation_auc
+            result.best_epoch = epoch
         elif improved or best_state is None:
             best_state, stale = copy.deepcopy(model.state_dict()), 0
             result.best_epoch, result.best_validation_auc = epoch, validation_auc
         else:
             stale += 1
         if progress:
-            progress(
-                stage,
-                epoch / config.max_epochs,
-                f"epoch {epoch}: loss {entry['train_loss']:.4f}, validation AUC {validation_auc:.3f}",
-            )
+            message = f"epoch {epoch}: loss {entry['train_loss']:.4f}"
+            if early_stopping:
+                message += f", validation AUC {validation_auc:.3f}"
+            progress(stage, epoch / config.max_epochs, message)
         finished = (early_stopping and stale >= config.patience) or epoch == config.max_epochs
         if checkpoint is not None:
             _save_checkpoint(

@@ -218,6 +218,28 @@ def test_by_default_the_whole_schedule_is_trained_and_its_last_epoch_kept(tmp_pa
     assert all(torch.equal(kept[name], value) for name, value in last.items())
 
 
+def test_without_early_stopping_every_clip_trains_and_no_validation_is_reported() -> None:
+    """Nothing is decided on a held-out part when the whole schedule runs, so no clip is held out: the model's
+    band statistics come from all of them, and the epoch log shows the training loss alone."""
+    features, labels = synthetic(60)
+    messages: list[str] = []
+    result = train_model(
+        features,
+        labels,
+        FEATURES,
+        TrainConfig(max_epochs=2, batch_size=16),
+        progress=lambda stage, fraction, message: messages.append(message),
+    )
+    every_frame = np.concatenate(features, axis=1).astype(np.float64)
+    assert result.model.band_mean.numpy() == pytest.approx(every_frame.mean(axis=1), abs=1e-5)
+    assert [sorted(entry) for entry in result.history] == [["epoch", "seconds", "train_loss"]] * 2
+    assert len(messages) == 2 and all(m.startswith("epoch") and "validation" not in m for m in messages)
+
+    early = train_model(features, labels, FEATURES, TrainConfig(max_epochs=2, patience=3, batch_size=16))
+    assert all("validation_auc" in entry for entry in early.history)
+    assert early.model.band_mean.numpy() != pytest.approx(every_frame.mean(axis=1), abs=1e-5)  # a part held out
+
+
 def test_a_training_interrupted_mid_fold_resumes_to_the_result_of_an_uninterrupted_one(tmp_path: Path) -> None:
     features, labels = synthetic(60)
     config = TrainConfig(max_epochs=4, patience=10, batch_size=16)
