@@ -11,6 +11,8 @@ from torch import nn
 
 from tagging.configs import MODEL_CONFIGS, ModelConfig
 
+LAYERS_PER_BLOCK = 4  # conv, batch norm, ReLU, max-pool
+
 
 class ShortChunkCNN(nn.Module):
     """Short-chunk CNN for multi-label music tagging.
@@ -41,11 +43,15 @@ class ShortChunkCNN(nn.Module):
             ]
             in_channels = channels
         self.input_pool = nn.AvgPool2d((1, config.input_time_pool)) if config.input_time_pool > 1 else nn.Identity()
-        # Channels-last (NHWC) convolutions and pooling: 1.13-1.30x the training speed on two CPU cores with the same
-        # model (docs/benchmarks.md, "Speed of the tagging core's parts"); the layout cuDNN prefers under autocast.
+        # Channels-last (NHWC) convolutions and pooling after the first block: 1.13-1.30x the training speed on two CPU
+        # cores with the same model (docs/benchmarks.md, "Speed of the tagging core's parts"), the layout cuDNN
+        # prefers under autocast. The first block stays channels-first: its input has one channel, and PyTorch's CPU
+        # batch norm over the few channels of its large maps ran 10x slower channels-last in bfloat16, half of a
+        # training step (docs/benchmarks.md, "Every clip trained, the first block channels-first, bfloat16").
         # (Module.to takes memory_format; its type stubs do not say so.)
         self.blocks = nn.Sequential(*blocks)
-        self.blocks.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        for layer in blocks[LAYERS_PER_BLOCK:]:
+            layer.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.head = nn.Sequential(
             nn.Linear(2 * in_channels, config.dense),
             nn.BatchNorm1d(config.dense),
@@ -61,8 +67,11 @@ class ShortChunkCNN(nn.Module):
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         """mel: (batch, n_mels, frames) → logits (batch, n_tags)."""
         x = (mel - self.band_mean[:, None]) / self.band_std[:, None]
-        x = self.input_pool(x.unsqueeze(1)).contiguous(memory_format=torch.channels_last)
-        x = self.blocks(x)  # (batch, channels, bands, frames)
+        x = self.input_pool(x.unsqueeze(1))
+        for index, layer in enumerate(self.blocks):  # (batch, channels, bands, frames)
+            if index == LAYERS_PER_BLOCK:
+                x = x.contiguous(memory_format=torch.channels_last)
+            x = layer(x)
         x = x.amax(dim=2)  # strongest band per channel and frame
         x = torch.cat([x.amax(dim=-1), x.mean(dim=-1)], dim=1)
         return self.head(x)
