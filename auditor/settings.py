@@ -285,6 +285,9 @@ FEATURE_FANOUT_PATIENCE = env_int("FEATURE_FANOUT_PATIENCE", 120, minimum=1)
 # does other work too, fewer is faster: on two cores with one kept busy, an audit took 84 s on two threads and 18 s
 # on one (idle: 12 s and 18 s), so `make demo` asks for one.
 TRAIN_THREADS = env_int("TRAIN_THREADS", 0, minimum=0)
+# bfloat16 for training and scoring on a CPU that runs it in hardware (AMX tiles: Intel Xeon since Sapphire Rapids);
+# other CPUs stay on float32 either way. false: float32 everywhere but on a GPU (to compare, or rule it out).
+CPU_BFLOAT16 = env_bool("CPU_BFLOAT16", True)
 # An annotator's claim on a review item lasts this long unless the open page renews it.
 REVIEW_LEASE_SECONDS = env_int("REVIEW_LEASE_SECONDS", 600, minimum=10)
 # How often a review page with nothing to show asks for new questions (and an audit's progress).

@@ -4,6 +4,7 @@ Shared by training (validation, out-of-fold scores) and inference."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -120,7 +121,28 @@ def predict_probabilities(
     return totals / np.maximum(counts, 1)[:, None]
 
 
-def autocast(device: torch.device):
+def autocast(device: torch.device) -> torch.autocast:
+    """bfloat16 where the hardware runs it: on CUDA, and on CPUs with AMX tiles (Intel Xeon since Sapphire Rapids),
+    where oneDNN runs bfloat16 convolutions in hardware: the large model's training 1.7x as fast on two cores, the
+    small one's 1.1-1.2x, with the same detection figures (docs/benchmarks.md, "Every clip trained, the first
+    block channels-first, bfloat16"). Elsewhere float32: a CPU without those units emulates bfloat16, slower than
+    float32. `set_cpu_bfloat16(False)` keeps the CPU on float32 (the CPU_BFLOAT16 setting)."""
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
-    return torch.autocast("cpu", enabled=False)
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=_cpu_bfloat16_allowed[0] and cpu_runs_bfloat16())
+
+
+_cpu_bfloat16_allowed = [True]  # this process's choice (`set_cpu_bfloat16`)
+
+
+def set_cpu_bfloat16(allowed: bool) -> None:
+    """Let a CPU that runs bfloat16 in hardware use it (the default), or keep it on float32, in this process."""
+    _cpu_bfloat16_allowed[0] = allowed
+
+
+@functools.cache
+def cpu_runs_bfloat16() -> bool:
+    """Whether this CPU has AMX tiles, which oneDNN uses for bfloat16 matrix products and convolutions (PyTorch's
+    check is private: a release without it reads as no)."""
+    check = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return bool(check()) if check is not None else False

@@ -102,3 +102,23 @@ def test_train_threads_sets_pytorchs_threads_for_a_run(settings) -> None:
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_cpu_bfloat16_false_keeps_a_run_on_float32(settings) -> None:
+    import torch
+
+    from auditor.runs.pipeline import apply_training_threads
+    from tagging.prediction import autocast, cpu_runs_bfloat16, set_cpu_bfloat16
+
+    cpu = torch.device("cpu")
+    try:
+        settings.CPU_BFLOAT16 = False
+        apply_training_threads()
+        with autocast(cpu):
+            assert not torch.is_autocast_enabled("cpu")
+        settings.CPU_BFLOAT16 = True
+        apply_training_threads()
+        with autocast(cpu):  # bfloat16 only where the CPU runs it in hardware
+            assert torch.is_autocast_enabled("cpu") == cpu_runs_bfloat16()
+    finally:
+        set_cpu_bfloat16(True)

@@ -39,6 +39,7 @@ from tagging.cross_validation import OutOfFold, out_of_fold_probabilities
 from tagging.features import FeatureCache, FeatureConfig, extract_features
 from tagging.inference import Tagger, save_tagger
 from tagging.metrics import macro, per_tag_auc
+from tagging.prediction import set_cpu_bfloat16
 from tagging.scoring import (
     DEFAULT_FALSE_POSITIVE_RATE,
     cleanlab_scores,
@@ -53,7 +54,8 @@ MIN_VERIFIED_PER_CLASS = 3  # verified positives and negatives a tag needs for a
 
 
 def apply_training_threads() -> None:
-    """TRAIN_THREADS, when set, for this process's PyTorch (the worker runs one run at a time)."""
+    """TRAIN_THREADS, when set, for this process's PyTorch (the worker runs one run at a time), and CPU_BFLOAT16."""
+    set_cpu_bfloat16(settings.CPU_BFLOAT16)
     if settings.TRAIN_THREADS:
         import torch  # already loaded with the training code; named here for the one call
 
