@@ -37,6 +37,10 @@ REJECTION_RAMP_EPOCHS = 5
 VALIDATION_WINDOWS = 8
 
 Progress = Callable[[str, float, str], None]  # (stage, fraction of the stage done, message)
+# Written into every checkpoint; raised whenever what a checkpoint holds would mean something else to this code.
+# 2: without early stopping every clip trains (before, a validation part was held out: fewer steps an epoch, so a
+# resumed schedule of the old length would run out of steps).
+TRAINING_REVISION = 2
 
 
 @dataclass
@@ -149,8 +153,10 @@ def train_model(
     result = TrainResult(model=model, positive_weight=positive_weight, negative_weight=config.negative_weight)
     best_state: dict | None = None
     stale, first_epoch, finished = 0, 1, False
-    if checkpoint is not None and checkpoint.exists():
-        saved = torch.load(checkpoint, map_location=device, weights_only=False)
+    saved = _resumable(checkpoint, device)
+    if checkpoint is not None and saved is None and checkpoint.exists() and progress:
+        progress(stage, 0.0, "a checkpoint of another version of the training was left: starting afresh")
+    if saved is not None:
         model.load_state_dict(saved["model"])
         optimiser.load_state_dict(saved["optimiser"])
         scheduler.load_state_dict(saved["scheduler"])
@@ -228,6 +234,7 @@ def train_model(
                     "best_state": best_state,
                     "stale": stale,
                     "finished": finished,
+                    "revision": TRAINING_REVISION,
                     "history": result.history,
                     "best_epoch": result.best_epoch,
                     "best_validation_auc": result.best_validation_auc,
@@ -264,6 +271,16 @@ def _training_batches(
             crops.append(chunk(clip, start, chunk_frames).astype(np.float32))
         batch = torch.from_numpy(_augment(np.stack(crops), rng, config))
         yield indices, batch.pin_memory() if pin else batch
+
+
+def _resumable(checkpoint: Path | None, device: torch.device) -> dict | None:
+    """The checkpoint's training state, if there is one and this version of the training wrote it: one an earlier
+    version left (an upgrade while a run was interrupted) is not resumed, since what it holds (the clips an epoch
+    trains on, the schedule's length) may no longer match."""
+    if checkpoint is None or not checkpoint.exists():
+        return None
+    saved = torch.load(checkpoint, map_location=device, weights_only=False)
+    return saved if saved.get("revision") == TRAINING_REVISION else None
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:

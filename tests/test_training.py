@@ -13,7 +13,7 @@ from tagging.inference import Tagger, save_tagger
 from tagging.metrics import per_tag_auc
 from tagging.model import MODEL_CONFIGS, build_model
 from tagging.prediction import predict_probabilities, predict_windows, window_starts
-from tagging.training import TrainConfig, train_model, undo_loss_weighting
+from tagging.training import TRAINING_REVISION, TrainConfig, train_model, undo_loss_weighting
 from tagging.windows import load_clip_windows, save_windows
 
 FEATURES = FeatureConfig(n_mels=32)
@@ -238,6 +238,29 @@ def test_without_early_stopping_every_clip_trains_and_no_validation_is_reported(
     early = train_model(features, labels, FEATURES, TrainConfig(max_epochs=2, patience=3, batch_size=16))
     assert all("validation_auc" in entry for entry in early.history)
     assert early.model.band_mean.numpy() != pytest.approx(every_frame.mean(axis=1), abs=1e-5)  # a part held out
+
+
+def test_a_checkpoint_an_earlier_version_of_the_training_left_is_not_resumed(tmp_path: Path) -> None:
+    """A run interrupted before an upgrade and retried after it trains afresh: what the old checkpoint holds (which
+    clips an epoch trained on, how long the schedule is) may mean something else to the new code."""
+    features, labels = synthetic(60)
+    config = TrainConfig(max_epochs=3, batch_size=16, seed=4)
+    uninterrupted = train_model(features, labels, FEATURES, config)
+    checkpoint = tmp_path / "fold.pt"
+    train_model(features, labels, FEATURES, config, checkpoint=checkpoint)
+    old = torch.load(checkpoint, weights_only=False)
+    del old["revision"]  # as the version before the revisions wrote it
+    old["model"] = {name: torch.zeros_like(value) for name, value in old["model"].items()}
+    torch.save(old, checkpoint)
+
+    messages: list[str] = []
+    retried = train_model(
+        features, labels, FEATURES, config, checkpoint=checkpoint, progress=lambda *args: messages.append(args[2])
+    )
+    assert "starting afresh" in messages[0] and len(retried.history) == 3
+    kept, expected = retried.model.state_dict(), uninterrupted.model.state_dict()
+    assert all(torch.equal(kept[name], expected[name]) for name in expected)
+    assert torch.load(checkpoint, weights_only=False)["revision"] == TRAINING_REVISION
 
 
 def test_a_training_interrupted_mid_fold_resumes_to_the_result_of_an_uninterrupted_one(tmp_path: Path) -> None:
