@@ -10,6 +10,7 @@ from auditor.datasets.spreadsheet import spreadsheet_safe
 from auditor.runs.models import ModelVersion
 from tagging.features import FeatureCache, extract_features
 from tagging.inference import Tagger
+from tagging.prediction import set_cpu_bfloat16
 
 AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".aiff", ".aif", ".au"}
 
@@ -34,6 +35,7 @@ class Command(BaseCommand):
         files = sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
         if not files:
             raise CommandError(f"no audio files under {root}")
+        set_cpu_bfloat16(settings.CPU_BFLOAT16)  # scored as a run scores
         tagger = Tagger(version.artifact_path, device=options["device"])
         cache = FeatureCache(Path(settings.DATA_DIR) / "features", tagger.features)
         errors = extract_features(files, cache)
