@@ -19,6 +19,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -61,14 +62,13 @@ def main() -> None:
         )
         features = [cache.load(f) for f in files]
         labels = np.array([[t in s.given_tags for t in ("drums", "bass", "piano", "vocals")] for s in specs])
+        labels = labels.astype(np.uint8)
         config = TrainConfig(max_epochs=args.epochs, patience=args.epochs)
-        started = time.perf_counter()
-        result = train_model(features, labels.astype(np.uint8), cache.config, config)
-        seconds = time.perf_counter() - started
         trained = round(len(features) * (1 - config.validation_fraction))
+        rate, epochs = training_rate(features, labels, cache.config, config, trained=trained)
         print(
-            f"training (small model, CPU): {trained * len(result.history) / seconds:.0f} clip-epochs/s "
-            f"({len(result.history)} epochs of {trained} clips, validation included)"
+            f"training (small model, CPU): {rate:.0f} clip-epochs/s "
+            f"({epochs} epochs of {trained} clips, validation included)"
         )
         if cpu_runs_bfloat16():  # the audit's default training (every clip, whole schedule), both precisions
             whole = TrainConfig(max_epochs=args.epochs)
@@ -76,11 +76,8 @@ def main() -> None:
             for _ in range(3):
                 for bfloat16 in (False, True):
                     set_cpu_bfloat16(bfloat16)
-                    started = time.perf_counter()
-                    result = train_model(features, labels.astype(np.uint8), cache.config, whole)
-                    precision_rates[bfloat16].append(
-                        len(features) * len(result.history) / (time.perf_counter() - started)
-                    )
+                    rate, _ = training_rate(features, labels, cache.config, whole, trained=len(features))
+                    precision_rates[bfloat16].append(rate)
             set_cpu_bfloat16(True)
             print(
                 "training in bfloat16 (this CPU has AMX), every clip, no validation: "
@@ -91,11 +88,10 @@ def main() -> None:
             )
         # A dataset too large for memory: each clip's features read from its file when a batch needs them.
         lazy = cache.load_many(files, memory_budget=0)
-        rates = {}
-        for depth in (0, PREFETCH_BATCHES):
-            started = time.perf_counter()
-            result = train_model(lazy, labels.astype(np.uint8), cache.config, config, prefetch=depth)
-            rates[depth] = trained * len(result.history) / (time.perf_counter() - started)
+        rates = {
+            depth: training_rate(lazy, labels, cache.config, config, trained=trained, prefetch=depth)[0]
+            for depth in (0, PREFETCH_BATCHES)
+        }
         print(
             f"training from feature files read on access: {rates[0]:.0f} clip-epochs/s with batches prepared in "
             f"the training loop, {rates[PREFETCH_BATCHES]:.0f} with {PREFETCH_BATCHES} prepared ahead in a thread "
@@ -121,6 +117,21 @@ def main() -> None:
         f"scoring {args.pairs_clips:,} × {args.pairs_tags} pairs: {ours + theirs:.1f} s "
         f"(tagability + posterior {ours:.1f} s, cleanlab quality + issues {theirs:.1f} s)"
     )
+
+
+def training_rate(
+    features: Sequence[np.ndarray],
+    labels: np.ndarray,
+    feature_config: FeatureConfig,
+    config: TrainConfig,
+    *,
+    trained: int,
+    prefetch: int = PREFETCH_BATCHES,
+) -> tuple[float, int]:
+    """Train once: (clip-epochs/s, counting the `trained` clips an epoch trains on; the epochs run)."""
+    started = time.perf_counter()
+    result = train_model(features, labels, feature_config, config, prefetch=prefetch)
+    return trained * len(result.history) / (time.perf_counter() - started), len(result.history)
 
 
 if __name__ == "__main__":
