@@ -143,7 +143,7 @@ def main() -> None:
         work / "test", kind=args.corpus, clips=args.test_clips, seed=args.test_seed, duration=args.duration
     )
     paths, given, true, groups = read_corpus(corpus, tags)
-    test_paths, _, test_true, _ = read_corpus(test, tags)
+    test_paths, _, test_true, test_groups = read_corpus(test, tags)
     wrong = given != true
     call_command("migrate", verbosity=0)
     import_dataset("bench", audio_root=corpus / "audio", labels_file=corpus / "labels.csv")
@@ -247,7 +247,7 @@ def main() -> None:
     test_files = [test / "audio" / p for p in test_paths]
     extract_features(test_files, cache)
     test_features = [cache.load(p) for p in test_files]
-    before_auc, _ = macro_auc(test_true, tagger.presence_probability(test_features))
+    before_auc, _ = macro_auc(test_true, tagger.presence_probability(test_features, groups=test_groups))
 
     # --- correct the top of the queue from the truth, retrain ------------------------------------
     budget = int(args.correct * given.size)
@@ -269,7 +269,8 @@ def main() -> None:
     )
     retrain_seconds = time.perf_counter() - started
     retrained = ModelVersion.objects.filter(dataset=run.dataset).order_by("-number").first()
-    after_auc, _ = macro_auc(test_true, Tagger(retrained.artifact_path).presence_probability(test_features))
+    retrained_presence = Tagger(retrained.artifact_path).presence_probability(test_features, groups=test_groups)
+    after_auc, _ = macro_auc(test_true, retrained_presence)
     baseline_auc, _ = macro_auc(test_true, baseline_test)
 
     # --- report ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from tagging.clip_statistics import StatisticsTagger, combine, fit_statistics_ta
 from tagging.configs import TrainConfig
 from tagging.features import FeatureConfig, select
 from tagging.given_calibration import apply_maps, calibrate
+from tagging.group_pooling import fit_weights, pool
 from tagging.model import ShortChunkCNN, resolve_device
 from tagging.prediction import predict_windows
 from tagging.training import Progress, group_ids, train_model, undo_loss_weighting
@@ -31,17 +32,26 @@ class OutOfFold:
     models: list[ShortChunkCNN]
     positive_weights: list[np.ndarray]  # each fold model's loss weights, to undo at inference
     calibration: np.ndarray  # (tags, 2) the maps that turn the fold models' output into P(given)
-    uncalibrated: np.ndarray  # (clips, tags) the fold models' output before those maps, for comparison
+    uncalibrated: np.ndarray  # (clips, tags) the fold models' output before pooling and those maps, for comparison
     # per clip, (windows, tags) its held-out fold model's P(given) per window (the CNN's window with the statistics
     # model's clip), uncalibrated
     windows: list[np.ndarray]
     window_starts: list[np.ndarray]  # per clip, the first frame of each of those windows
+    # (tags,) each tag's weight on each of the clip's song's other clips (`tagging.group_pooling`): 0 where the
+    # clips have no groups
+    group_weights: np.ndarray
+    # (clips, tags) calibrated P(given) from the clip alone, before its song's other clips were pooled into it, and
+    # (tags, 2) the maps that calibrated it: what breaks ties at the top of the ranking (`tagging.scoring`)
+    own_probabilities: np.ndarray
+    own_calibration: np.ndarray
     # each fold's model on clip statistics (`tagging.clip_statistics`); empty when the CNN stands alone
     statistics_models: list[StatisticsTagger] = field(default_factory=list)
 
     def calibrated_windows(self) -> list[np.ndarray]:
-        """Per clip, its windows' calibrated P(given)."""
-        return [apply_maps(windows, self.calibration).astype(np.float32) for windows in self.windows]
+        """Per clip, its windows' calibrated P(given) from the clip alone (by the maps of `own_probabilities`): the
+        strip under the spectrogram shows where in the clip the tag is heard, relative to the clip's strongest
+        window, and its song's other clips pooled in would flatten that by as much as they weigh."""
+        return [apply_maps(windows, self.own_calibration).astype(np.float32) for windows in self.windows]
 
 
 def assign_folds(count: int, folds: int, *, groups: Sequence[str] | None = None, seed: int = 0) -> np.ndarray:
@@ -76,10 +86,11 @@ def out_of_fold_probabilities(
     """K-fold cross-validation: each clip's probabilities come from the fold model that held it out; with `groups`,
     a group's clips are held out together (`assign_folds`). Each fold's model is the CNN and, with
     `config.statistics_weight`, a model on the clips' spectrogram statistics fitted on the same clips, their
-    log-odds mixed (`tagging.clip_statistics`). The probabilities are then calibrated against the given labels
-    (`tagging.given_calibration`). With `checkpoints` (a folder), each fold's training state is kept there after
-    every epoch, and a call that finds it goes on where the last one stopped (`train_model`); the caller removes
-    the folder once the result is safe."""
+    log-odds mixed (`tagging.clip_statistics`). With `groups`, each clip's log-odds are then pooled with its group's
+    other clips' by a weight fitted per tag (`tagging.group_pooling`), and the probabilities calibrated against the
+    given labels (`tagging.given_calibration`). With `checkpoints` (a folder), each fold's training state is kept
+    there after every epoch, and a call that finds it goes on where the last one stopped (`train_model`); the caller
+    removes the folder once the result is safe."""
     if not 2 <= folds <= len(features):
         raise ValueError(f"folds must be between 2 and the number of clips ({len(features)}), got {folds}")
     device = resolve_device(config.device)
@@ -133,16 +144,22 @@ def out_of_fold_probabilities(
         histories.append(result.history)
         models.append(result.model)
         positive_weights.append(result.positive_weight)
-    calibrated, calibration = calibrate(probabilities, labels)
+    # A song's clips share a fold, so the other clips' evidence pooled into a clip's comes from the same held-out model.
+    group_weights = fit_weights(probabilities, labels, groups)
+    calibrated, calibration = calibrate(pool(probabilities, groups, group_weights), labels)
+    own, own_calibration = calibrate(probabilities, labels) if group_weights.any() else (calibrated, calibration)
     return OutOfFold(
-        calibrated,
-        fold_of_clip,
-        histories,
-        models,
-        positive_weights,
-        calibration,
-        probabilities,
-        windows,
-        starts,
-        statistics_models,
+        probabilities=calibrated,
+        fold_of_clip=fold_of_clip,
+        histories=histories,
+        models=models,
+        positive_weights=positive_weights,
+        calibration=calibration,
+        uncalibrated=probabilities,
+        windows=windows,
+        window_starts=starts,
+        group_weights=group_weights,
+        own_probabilities=own,
+        own_calibration=own_calibration,
+        statistics_models=statistics_models,
     )

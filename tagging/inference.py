@@ -6,6 +6,7 @@ the fold model that did not see it, any other clip by all of them."""
 from __future__ import annotations
 
 import json
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -15,6 +16,7 @@ import numpy as np
 from tagging.clip_statistics import StatisticsTagger, combine, statistics_matrix
 from tagging.features import FeatureConfig
 from tagging.given_calibration import apply_maps
+from tagging.group_pooling import pool
 from tagging.model import ShortChunkCNN, load_model, resolve_device, save_model
 from tagging.prediction import predict_probabilities
 from tagging.scoring import presence_probability
@@ -35,10 +37,14 @@ def save_tagger(
     calibration: np.ndarray | None = None,
     statistics_models: Sequence[StatisticsTagger] = (),
     statistics_weight: float = 0.0,
+    group_weights: np.ndarray | None = None,
+    own_calibration: np.ndarray | None = None,
 ) -> None:
     """`held_out`: (clip ids, the fold that held each out), for re-scoring those clips without leakage;
     `calibration`: the (tags, 2) maps from the fold models' output to P(given) (none: the output as it is);
-    `statistics_models`: each fold's model on clip statistics, mixed in with `statistics_weight`."""
+    `statistics_models`: each fold's model on clip statistics, mixed in with `statistics_weight`;
+    `group_weights`: (tags,) each tag's weight on a clip's group's other clips (`tagging.group_pooling`), and
+    `own_calibration` the maps that calibrate a clip's output alone (none: `calibration`)."""
     if statistics_models and len(statistics_models) != len(models):
         raise ValueError(f"{len(statistics_models)} statistics models for {len(models)} fold models")
     folder.mkdir(parents=True, exist_ok=True)
@@ -63,6 +69,10 @@ def save_tagger(
     }
     if calibration is not None:
         description["given_calibration"] = np.asarray(calibration, dtype=float).tolist()
+    if group_weights is not None:
+        description["group_weights"] = [float(w) for w in group_weights]
+    if own_calibration is not None:
+        description["own_calibration"] = np.asarray(own_calibration, dtype=float).tolist()
     (folder / "tagger.json").write_text(json.dumps(description, indent=2))
     if held_out is not None:
         clip_ids, folds = held_out
@@ -91,19 +101,49 @@ class Tagger:
         )
         # (tags, 2) slope and intercept; a tagger saved before calibration existed keeps its output as it is.
         self.calibration = np.asarray(description.get("given_calibration", [[1.0, 0.0]] * len(self.tags)))
+        # (tags,) weights on a clip's group's other clips; taggers saved before pooling existed score clips alone.
+        self.group_weights = np.asarray(description.get("group_weights", [0.0] * len(self.tags)), dtype=float)
+        self.own_calibration = np.asarray(description.get("own_calibration", self.calibration))
 
-    def held_out_folds(self, clip_ids: Sequence[int] | np.ndarray) -> np.ndarray:
-        """The fold that held out each clip when this tagger was trained, or -1 (a clip it never trained on)."""
+    def held_out_folds(self, clip_ids: Sequence[int] | np.ndarray, groups: Sequence[str] | None = None) -> np.ndarray:
+        """The fold that held out each clip when this tagger was trained, or -1 (a clip it never trained on). With
+        `groups`, a clip added since to a song the tagger trained on takes the fold that held that song out: its
+        score is then pooled into its song mates' (`tagging.group_pooling`) from a model that never saw them."""
         file = self.folder / "held_out.json"
         if not file.exists():  # taggers saved before the folds were recorded
             return np.full(len(clip_ids), -1)
         held = json.loads(file.read_text())
         fold_of = dict(zip(held["clip_ids"], held["folds"], strict=True))
-        return np.array([fold_of.get(int(c), -1) for c in clip_ids], dtype=np.int64)
+        folds = np.array([fold_of.get(int(c), -1) for c in clip_ids], dtype=np.int64)
+        if groups is not None:
+            known: dict[str, Counter[int]] = defaultdict(Counter)
+            for group, fold in zip(groups, folds, strict=True):
+                if group and fold >= 0:
+                    known[group][int(fold)] += 1
+            for index, group in enumerate(groups):
+                if folds[index] < 0 and group in known:
+                    folds[index] = known[group].most_common(1)[0][0]
+        return folds
 
-    def given_probability(self, features: Sequence[np.ndarray], folds: np.ndarray | None = None) -> np.ndarray:
+    def given_probability(
+        self,
+        features: Sequence[np.ndarray],
+        folds: np.ndarray | None = None,
+        groups: Sequence[str] | None = None,
+    ) -> np.ndarray:
         """(clips, tags) P(the tag would be given): from the fold model that held the clip out where `folds` names
-        one (≥ 0), else the mean of all fold models; calibrated by the tag's map."""
+        one (≥ 0), else the mean of all fold models; with `groups` (a song or artist per clip), pooled with the other
+        clips of its group among `features` (`tagging.group_pooling`); calibrated by the tag's map."""
+        return self.given_probabilities(features, folds, groups)[0]
+
+    def given_probabilities(
+        self,
+        features: Sequence[np.ndarray],
+        folds: np.ndarray | None = None,
+        groups: Sequence[str] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`given_probability`, and P(given) from each clip alone (its song's other clips not pooled in), each
+        calibrated by its own maps, as an audit's scores and their tie-breaks are."""
         folds = np.full(len(features), -1) if folds is None else np.asarray(folds)
         total = np.zeros((len(features), len(self.tags)))
         statistics = statistics_matrix(features, self.features.frames_per_second) if self.statistics_models else None
@@ -116,7 +156,8 @@ class Tagger:
             )
             given = cnn if from_statistics is None else combine(cnn, from_statistics, self.statistics_weight)
             total[wanted] += np.where((folds[wanted] < 0)[:, None], given / len(self.models), given)
-        return apply_maps(total, self.calibration)
+        pooled = total if groups is None else pool(total, groups, self.group_weights)
+        return apply_maps(pooled, self.calibration), apply_maps(total, self.own_calibration)
 
     def fold_outputs(
         self, fold: int, features: Sequence[np.ndarray], statistics: np.ndarray | None
@@ -131,6 +172,12 @@ class Tagger:
             return cnn, None
         return cnn, self.statistics_models[fold].probabilities(statistics)
 
-    def presence_probability(self, features: Sequence[np.ndarray], folds: np.ndarray | None = None) -> np.ndarray:
+    def presence_probability(
+        self,
+        features: Sequence[np.ndarray],
+        folds: np.ndarray | None = None,
+        groups: Sequence[str] | None = None,
+    ) -> np.ndarray:
         """(clips, tags) P(the tag is present)."""
-        return presence_probability(self.given_probability(features, folds), self.tagability, self.false_positive_rate)
+        given = self.given_probability(features, folds, groups)
+        return presence_probability(given, self.tagability, self.false_positive_rate)

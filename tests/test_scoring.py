@@ -93,6 +93,18 @@ def test_pairs_that_saturate_at_certainly_wrong_are_ordered_by_the_models_eviden
     assert len(np.unique(break_ties(score, given, p_given))) == 5
 
 
+def test_among_labels_certainly_wrong_the_clip_whose_own_audio_shows_it_most_comes_first() -> None:
+    # Three clips of one song the model hears as the style all get its song's evidence pooled in (0.97 each); on
+    # its own, the middle clip shows it most, a clip of another song less.
+    given = np.array([[0], [0], [0], [0]])
+    pooled = np.array([[0.97], [0.97], [0.97], [0.96]])
+    own = np.array([[0.60], [0.95], [0.70], [0.90]])
+    rates = {"tagability": np.array([0.5]), "false_positive_rate": np.array([0.01])}
+    ranked = np.argsort(-ranking_score(given, pooled, own_p_given=own, **rates)[:, 0], kind="stable")
+    assert ranked.tolist() == [1, 3, 2, 0]
+    assert np.argsort(-ranking_score(given, pooled, **rates)[:, 0], kind="stable").tolist() == [0, 1, 2, 3]
+
+
 def test_a_given_tag_the_model_does_not_hear_is_doubtful_not_certainly_wrong() -> None:
     """A given positive scored far below the tag's false-positive rate reads about even odds of being wrong, and a
     given negative the model hears clearly (P(wrong) 1) comes before it in the queue, however sure the model is."""

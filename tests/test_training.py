@@ -121,7 +121,10 @@ def test_a_saved_tagger_predicts_new_clips(tmp_path: Path) -> None:
 
 def test_re_scoring_a_clip_the_tagger_trained_on_uses_the_fold_model_that_held_it_out(tmp_path: Path) -> None:
     features, labels = synthetic(60)
-    oof = out_of_fold_probabilities(features, labels, FEATURES, TrainConfig(max_epochs=3, batch_size=16), folds=3)
+    songs = [f"song{k // 4}" for k in range(60)]
+    oof = out_of_fold_probabilities(
+        features, labels, FEATURES, TrainConfig(max_epochs=3, batch_size=16), folds=3, groups=songs
+    )
     clip_ids = np.arange(1000, 1060)
     save_tagger(
         tmp_path / "tagger",
@@ -136,18 +139,27 @@ def test_re_scoring_a_clip_the_tagger_trained_on_uses_the_fold_model_that_held_i
         calibration=oof.calibration,
         statistics_models=oof.statistics_models,
         statistics_weight=TrainConfig().statistics_weight,
+        group_weights=oof.group_weights,
+        own_calibration=oof.own_calibration,
     )
     tagger = Tagger(tmp_path / "tagger", device="cpu")
     assert len(tagger.statistics_models) == 3  # each fold's CNN comes with its model on clip statistics
     folds = tagger.held_out_folds([*clip_ids[:40], 5, 6])  # 5 and 6: clips added after training
     assert folds[:40].tolist() == oof.fold_of_clip[:40].tolist() and folds[40:].tolist() == [-1, -1]
-    rescored = tagger.given_probability(features[:42], folds)
-    # A known clip gets exactly its out-of-fold probability: no model that trained on it has a say …
+    # A clip added since to a song the tagger knows is scored by the fold model that held the song out.
+    joined = tagger.held_out_folds([*clip_ids[:40], 5, 6], [*songs[:40], "song0", "a new song"])
+    assert joined[:40].tolist() == folds[:40].tolist() and joined[40:].tolist() == [oof.fold_of_clip[0], -1]
+    rescored, own = tagger.given_probabilities(features[:42], folds, songs[:42])
+    # A known clip gets exactly its out-of-fold probability, its song's other clips pooled in as the audit pooled
+    # them: no model that trained on it has a say …
     assert rescored[:40] == pytest.approx(oof.probabilities[:40], abs=1e-6)
-    # … and a new clip the mean of every fold model, calibrated by the tag's map.
+    assert own[:40] == pytest.approx(oof.own_probabilities[:40], abs=1e-6)
+    # … and a new clip the mean of every fold model, calibrated by the tag's map (alone, it pools nothing in).
+    alone = tagger.given_probability(features[:42], folds)
+    assert alone[:40] != pytest.approx(rescored[:40], abs=1e-6) or not oof.group_weights.any()
     calibration, tagger.calibration = tagger.calibration, np.tile([1.0, 0.0], (3, 1))
     each = [tagger.given_probability(features[40:42], np.full(2, fold)) for fold in range(3)]
-    assert rescored[40:] == pytest.approx(apply_maps(np.mean(each, axis=0), calibration), abs=1e-6)
+    assert alone[40:] == pytest.approx(apply_maps(np.mean(each, axis=0), calibration), abs=1e-6)
 
 
 def test_folds_keep_the_clips_of_a_song_together() -> None:

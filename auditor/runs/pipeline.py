@@ -149,7 +149,13 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     progress("scoring", 0.0, "estimating tag rates and scoring labels")
     tagability, false_positive, rate_source = _tag_rates(dataset, matrix, oof.probabilities)
     presence = presence_probability(oof.probabilities, tagability, false_positive)
-    score = ranking_score(matrix.given, oof.probabilities, tagability=tagability, false_positive_rate=false_positive)
+    score = ranking_score(
+        matrix.given,
+        oof.probabilities,
+        tagability=tagability,
+        false_positive_rate=false_positive,
+        own_p_given=oof.own_probabilities,
+    )
     cleanlab = cleanlab_scores(matrix.given, presence)
     metrics = _metrics(
         matrix, oof.probabilities, presence, tagability, false_positive, rate_source, cleanlab.noise_rate
@@ -171,6 +177,7 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
             "clip_ids": matrix.clip_ids,
             "tag_ids": matrix.tag_ids,
             "p_given": oof.probabilities,
+            "own_p_given": oof.own_probabilities,
             "presence": presence,
             "score": score,
             "fold": oof.fold_of_clip,
@@ -187,6 +194,8 @@ def _carry_out(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
             "calibration": oof.calibration,
             "statistics_models": oof.statistics_models,
             "statistics_weight": config.statistics_weight,
+            "group_weights": oof.group_weights,
+            "own_calibration": oof.own_calibration,
         },
     )
 
@@ -309,14 +318,26 @@ def _rescore(run: AuditRun, params: RunParams, progress: RunProgress) -> None:
     matrix = matrix.columns(known)  # tags added since the model was trained wait for the next training
     progress("scoring", 0.0, f"scoring {len(matrix.clip_ids)} clips with v{version.number}")
     model_columns = [tagger.tags.index(name) for name in matrix.tag_names]
-    # A clip the model trained on is scored by the fold model that held it out; a clip added since, by all of them.
-    p_given = tagger.given_probability(features, tagger.held_out_folds(matrix.clip_ids))[:, model_columns]
+    # A clip the model trained on is scored by the fold model that held it out, a clip added since to a song it
+    # trained on by the one that held the song out, any other clip by all of them; then each is pooled with its
+    # song's other clips, as the audit's scores were.
+    groups = list(matrix.groups)
+    folds = tagger.held_out_folds(matrix.clip_ids, groups)
+    p_given, own_p_given = (p[:, model_columns] for p in tagger.given_probabilities(features, folds, groups))
     base = (tagger.tagability[model_columns], tagger.false_positive_rate[model_columns])
     tagability, false_positive, _ = _tag_rates(run.dataset, matrix, p_given, base=base)
     presence = presence_probability(p_given, tagability, false_positive)
-    score = ranking_score(matrix.given, p_given, tagability=tagability, false_positive_rate=false_positive)
+    score = ranking_score(
+        matrix.given, p_given, tagability=tagability, false_positive_rate=false_positive, own_p_given=own_p_given
+    )
     # Every pair's scores, kept like an audit's (export_scores reads the latest), not only the queued ones.
-    scores = {"clip_ids": matrix.clip_ids, "tag_ids": matrix.tag_ids, "p_given": p_given, "presence": presence}
+    scores = {
+        "clip_ids": matrix.clip_ids,
+        "tag_ids": matrix.tag_ids,
+        "p_given": p_given,
+        "own_p_given": own_p_given,
+        "presence": presence,
+    }
     labels = {"score": score, "given": matrix.given, "verified": matrix.verified}
     config = {"run": run.pk, "kind": run.kind, "params": asdict(params), "model_version": version.number}
     run_dir = _write_run_folder(run, config, scores=scores | labels)
