@@ -23,7 +23,7 @@ from tagging.training import group_ids
 # The weights tried: each other clip of the song counts this much against the clip itself (1: the song's mean). Measured
 # on the realistic corpus's first audits, per tag from 0 (drums, bass: every clip says it for itself) to 1 (styles);
 # a weight for the others' mean instead, whatever their number, ranked alike over all pairs and a little worse at the
-# top (P@100 0.84 and 0.82 against 0.84 and 0.85; benchmarks/group_pooling.py).
+# top (P@100 0.83 and 0.83 against 0.84 and 0.85; benchmarks/group_pooling.py).
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 
 

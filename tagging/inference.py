@@ -133,7 +133,8 @@ class Tagger:
     ) -> np.ndarray:
         """(clips, tags) P(the tag would be given): from the fold model that held the clip out where `folds` names
         one (≥ 0), else the mean of all fold models; with `groups` (a song or artist per clip), pooled with the other
-        clips of its group among `features` (`tagging.group_pooling`); calibrated by the tag's map."""
+        clips of its group among `features` (`tagging.group_pooling`) and calibrated by the tag's map, without them
+        each clip alone, calibrated by the map fitted to the clips alone (`predict`'s new audio)."""
         return self.given_probabilities(features, folds, groups)[0]
 
     def given_probabilities(
@@ -156,8 +157,10 @@ class Tagger:
             )
             given = cnn if from_statistics is None else combine(cnn, from_statistics, self.statistics_weight)
             total[wanted] += np.where((folds[wanted] < 0)[:, None], given / len(self.models), given)
-        pooled = total if groups is None else pool(total, groups, self.group_weights)
-        return apply_maps(pooled, self.calibration), apply_maps(total, self.own_calibration)
+        own = apply_maps(total, self.own_calibration)
+        if groups is None:  # every clip alone: the maps fitted to clips alone
+            return own, own
+        return apply_maps(pool(total, groups, self.group_weights), self.calibration), own
 
     def fold_outputs(
         self, fold: int, features: Sequence[np.ndarray], statistics: np.ndarray | None
