@@ -5,10 +5,11 @@
 
 For each training variant, the out-of-fold probabilities are trained again (the audit's settings, folds, groups
 and seeds, one setting changed) and scored by the product's posterior (`tagging.scoring`), with and without the
-calibration of P(given) (`tagging.given_calibration`), tagability estimated from the model alone as in
-a first audit. On the default training, second stages too: the clip's windows pooled by their maximum instead of
-their mean, and a co-occurrence stage (a logistic regression per tag over every tag's probability, and optionally
-the other tags' given labels, fitted out of fold). Reported: AUPRC of finding the wrong pairs over all pairs,
+calibration of P(given) (`tagging.given_calibration`) and the pooling of a song's clips (`tagging.group_pooling`),
+tagability estimated from the model alone as in a first audit (ties broken by the P(given) ranked). On the
+default training, second stages too: the clip's windows pooled by their maximum instead of their mean, and a
+co-occurrence stage (a logistic regression per tag over every tag's probability, and optionally the other tags'
+given labels, fitted out of fold). Reported: AUPRC of finding the wrong pairs over all pairs,
 P@100, the given positives among the top 100 (over-confidence puts them there), and the out-of-fold macro ROC-AUC
 against the truth. truth.json is read here only.
 """
@@ -117,7 +118,11 @@ def main() -> None:
             features, given, features_config, train_config, folds=config["params"]["folds"], groups=groups
         )
         seconds = time.perf_counter() - started
-        rankings = {"as trained": oof.uncalibrated, "calibrated": oof.probabilities}
+        rankings = {
+            "as trained": oof.uncalibrated,
+            "calibrated, each clip alone": oof.own_probabilities,
+            "calibrated, pooled over its song (the audit's)": oof.probabilities,
+        }
         if not VARIANTS[name]:  # second stages, on the default training only
             maximum = np.stack([windows.max(axis=0) for windows in oof.windows])
             rankings["windows pooled by max, calibrated"] = calibrate(maximum, given)[0]
