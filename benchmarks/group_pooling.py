@@ -36,7 +36,7 @@ def main() -> None:
     args = work_folder_arguments(__doc__ or "")
     from auditor.datasets.models import Clip
     from tagging import group_pooling
-    from tagging.given_calibration import apply_maps, calibrate, fit_maps, log_odds
+    from tagging.given_calibration import calibrate, log_odds
     from tagging.scoring import DEFAULT_FALSE_POSITIVE_RATE, estimate_tagability, ranking_score
 
     audit = read_first_audit(args.work)
@@ -57,12 +57,11 @@ def main() -> None:
 
     def for_the_mean() -> np.ndarray:
         """The other clips' mean weighted as one (w for the mean rather than for each clip), w per tag by likelihood."""
-        x, y, alone = log_odds(own), given.astype(float), (others == 0)[:, None]
+        x, alone = log_odds(own), (others == 0)[:, None]
         best, losses = np.zeros(tags), np.full(tags, np.inf)
         for w in FOR_THE_MEAN:
             pooled = 1 / (1 + np.exp(-np.where(alone, x, (x + w * siblings) / (1 + w))))
-            calibrated = np.clip(apply_maps(pooled, fit_maps(pooled, y)), 1e-9, 1 - 1e-9)
-            loss = -(y * np.log(calibrated) + (1 - y) * np.log1p(-calibrated)).sum(0)
+            loss = group_pooling.calibrated_loss(pooled, given)
             best, losses = np.where(loss < losses, w, best), np.minimum(loss, losses)
         pooled = 1 / (1 + np.exp(-np.where(alone, x, (x + best * siblings) / (1 + best))))
         return calibrate(pooled, given)[0]

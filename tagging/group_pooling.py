@@ -65,14 +65,20 @@ def fit_weights(probabilities: np.ndarray, given: np.ndarray, groups: Sequence[s
     own, y = log_odds(probabilities), np.asarray(given, dtype=np.float64)
     losses = np.zeros((len(WEIGHTS), tags))
     for row, weight in enumerate(WEIGHTS):
-        pooled = _sigmoid(pool_log_odds(own, siblings, others, np.full(tags, weight)))
-        calibrated = np.clip(apply_maps(pooled, fit_maps(pooled, y)), 1e-9, 1 - 1e-9)
-        losses[row] = -(y * np.log(calibrated) + (1 - y) * np.log1p(-calibrated)).sum(axis=0)
+        losses[row] = calibrated_loss(_sigmoid(pool_log_odds(own, siblings, others, np.full(tags, weight))), y)
     choices = np.asarray(WEIGHTS)
     shared = choices[int(losses.sum(axis=1).argmin())]
     positives = y.sum(axis=0)
     enough = (positives >= MIN_LABELS) & (len(y) - positives >= MIN_LABELS)
     return np.where(enough, choices[losses.argmin(axis=0)], shared)
+
+
+def calibrated_loss(probabilities: np.ndarray, given: np.ndarray) -> np.ndarray:
+    """(tags,) the negative log-likelihood of the given labels under the probabilities once calibrated against them
+    (`tagging.given_calibration`): how well a way of scoring explains each tag's labels."""
+    y = np.asarray(given, dtype=np.float64)
+    calibrated = np.clip(apply_maps(probabilities, fit_maps(probabilities, y)), 1e-9, 1 - 1e-9)
+    return -(y * np.log(calibrated) + (1 - y) * np.log1p(-calibrated)).sum(axis=0)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
