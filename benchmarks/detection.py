@@ -116,6 +116,7 @@ def main() -> None:
     parser.add_argument("--test-seed", type=int, default=202)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=45)
+    parser.add_argument("--front-end", default="", help="A pretrained front-end for the audit and the retraining.")
     parser.add_argument("--correct", type=float, default=0.10, help="Share of all pairs corrected from truth.")
     parser.add_argument("--work", help="Keep the corpora and database here (default: a temporary folder).")
     parser.add_argument("--markdown", help="Also write the report to this file.")
@@ -168,18 +169,11 @@ def main() -> None:
 
     # --- Label Auditor ---------------------------------------------------------------------------
     started = time.perf_counter()
-    call_command(
-        "audit",
-        "bench",
-        "--sync",
-        "--folds",
-        str(args.folds),
-        "--epochs",
-        str(args.epochs),
-        "--max-flagged",
-        str(int(args.correct * given.size) + 100),
-        stdout=io.StringIO(),
-    )
+    # the audit's and the retraining's settings
+    training = ["--folds", str(args.folds), "--epochs", str(args.epochs)]
+    training += ["--front-end", args.front_end] if args.front_end else []
+    max_flagged = str(int(args.correct * given.size) + 100)
+    call_command("audit", "bench", "--sync", *training, "--max-flagged", max_flagged, stdout=io.StringIO())
     audit_seconds = time.perf_counter() - started
     run = AuditRun.objects.get(kind="audit")
     scores = np.load(Path(run.run_dir) / "scores.npz")
@@ -264,9 +258,7 @@ def main() -> None:
             writer.writerow([path, tag, "present" if present else "absent"])
     call_command("apply_reviews", "bench", "--file", str(decisions), "--user", "oracle", stdout=io.StringIO())
     started = time.perf_counter()
-    call_command(
-        "retrain", "bench", "--sync", "--folds", str(args.folds), "--epochs", str(args.epochs), stdout=io.StringIO()
-    )
+    call_command("retrain", "bench", "--sync", *training, stdout=io.StringIO())
     retrain_seconds = time.perf_counter() - started
     retrained = ModelVersion.objects.filter(dataset=run.dataset).order_by("-number").first()
     retrained_presence = Tagger(retrained.artifact_path).presence_probability(test_features, groups=test_groups)

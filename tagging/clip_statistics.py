@@ -226,3 +226,16 @@ def combine(cnn: np.ndarray, linear: np.ndarray, weight: float) -> np.ndarray:
     p_linear = np.clip(linear, _PROBABILITY_FLOOR, 1 - _PROBABILITY_FLOOR)
     logits = (1 - weight) * (np.log(p_cnn) - np.log1p(-p_cnn)) + weight * (np.log(p_linear) - np.log1p(-p_linear))
     return 1.0 / (1.0 + np.exp(-logits))
+
+
+def mix_models(
+    cnn: np.ndarray,
+    from_statistics: np.ndarray | None,
+    statistics_weight: float,
+    from_front_end: np.ndarray | None = None,
+    front_end_weight: float = 0.0,
+) -> np.ndarray:
+    """A fold's P(given): the CNN's mixed with the statistics model's (`combine`), then with the model on a pretrained
+    front-end's embedding (`tagging.front_end`) where there is one; the other models' rows broadcast as in `combine`."""
+    mixed = cnn if from_statistics is None else combine(cnn, from_statistics, statistics_weight)
+    return mixed if from_front_end is None else combine(mixed, from_front_end, front_end_weight)

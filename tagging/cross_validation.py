@@ -1,7 +1,8 @@
 """K-fold cross-validation: every clip's out-of-fold P(given), from fold models that never saw it.
 
 Each fold trains the CNN (`tagging.training`) and fits a model on clip statistics (`tagging.clip_statistics`)
-on the other folds' clips; the folds keep a song's or an artist's clips together. The fold models together are a
+on the other folds' clips, and one on a pretrained front-end's embedding where one is chosen
+(`tagging.front_end`); the folds keep a song's or an artist's clips together. The fold models together are a
 version's tagger (`tagging.inference`).
 """
 
@@ -14,9 +15,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import GroupKFold, KFold
 
-from tagging.clip_statistics import StatisticsTagger, combine, fit_statistics_tagger, statistics_matrix
+from tagging.clip_statistics import StatisticsTagger, fit_statistics_tagger, mix_models, statistics_matrix
 from tagging.configs import TrainConfig
 from tagging.features import FeatureConfig, select
+from tagging.front_end import check_features, embed
 from tagging.given_calibration import apply_maps, calibrate
 from tagging.group_pooling import fit_weights, pool
 from tagging.model import ShortChunkCNN, resolve_device
@@ -46,12 +48,32 @@ class OutOfFold:
     own_calibration: np.ndarray
     # each fold's model on clip statistics (`tagging.clip_statistics`); empty when the CNN stands alone
     statistics_models: list[StatisticsTagger] = field(default_factory=list)
+    # each fold's model on the pretrained front-end's embedding (`tagging.front_end`); empty without a front-end
+    front_end_models: list[StatisticsTagger] = field(default_factory=list)
 
     def calibrated_windows(self) -> list[np.ndarray]:
         """Per clip, its windows' calibrated P(given) from the clip alone (by the maps of `own_probabilities`): the
         strip under the spectrogram shows where in the clip the tag is heard, relative to the clip's strongest
         window, and its song's other clips pooled in would flatten that by as much as they weigh."""
         return [apply_maps(windows, self.own_calibration).astype(np.float32) for windows in self.windows]
+
+
+def _mixed(
+    cnn: np.ndarray,
+    from_statistics: np.ndarray | None,
+    from_front_end: np.ndarray | None,
+    config: TrainConfig,
+    rows: slice | int = slice(None),
+) -> np.ndarray:
+    """The CNN's P(given) (a fold's held-out clips, or one clip's windows with `rows` its row) mixed with the clip
+    models' rows."""
+    return mix_models(
+        cnn,
+        None if from_statistics is None else from_statistics[rows],
+        config.statistics_weight,
+        None if from_front_end is None else from_front_end[rows],
+        config.front_end_weight,
+    )
 
 
 def assign_folds(count: int, folds: int, *, groups: Sequence[str] | None = None, seed: int = 0) -> np.ndarray:
@@ -86,11 +108,12 @@ def out_of_fold_probabilities(
     """K-fold cross-validation: each clip's probabilities come from the fold model that held it out; with `groups`,
     a group's clips are held out together (`assign_folds`). Each fold's model is the CNN and, with
     `config.statistics_weight`, a model on the clips' spectrogram statistics fitted on the same clips, their
-    log-odds mixed (`tagging.clip_statistics`). With `groups`, each clip's log-odds are then pooled with its group's
-    other clips' by a weight fitted per tag (`tagging.group_pooling`), and the probabilities calibrated against the
-    given labels (`tagging.given_calibration`). With `checkpoints` (a folder), each fold's training state is kept
-    there after every epoch, and a call that finds it goes on where the last one stopped (`train_model`); the caller
-    removes the folder once the result is safe."""
+    log-odds mixed (`tagging.clip_statistics`), and with `config.front_end` a third on the clips' embedding by that
+    pretrained front-end, computed once for all folds (`tagging.front_end`). With `groups`, each clip's log-odds are
+    then pooled with its group's other clips' by a weight fitted per tag (`tagging.group_pooling`), and the
+    probabilities calibrated against the given labels (`tagging.given_calibration`). With `checkpoints` (a folder),
+    each fold's training state is kept there after every epoch, and a call that finds it goes on where the last one
+    stopped (`train_model`); the caller removes the folder once the result is safe."""
     if not 2 <= folds <= len(features):
         raise ValueError(f"folds must be between 2 and the number of clips ({len(features)}), got {folds}")
     device = resolve_device(config.device)
@@ -100,11 +123,21 @@ def out_of_fold_probabilities(
         if progress:
             progress("cross-validation", 0.0, "summarising each clip's spectrogram for the statistics model")
         statistics = statistics_matrix(features, feature_config.frames_per_second)
+    embedding = None
+    if config.front_end:
+        check_features(feature_config)
+
+        def embedding_progress(fraction: float) -> None:
+            if progress:
+                progress("cross-validation", 0.0, f"embedding the clips with {config.front_end}: {fraction:.0%}")
+
+        embedding = embed(features, config.front_end, device, progress=embedding_progress)
     probabilities = np.zeros(labels.shape, dtype=np.float64)
     windows: list[np.ndarray] = [np.zeros((0, labels.shape[1]))] * len(features)
     starts: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(features)
     histories, models, positive_weights = [], [], []
     statistics_models: list[StatisticsTagger] = []
+    front_end_models: list[StatisticsTagger] = []
     for fold in range(folds):
         train_index, test_index = np.flatnonzero(fold_of_clip != fold), np.flatnonzero(fold_of_clip == fold)
         fold_config = TrainConfig(**{**asdict(config), "seed": config.seed + 1000 * (fold + 1)})
@@ -126,19 +159,24 @@ def out_of_fold_probabilities(
         chunk_frames = result.model.config.chunk_frames(feature_config)
         raw_windows, first_frames = predict_windows(result.model, select(features, test_index), chunk_frames, device)
         raw = np.stack([clip_windows.mean(axis=0) for clip_windows in raw_windows])
-        from_statistics = np.full((len(test_index), labels.shape[1]), 0.5)
+        from_statistics = from_front_end = None
         if statistics is not None:
             statistics_model = fit_statistics_tagger(
                 statistics[train_index], labels[train_index], seed=fold_config.seed
             )
             from_statistics = statistics_model.probabilities(statistics[test_index])
             statistics_models.append(statistics_model)
+        if embedding is not None:  # the same kind of model, on the embedding instead of the statistics
+            front_end_model = fit_statistics_tagger(embedding[train_index], labels[train_index], seed=fold_config.seed)
+            from_front_end = front_end_model.probabilities(embedding[test_index])
+            front_end_models.append(front_end_model)
+
         cnn = undo_loss_weighting(raw, result.positive_weight, result.negative_weight)
-        probabilities[test_index] = combine(cnn, from_statistics, config.statistics_weight)
+        probabilities[test_index] = _mixed(cnn, from_statistics, from_front_end, config)
         for row, (i, clip_windows, clip_starts) in enumerate(zip(test_index, raw_windows, first_frames, strict=True)):
             cnn_windows = undo_loss_weighting(clip_windows, result.positive_weight, result.negative_weight)
             # float32: a 25,863-clip × 29 s × 188-tag set holds 1.1 GiB of these in float64 (docs/benchmarks.md)
-            mixed = combine(cnn_windows, from_statistics[row][None, :], config.statistics_weight)
+            mixed = _mixed(cnn_windows, from_statistics, from_front_end, config, row)
             windows[i] = mixed.astype(np.float32)
             starts[i] = clip_starts
         histories.append(result.history)
@@ -162,4 +200,5 @@ def out_of_fold_probabilities(
         own_probabilities=own,
         own_calibration=own_calibration,
         statistics_models=statistics_models,
+        front_end_models=front_end_models,
     )

@@ -1,5 +1,6 @@
-"""A trained tagger on disk: the K fold models (each a CNN and, since clip statistics joined, a model on them)
-with the rates that turn their output into P(present), and which fold held out each clip it was trained on.
+"""A trained tagger on disk: the K fold models (each a CNN and, since clip statistics joined, a model on them, and
+one on a pretrained front-end's embedding where the training chose one) with the rates that turn their output into
+P(present), and which fold held out each clip it was trained on.
 Written by an audit or a retraining, read by `predict` and re-scoring: a clip the tagger trained on is scored by
 the fold model that did not see it, any other clip by all of them."""
 
@@ -13,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tagging.clip_statistics import StatisticsTagger, combine, statistics_matrix
+from tagging.clip_statistics import StatisticsTagger, mix_models, statistics_matrix
 from tagging.features import FeatureConfig
+from tagging.front_end import embed
 from tagging.given_calibration import apply_maps
 from tagging.group_pooling import pool
 from tagging.model import ShortChunkCNN, load_model, resolve_device, save_model
@@ -39,17 +41,26 @@ def save_tagger(
     statistics_weight: float = 0.0,
     group_weights: np.ndarray | None = None,
     own_calibration: np.ndarray | None = None,
+    front_end: str = "",
+    front_end_models: Sequence[StatisticsTagger] = (),
+    front_end_weight: float = 0.0,
 ) -> None:
     """`held_out`: (clip ids, the fold that held each out), for re-scoring those clips without leakage;
     `calibration`: the (tags, 2) maps from the fold models' output to P(given) (none: the output as it is);
     `statistics_models`: each fold's model on clip statistics, mixed in with `statistics_weight`;
     `group_weights`: (tags,) each tag's weight on a clip's group's other clips (`tagging.group_pooling`), and
-    `own_calibration` the maps that calibrate a clip's output alone (none: `calibration`)."""
+    `own_calibration` the maps that calibrate a clip's output alone (none: `calibration`);
+    `front_end_models`: each fold's model on the embedding by the pretrained `front_end`, mixed in with
+    `front_end_weight` (`tagging.front_end`)."""
     if statistics_models and len(statistics_models) != len(models):
         raise ValueError(f"{len(statistics_models)} statistics models for {len(models)} fold models")
+    if bool(front_end) != bool(front_end_models) or (front_end_models and len(front_end_models) != len(models)):
+        raise ValueError(f"front-end {front_end!r} with {len(front_end_models)} models for {len(models)} fold models")
     folder.mkdir(parents=True, exist_ok=True)
     for index, statistics_model in enumerate(statistics_models):
         statistics_model.save(folder / f"fold{index}-statistics.npz")
+    for index, front_end_model in enumerate(front_end_models):
+        front_end_model.save(folder / f"fold{index}-front-end.npz")
     for index, (model, positive_weight) in enumerate(zip(models, positive_weights, strict=True)):
         save_model(
             model,
@@ -66,6 +77,8 @@ def save_tagger(
         "tagability": [float(c) for c in tagability],
         "false_positive_rate": [float(f) for f in false_positive_rate],
         "statistics_weight": float(statistics_weight) if statistics_models else 0.0,
+        "front_end": front_end,
+        "front_end_weight": float(front_end_weight) if front_end_models else 0.0,
     }
     if calibration is not None:
         description["given_calibration"] = np.asarray(calibration, dtype=float).tolist()
@@ -104,6 +117,14 @@ class Tagger:
         # (tags,) weights on a clip's group's other clips; taggers saved before pooling existed score clips alone.
         self.group_weights = np.asarray(description.get("group_weights", [0.0] * len(self.tags)), dtype=float)
         self.own_calibration = np.asarray(description.get("own_calibration", self.calibration))
+        # the pretrained front-end the models on embeddings read ("" none: taggers saved before it existed too)
+        self.front_end: str = description.get("front_end", "")
+        self.front_end_weight = float(description.get("front_end_weight", 0.0))
+        self.front_end_models = (
+            [StatisticsTagger.load(self.folder / f"fold{i}-front-end.npz") for i in range(description["folds"])]
+            if self.front_end
+            else []
+        )
 
     def held_out_folds(self, clip_ids: Sequence[int] | np.ndarray, groups: Sequence[str] | None = None) -> np.ndarray:
         """The fold that held out each clip when this tagger was trained, or -1 (a clip it never trained on). With
@@ -148,6 +169,7 @@ class Tagger:
         folds = np.full(len(features), -1) if folds is None else np.asarray(folds)
         total = np.zeros((len(features), len(self.tags)))
         statistics = statistics_matrix(features, self.features.frames_per_second) if self.statistics_models else None
+        embedding = embed(features, self.front_end, self.device) if self.front_end_models else None
         for fold in range(len(self.models)):
             wanted = np.flatnonzero((folds == fold) | (folds < 0))
             if not wanted.size:
@@ -155,7 +177,8 @@ class Tagger:
             cnn, from_statistics = self.fold_outputs(
                 fold, [features[int(i)] for i in wanted], None if statistics is None else statistics[wanted]
             )
-            given = cnn if from_statistics is None else combine(cnn, from_statistics, self.statistics_weight)
+            from_front_end = None if embedding is None else self.front_end_models[fold].probabilities(embedding[wanted])
+            given = mix_models(cnn, from_statistics, self.statistics_weight, from_front_end, self.front_end_weight)
             total[wanted] += np.where((folds[wanted] < 0)[:, None], given / len(self.models), given)
         own = apply_maps(total, self.own_calibration)
         if groups is None:  # every clip alone: the maps fitted to clips alone

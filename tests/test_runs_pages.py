@@ -12,7 +12,7 @@ from django_celery_beat.models import PeriodicTask
 from auditor.datasets.models import Dataset
 from auditor.labels.importing import import_dataset
 from auditor.labels.models import Label, LabelChange
-from auditor.runs.lifecycle import cancel_run, create_run, retrain_policy
+from auditor.runs.lifecycle import RunRefused, cancel_run, create_run, retrain_policy
 from auditor.runs.models import AuditRun, ModelVersion
 from auditor.runs.pipeline import execute_run
 from auditor.runs.progress import RunCancelled, RunProgress
@@ -125,3 +125,24 @@ def test_the_retraining_policy_is_saved_and_followed(admin_client: Client, datas
     )
     text = bad.content.decode()
     assert "Not saved" in text and "threshold" in text and "every" in text and "hour" in text
+
+
+def test_an_audit_with_a_pretrained_front_end_says_what_it_was_trained_on(admin_client: Client, dataset) -> None:
+    form = admin_client.get("/datasets/demo/runs/").content.decode()
+    assert "Pretrained front-end" in form and "never choose one trained on the dataset you audit" in form
+    admin_client.post(
+        "/datasets/demo/runs/start",
+        {"kind": "audit", "folds": 3, "epochs": 4, "model": "small", "front_end": "musicnn-msd"},
+    )
+    run = AuditRun.objects.get()
+    assert run.params["front_end"] == "musicnn-msd"
+    page = admin_client.get(f"/runs/{run.pk}/").content.decode()
+    assert "musicnn, trained on the Million Song Dataset" in page and "not out of sample" in page
+    refused = admin_client.post(
+        "/datasets/demo/runs/start",
+        {"kind": "audit", "folds": 3, "epochs": 4, "model": "small", "front_end": "vggish"},
+        follow=True,
+    )
+    assert "front_end: Select a valid choice" in refused.content.decode() and AuditRun.objects.count() == 1
+    with pytest.raises(RunRefused, match="unknown front-end 'vggish'"):
+        create_run(dataset, "audit", {"front_end": "vggish"})

@@ -19,6 +19,7 @@ from auditor.durations import human_duration
 from auditor.runs.lifecycle import RunRefused, cancel_run, queue_run, retrain_threshold, retry_run
 from auditor.runs.models import AuditRun, ModelVersion
 from auditor.runs.schedules import RetrainSchedule, retrain_schedule, set_retrain_schedule
+from tagging.configs import FRONT_ENDS
 
 LOG_LINES = 200
 EPOCH_FIELDS = {"train_loss": "training loss", "validation_auc": "validation ROC-AUC"}  # as the log shows them
@@ -119,7 +120,14 @@ def run_detail(request: AuthenticatedRequest, run_id: int) -> HttpResponse:
     return render(
         request,
         "console/run.html",
-        {"run": run, "headline": run_headline(run), "log": _epoch_log(run), "params": run.params},
+        {
+            "run": run,
+            "headline": run_headline(run),
+            "log": _epoch_log(run),
+            "params": run.params,
+            "front_end": run.params.get("front_end", ""),
+            "front_end_trained_on": FRONT_ENDS.get(run.params.get("front_end", ""), ""),
+        },
     )
 
 

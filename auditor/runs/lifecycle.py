@@ -42,6 +42,7 @@ class RunParams:
     model: str = "small"
     seed: int = 0
     device: str = "auto"
+    front_end: str = ""  # a pretrained front-end (tagging.configs.FRONT_ENDS), "" for none
     max_flagged: int = 2000
     calibration_share: float = 0.10
     calibration_reviews: int | None = None  # None: the dataset's calibration_overlap
@@ -67,7 +68,9 @@ class RunParams:
         return params
 
     def train_config(self) -> TrainConfig:
-        return TrainConfig(model=self.model, max_epochs=self.epochs, seed=self.seed, device=self.device)
+        return TrainConfig(
+            model=self.model, max_epochs=self.epochs, seed=self.seed, device=self.device, front_end=self.front_end
+        )
 
     def queue_policy(self, calibration_overlap: int = 2) -> QueuePolicy:
         """The queue's policy; `calibration_overlap` (the dataset's) unless the run names its own."""
