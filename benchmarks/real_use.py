@@ -59,6 +59,7 @@ def main() -> None:
         help="Keep the corpus, database and runs here, and the database at each stop as bench-25%%.sqlite3 … "
         "(default: a temporary folder).",
     )
+    parser.add_argument("--front-end", default="", help="A pretrained front-end for the audit.")
     parser.add_argument("--markdown", help="Also write the report to this file.")
     args = parser.parse_args()
 
@@ -85,6 +86,7 @@ def main() -> None:
         Dataset.objects.filter(name="bench").update(calibration_overlap=1)
     started = time.perf_counter()
     extra = [] if args.calibration_per_tag is None else ["--calibration-per-tag", str(args.calibration_per_tag)]
+    extra += ["--front-end", args.front_end] if args.front_end else []
     call_command("audit", "bench", "--sync", "--epochs", str(args.epochs), *extra, **quiet)
     audit_seconds = time.perf_counter() - started
 

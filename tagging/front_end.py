@@ -146,7 +146,7 @@ def patches(features: np.ndarray) -> np.ndarray:
     frames = np.asarray(features, dtype=np.float32).T
     if len(frames) < PATCH_FRAMES:
         frames = np.tile(frames, (math.ceil(PATCH_FRAMES / max(len(frames), 1)), 1))[:PATCH_FRAMES]
-    count = min(MAX_PATCHES, 1 + math.ceil((len(frames) - PATCH_FRAMES) / (PATCH_FRAMES // 2)))
+    count = max(1, min(MAX_PATCHES, 1 + math.ceil((len(frames) - PATCH_FRAMES) / (PATCH_FRAMES // 2))))
     starts = np.linspace(0, len(frames) - PATCH_FRAMES, count).round().astype(int)
     return np.stack([frames[s : s + PATCH_FRAMES] for s in starts])
 

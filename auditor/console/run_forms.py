@@ -16,7 +16,8 @@ class StartRunForm(forms.Form):
     epochs = forms.IntegerField(min_value=1, max_value=500, initial=45, help_text="most epochs per fold")
     model = forms.ChoiceField(choices=[(name, name) for name in sorted(MODEL_CONFIGS)], initial="small")
     front_end = forms.ChoiceField(
-        choices=[("", "none")] + [(name, f"{name} ({trained})") for name, trained in sorted(FRONT_ENDS.items())],
+        choices=[("", "none")]
+        + [(name, f"{name}: {trained.removeprefix('musicnn, ')}") for name, trained in sorted(FRONT_ENDS.items())],
         required=False,
         label="Pretrained front-end",
         help_text="its embedding of each clip joins the models (about 0.1 s a 5-second clip on two CPU cores); never "
