@@ -14,7 +14,7 @@ from tagging.features import FeatureConfig
 from tagging.front_end import EMBEDDING_SIZE, MAX_PATCHES, PATCH_FRAMES, embed, load_front_end, patches
 from tagging.inference import Tagger, save_tagger
 
-REFERENCE = Path(__file__).parent / "data" / "musicnn_reference.npz"
+REFERENCE = Path(__file__).parent / "fixtures" / "musicnn_reference.npz"
 
 
 @pytest.mark.parametrize("name", sorted(FRONT_ENDS))

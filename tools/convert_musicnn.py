@@ -61,7 +61,7 @@ def main() -> None:
             maxima, means = session.run([max_pool, mean_pool], feed_dict={x: patches})
         reference[name] = np.concatenate([maxima, means], axis=1)
         print(f"{name}: {len(weights)} arrays, {sum(w.size for w in weights.values()):,} weights")
-    np.savez_compressed(ROOT / "tests" / "data" / "musicnn_reference.npz", **reference)
+    np.savez_compressed(ROOT / "tests" / "fixtures" / "musicnn_reference.npz", **reference)
 
 
 if __name__ == "__main__":
