@@ -117,6 +117,7 @@ def run_detail(request: AuthenticatedRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(
         AuditRun.objects.select_related("dataset", "requested_by", "cancel_requested_by", "model_version"), pk=run_id
     )
+    front_end = run.params.get("front_end", "")
     return render(
         request,
         "console/run.html",
@@ -125,8 +126,8 @@ def run_detail(request: AuthenticatedRequest, run_id: int) -> HttpResponse:
             "headline": run_headline(run),
             "log": _epoch_log(run),
             "params": run.params,
-            "front_end": run.params.get("front_end", ""),
-            "front_end_trained_on": FRONT_ENDS.get(run.params.get("front_end", ""), ""),
+            "front_end": front_end,
+            "front_end_trained_on": FRONT_ENDS.get(front_end, ""),
         },
     )
 
